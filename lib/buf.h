@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * buf: a growable byte buffer with a hard size limit, used for socket input
+ * and output queues. Data lives in data[off, off+len); consuming from the
+ * front only moves `off`, and the gap is reclaimed lazily when space is
+ * needed, so a stream of small consumes costs no memmove per call.
+ * The buffer owns `data`; buf_free() releases it. `max` bounds the stored
+ * bytes (0 = no limit); appends that would exceed it fail with -ENOBUFS
+ * and change nothing.
+ */
+#ifndef LIB_BUF_H
+#define LIB_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+	char *data;
+	size_t off;	/* start of unread bytes */
+	size_t len;	/* number of unread bytes */
+	size_t cap;	/* allocated size of data */
+	size_t max;	/* hard limit on len (0 = unlimited) */
+};
+
+void buf_init(struct buf *b, size_t max);
+void buf_free(struct buf *b);
+
+/* Pointer to the first unread byte (valid until the next mutating call). */
+static inline char *buf_head(const struct buf *b) { return b->data + b->off; }
+
+/* Ensures room for n more bytes after the unread data; returns 0 or -ENOMEM/-ENOBUFS. */
+int buf_reserve(struct buf *b, size_t n);
+/* Pointer to the free space after the unread data (call buf_reserve first). */
+static inline char *buf_tail(const struct buf *b) { return b->data + b->off + b->len; }
+/* Marks n bytes written at buf_tail() as data. */
+static inline void buf_commit(struct buf *b, size_t n) { b->len += n; }
+
+/* Appends bytes; returns 0 or -ENOMEM/-ENOBUFS. */
+int buf_append(struct buf *b, const void *p, size_t n);
+int buf_puts(struct buf *b, const char *s);
+/* Appends formatted text; returns 0 or -ENOMEM/-ENOBUFS/-EINVAL. */
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+
+/* Drops n bytes from the front (n is clamped to len). */
+void buf_consume(struct buf *b, size_t n);
+/* Empties the buffer, keeping its memory. */
+void buf_reset(struct buf *b);
+/* Appends a NUL after the data without counting it; returns a C string or NULL. */
+char *buf_cstr(struct buf *b);
+
+#endif

@@ -1,0 +1,325 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The server object: listeners, routes, the connection set and its lifetime. */
+#include "http_server_int.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "sock.h"
+#include "tls.h"
+
+struct http_server *http_server_new(struct ev_loop *loop, const struct http_server_config *cfg,
+				    struct err *e)
+{
+	struct http_server *s = calloc(1, sizeof(*s));
+	if (!s) {
+		err_set(e, ENOMEM, "http_server_new");
+		return NULL;
+	}
+	s->loop = loop;
+	if (cfg)
+		s->cfg = *cfg;
+	struct http_server_config *c = &s->cfg;
+	c->max_conns = c->max_conns ? c->max_conns : 1024;
+	c->header_timeout_ms = c->header_timeout_ms ? c->header_timeout_ms : 30000;
+	c->body_timeout_ms = c->body_timeout_ms ? c->body_timeout_ms : 60000;
+	c->idle_timeout_ms = c->idle_timeout_ms ? c->idle_timeout_ms : 75000;
+	c->write_timeout_ms = c->write_timeout_ms ? c->write_timeout_ms : 60000;
+	c->max_body = c->max_body ? c->max_body : 1024 * 1024;
+	c->max_out = c->max_out ? c->max_out : 8 * 1024 * 1024;
+	if (!c->limits.max_head)
+		c->limits.max_head = http_default_limits.max_head;
+	if (!c->limits.max_target)
+		c->limits.max_target = http_default_limits.max_target;
+	if (!c->limits.max_headers || c->limits.max_headers > HTTP_MAX_HEADER_ARRAY)
+		c->limits.max_headers = http_default_limits.max_headers;
+	return s;
+}
+
+void http_server_free(struct http_server *s)
+{
+	if (!s)
+		return;
+	while (s->conns)
+		conn_close(s->conns);
+	for (size_t i = 0; i < s->nlfds; i++) {
+		ev_del(s->loop, s->lfds[i]);
+		close(s->lfds[i]);
+	}
+	for (size_t i = 0; i < s->nroutes; i++) {
+		free(s->routes[i].method);
+		free(s->routes[i].pattern);
+	}
+	free(s->routes);
+	free(s);
+}
+
+size_t http_server_conn_count(const struct http_server *s)
+{
+	return s->nconns;
+}
+
+/* ---- routing ----------------------------------------------------------- */
+
+int http_server_route(struct http_server *s, const char *method, const char *pattern,
+		      http_handler *h, void *arg, const struct http_route_opts *opts)
+{
+	if (!pattern || pattern[0] != '/' || !method || !h)
+		return -EINVAL;
+	struct route *r = realloc(s->routes, (s->nroutes + 1) * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	s->routes = r;
+	r = &s->routes[s->nroutes];
+	r->method = strdup(method);
+	r->pattern = strdup(pattern);
+	if (!r->method || !r->pattern) {
+		free(r->method);
+		free(r->pattern);
+		return -ENOMEM;
+	}
+	r->h = h;
+	r->arg = arg;
+	memset(&r->opts, 0, sizeof(r->opts));
+	if (opts)
+		r->opts = *opts;
+	s->nroutes++;
+	return 0;
+}
+
+void http_server_set_filter(struct http_server *s, http_filter *f, void *arg)
+{
+	s->filter = f;
+	s->filter_arg = arg;
+}
+
+void http_server_set_fallback(struct http_server *s, http_handler *h, void *arg)
+{
+	s->fallback = h;
+	s->fallback_arg = arg;
+}
+
+/*
+ * Matches path against pattern; on success stores the parameters in req,
+ * copying their values into `store` (room for strlen(path) + HTTP_MAX_PARAMS bytes).
+ * A parameter name runs from after ':' or '*' to the next '/' or the end.
+ */
+bool route_match(const char *pattern, const char *path, struct http_req *req, char *store)
+{
+	const char *p = pattern, *q = path;
+	size_t n = 0;
+
+	while (*p) {
+		if (*p == '*') {
+			if (n == HTTP_MAX_PARAMS)
+				return false;
+			req->param_names[n] = p + 1;
+			req->param_values[n] = store;
+			memcpy(store, q, strlen(q) + 1);
+			req->num_params = n + 1;
+			return true;
+		}
+		if (*p == ':') {
+			size_t plen = strcspn(p, "/");
+			size_t vlen = strcspn(q, "/");
+			if (vlen == 0 || n == HTTP_MAX_PARAMS)
+				return false;
+			req->param_names[n] = p + 1;
+			memcpy(store, q, vlen);
+			store[vlen] = '\0';
+			req->param_values[n++] = store;
+			store += vlen + 1;
+			p += plen;
+			q += vlen;
+			continue;
+		}
+		if (*p != *q)
+			return false;
+		p++;
+		q++;
+	}
+	if (*q)
+		return false;
+	req->num_params = n;
+	return true;
+}
+
+const char *http_req_param(const struct http_req *req, const char *name)
+{
+	size_t len = strlen(name);
+	for (size_t i = 0; i < req->num_params; i++) {
+		const char *pn = req->param_names[i];
+		if (strncmp(pn, name, len) == 0 && (pn[len] == '\0' || pn[len] == '/'))
+			return req->param_values[i];
+	}
+	return NULL;
+}
+
+const char *http_req_header(const struct http_req *req, const char *name)
+{
+	const struct http_header *h = http_header_find(req->headers, req->num_headers, name);
+	return h ? h->value : NULL;
+}
+
+/* ---- connection lifetime ----------------------------------------------- */
+
+void conn_free(struct http_conn *c)
+{
+	struct http_server *s = c->srv;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	s->nconns--;
+	ev_timer_stop(s->loop, &c->timer);
+	if (c->t) {
+		ev_del(s->loop, c->fd);
+		transport_close(c->t);
+	}
+	buf_free(&c->in);
+	buf_free(&c->out);
+	buf_free(&c->head);
+	buf_free(&c->body);
+	buf_free(&c->resp_hdrs);
+	free(c);
+}
+
+void conn_close(struct http_conn *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	http_conn_cb *cb = c->on_close;
+	c->on_close = NULL;
+	c->on_drain = NULL;
+	c->body_cb = NULL;
+	conn_enter(c);
+	if (cb)
+		cb(c, c->close_arg);
+	/* Inside our own callbacks the outermost conn_leave() frees it. */
+	conn_leave(c);
+}
+
+void conn_set_timer(struct http_conn *c, enum conn_timer kind)
+{
+	const struct http_server_config *cfg = &c->srv->cfg;
+	uint32_t ms = kind == TIMER_IDLE ? cfg->idle_timeout_ms
+		      : kind == TIMER_HEAD ? cfg->header_timeout_ms
+		      : kind == TIMER_BODY ? cfg->body_timeout_ms
+					   : cfg->write_timeout_ms;
+	c->timer_kind = kind;
+	if (kind == TIMER_NONE)
+		ev_timer_stop(c->srv->loop, &c->timer);
+	else
+		ev_timer_start(c->srv->loop, &c->timer, ms);
+}
+
+void conn_update_events(struct http_conn *c)
+{
+	if (c->dead)
+		return;
+	/* Read while idle, while a body is wanted, and (bounded by the input
+	 * cap) while a handler works, so a client that leaves is noticed. */
+	bool rd = !c->eof && c->in.len < c->in.max && c->state != CONN_CLOSING &&
+		  !(c->state == CONN_HANDLER && c->body_paused);
+	bool wr = c->out.len > 0;
+	/* RDHUP is level-triggered: stop asking once the EOF is known. */
+	uint32_t ev = transport_want(c->t, rd, wr) | (c->eof ? 0 : EPOLLRDHUP);
+	if (ev != c->armed) {
+		ev_mod(c->srv->loop, c->fd, ev);
+		c->armed = ev;
+	}
+	/* Progress re-arms the write timer in conn_flush; here only switch kinds. */
+	if (wr && c->timer_kind != TIMER_WRITE)
+		conn_set_timer(c, TIMER_WRITE);
+	else if (!wr && c->timer_kind == TIMER_WRITE)
+		conn_set_timer(c, c->state == CONN_HEAD ? TIMER_IDLE : TIMER_NONE);
+}
+
+static void refuse_busy(int fd)
+{
+	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
+				   "Content-Type: application/json\r\n"
+				   "Content-Length: 62\r\nConnection: close\r\n\r\n"
+				   "{\"code\":\"UNAVAILABLE\",\"message\":\"too many open connections\"}";
+	ssize_t w = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)w;
+	close(fd);
+}
+
+static void on_accept(struct ev_loop *loop, int lfd, uint32_t events, void *arg)
+{
+	struct http_server *s = arg;
+	(void)events;
+	/* Bounded per wake-up so one busy listener cannot starve the others. */
+	for (int i = 0; i < 64; i++) {
+		int fd = sock_accept(lfd);
+		if (fd < 0)
+			return;
+		if (s->nconns >= s->cfg.max_conns) {
+			refuse_busy(fd);
+			continue;
+		}
+		struct http_conn *c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			continue;
+		}
+		sock_peer_str(fd, c->peer, sizeof(c->peer));
+		struct err e = { 0 };
+		struct transport *t = s->cfg.tls ? tls_server_new(fd, s->cfg.tls, &e)
+						 : transport_plain_new(fd);
+		if (!t) {
+			free(c);
+			continue;
+		}
+		c->srv = s;
+		c->t = t;
+		c->fd = fd;
+		c->state = CONN_HEAD;
+		buf_init(&c->in, s->cfg.limits.max_head + HTTP_READ_CHUNK);
+		buf_init(&c->out, s->cfg.max_out);
+		buf_init(&c->head, 0);
+		buf_init(&c->body, 0);
+		buf_init(&c->resp_hdrs, 64 * 1024);
+		ev_timer_init(&c->timer, conn_on_timer, c);
+		c->armed = transport_want(t, 1, 0) | EPOLLRDHUP;
+		if (ev_add(loop, fd, c->armed, conn_on_io, c) < 0) {
+			transport_close(t);
+			free(c);
+			continue;
+		}
+		c->next = s->conns;
+		if (s->conns)
+			s->conns->prev = c;
+		s->conns = c;
+		s->nconns++;
+		conn_set_timer(c, TIMER_IDLE);
+	}
+}
+
+int http_server_listen_fd(struct http_server *s, int lfd, struct err *e)
+{
+	if (s->nlfds == sizeof(s->lfds) / sizeof(s->lfds[0])) {
+		close(lfd);
+		return err_set(e, ENOSPC, "too many listeners");
+	}
+	int r = ev_add(s->loop, lfd, EPOLLIN, on_accept, s);
+	if (r < 0) {
+		close(lfd);
+		return err_set(e, -r, "ev_add listener");
+	}
+	s->lfds[s->nlfds++] = lfd;
+	return 0;
+}
+
+struct ev_loop *http_conn_loop(const struct http_conn *c)
+{
+	return c->srv->loop;
+}

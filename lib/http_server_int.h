@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Internal to http_server*.c: the connection object shared by the request
+ * side (http_server.c) and the response side (http_response.c).
+ */
+#ifndef LIB_HTTP_SERVER_INT_H
+#define LIB_HTTP_SERVER_INT_H
+
+#include "http_server.h"
+
+#define HTTP_MAX_HEADER_ARRAY 128
+
+enum conn_state {
+	CONN_HEAD,	/* waiting for (the rest of) a request head */
+	CONN_BODY,	/* buffering a request body */
+	CONN_HANDLER,	/* the request is with its handler */
+	CONN_CLOSING,	/* flushing the last response, then close */
+};
+
+/* What the connection's single timer is measuring. */
+enum conn_timer {
+	TIMER_NONE,
+	TIMER_IDLE,	/* keep-alive: no request started */
+	TIMER_HEAD,	/* a head has started and must complete */
+	TIMER_BODY,	/* gap between request body bytes */
+	TIMER_WRITE,	/* output queued and not draining */
+};
+
+#define HTTP_READ_CHUNK (16 * 1024)
+
+struct route {
+	char *method;
+	char *pattern;
+	http_handler *h;
+	void *arg;
+	struct http_route_opts opts;
+};
+
+struct http_conn {
+	struct http_server *srv;
+	struct http_conn *prev, *next;
+	struct transport *t;
+	int fd;
+	char peer[64];
+	enum conn_state state;
+	uint32_t armed;		/* epoll events currently requested */
+	struct ev_timer timer;
+	enum conn_timer timer_kind;
+	int busy;		/* > 0 while inside our own callbacks: defer frees */
+	bool dead;		/* closed while busy; freed on the way out */
+	bool kick;		/* a response ended while busy: process pipelined input */
+	bool eof;		/* the client closed its side */
+
+	struct buf in;		/* bytes read, not yet parsed */
+	struct buf out;		/* response bytes not yet written */
+	struct buf head;	/* the current request's head, NUL-terminated strings */
+	struct buf body;	/* the buffered request body */
+	struct buf resp_hdrs;	/* headers added with http_resp_header */
+	struct http_header hdrs[HTTP_MAX_HEADER_ARRAY];
+	struct http_req req;
+	char request_id[80];
+	const struct route *route;
+	struct http_body dec;	/* request body decoder */
+	bool body_done;		/* the request body has been read entirely */
+	bool body_paused;
+	bool continue_sent;
+	http_body_cb *body_cb;
+	void *body_arg;
+
+	bool resp_started, resp_chunked, resp_until_close, resp_ended, resp_head_only;
+	bool close_after;	/* close once this response is written */
+	int resp_status;
+	uint64_t resp_left;	/* for length-framed responses */
+	http_conn_cb *on_close, *on_drain;
+	void *close_arg, *drain_arg;
+	uint64_t started_ms;
+};
+
+struct http_server {
+	struct ev_loop *loop;
+	struct http_server_config cfg;
+	int lfds[8];
+	size_t nlfds;
+	struct route *routes;
+	size_t nroutes;
+	http_filter *filter;
+	void *filter_arg;
+	http_handler *fallback;
+	void *fallback_arg;
+	struct http_conn *conns;
+	size_t nconns;
+};
+
+/*
+ * Reentrancy: code that may close the connection runs between conn_enter()
+ * and conn_leave(); conn_close() inside only marks it dead, and the
+ * outermost conn_leave() frees it. conn_leave() returns false if it is gone.
+ */
+void conn_free(struct http_conn *c);
+static inline void conn_enter(struct http_conn *c) { c->busy++; }
+static inline bool conn_leave(struct http_conn *c)
+{
+	if (--c->busy == 0 && c->dead) {
+		conn_free(c);
+		return false;
+	}
+	return !c->dead;
+}
+
+/* http_server.c */
+bool route_match(const char *pattern, const char *path, struct http_req *req, char *store);
+void conn_close(struct http_conn *c);
+void conn_update_events(struct http_conn *c);
+void conn_request_done(struct http_conn *c);
+void conn_set_timer(struct http_conn *c, enum conn_timer kind);
+
+/* http_conn.c */
+void conn_process(struct http_conn *c);
+void conn_on_io(struct ev_loop *loop, int fd, uint32_t events, void *arg);
+void conn_on_timer(struct ev_loop *loop, struct ev_timer *t, void *arg);
+
+/* http_response.c; the caller holds conn_enter(). */
+int conn_flush(struct http_conn *c);
+
+#endif

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+cJSON *json_parse(const char *text, size_t len, struct err *e)
+{
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (!root) {
+		size_t at = end && end >= text ? (size_t)(end - text) : 0;
+		if (len == 0)
+			err_set(e, EINVAL, "empty body");
+		else
+			err_set(e, EINVAL, "invalid JSON near byte %zu", at);
+	}
+	return root;
+}
+
+static int lookup(const cJSON *obj, const char *key, bool required, const cJSON **item,
+		  struct err *e)
+{
+	*item = cJSON_IsObject(obj) ? cJSON_GetObjectItem(obj, key) : NULL;
+	if (*item && !cJSON_IsNull(*item))
+		return 0;
+	if (required)
+		err_set(e, EINVAL, "field '%s' is required", key);
+	return -ENOENT;
+}
+
+int json_get_string(const cJSON *obj, const char *key, bool required, const char **out,
+		    struct err *e)
+{
+	const cJSON *it;
+	int r = lookup(obj, key, required, &it, e);
+	if (r < 0)
+		return r;
+	if (!cJSON_IsString(it))
+		return err_set(e, EINVAL, "field '%s' must be a string", key);
+	*out = it->valuestring;
+	return 0;
+}
+
+int json_get_bool(const cJSON *obj, const char *key, bool required, bool *out, struct err *e)
+{
+	const cJSON *it;
+	int r = lookup(obj, key, required, &it, e);
+	if (r < 0)
+		return r;
+	if (!cJSON_IsBool(it))
+		return err_set(e, EINVAL, "field '%s' must be a boolean", key);
+	*out = cJSON_IsTrue(it);
+	return 0;
+}
+
+int json_get_int(const cJSON *obj, const char *key, bool required, int64_t min, int64_t max,
+		 int64_t *out, struct err *e)
+{
+	const cJSON *it;
+	int r = lookup(obj, key, required, &it, e);
+	if (r < 0)
+		return r;
+	double d = it->valuedouble;
+	/* 2^63 is exactly representable; anything at or past it does not fit. */
+	if (!cJSON_IsNumber(it) || d != floor(d) || d < -9223372036854775808.0 ||
+	    d >= 9223372036854775808.0)
+		return err_set(e, EINVAL, "field '%s' must be an integer", key);
+	int64_t v = (int64_t)d;
+	if (v < min || v > max)
+		return err_set(e, ERANGE, "field '%s' must be between %lld and %lld", key,
+			       (long long)min, (long long)max);
+	*out = v;
+	return 0;
+}
+
+int json_get_object(const cJSON *obj, const char *key, bool required, const cJSON **out,
+		    struct err *e)
+{
+	const cJSON *it;
+	int r = lookup(obj, key, required, &it, e);
+	if (r < 0)
+		return r;
+	if (!cJSON_IsObject(it))
+		return err_set(e, EINVAL, "field '%s' must be an object", key);
+	*out = it;
+	return 0;
+}
+
+int json_get_array(const cJSON *obj, const char *key, bool required, const cJSON **out,
+		   struct err *e)
+{
+	const cJSON *it;
+	int r = lookup(obj, key, required, &it, e);
+	if (r < 0)
+		return r;
+	if (!cJSON_IsArray(it))
+		return err_set(e, EINVAL, "field '%s' must be an array", key);
+	*out = it;
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (max n bytes), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+	size_t len;
+	unsigned min;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	unsigned cp = c & (0xff >> (len + 1));
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+int json_buf_string(struct buf *b, const char *s, size_t len, int flags)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, run = 0;
+	int r = buf_append(b, "\"", 1);
+
+	/* Copy runs of plain bytes in one append; escape the rest. */
+	while (r == 0 && i < len) {
+		unsigned c = p[i];
+		char esc[8];
+		size_t elen = 0, adv = 1;
+
+		if (c >= 0x80) {
+			adv = utf8_seq(p + i, len - i);
+			if (adv == 3 && c == 0xe2 && p[i + 1] == 0x80 && (p[i + 2] == 0xa8 || p[i + 2] == 0xa9)) {
+				memcpy(esc, p[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
+				elen = 6;
+			} else if (adv == 0) {
+				memcpy(esc, "\xef\xbf\xbd", 3); /* U+FFFD */
+				elen = 3;
+				adv = 1;
+			}
+		} else if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			elen = 2;
+		} else if (c < 0x20 || ((flags & JSON_ESC_HTML) && (c == '<' || c == '>' || c == '&'))) {
+			const char *named = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+			if (named) {
+				memcpy(esc, named, 2);
+				elen = 2;
+			} else {
+				memcpy(esc, "\\u00", 4);
+				esc[4] = hex[c >> 4];
+				esc[5] = hex[c & 15];
+				elen = 6;
+			}
+		}
+		if (elen == 0) {
+			run += adv;
+			i += adv;
+			continue;
+		}
+		if (run)
+			r = buf_append(b, s + i - run, run);
+		if (r == 0)
+			r = buf_append(b, esc, elen);
+		run = 0;
+		i += adv;
+	}
+	if (r == 0 && run)
+		r = buf_append(b, s + i - run, run);
+	if (r == 0)
+		r = buf_append(b, "\"", 1);
+	return r;
+}
+
+int json_buf_cstr(struct buf *b, const char *s, int flags)
+{
+	if (!s)
+		return buf_append(b, "null", 4);
+	return json_buf_string(b, s, strlen(s), flags);
+}
+
+int json_buf_print(struct buf *b, const cJSON *item)
+{
+	char *s = cJSON_PrintUnformatted(item);
+	if (!s)
+		return -ENOMEM;
+	int r = buf_puts(b, s);
+	cJSON_free(s);
+	return r;
+}
