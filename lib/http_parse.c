@@ -443,7 +443,8 @@ int http_parse_request(const char *buf, size_t len, struct http_request_head *re
 	req->keep_alive = keep_alive(&fr, req->minor_version);
 	/* RFC 9110 10.1.1: a 1.0 client cannot wait for 100, so its expectation is ignored. */
 	req->expect_continue = fr.expect_continue && req->minor_version >= 1;
-	req->upgrade = fr.conn_upgrade && fr.has_upgrade;
+	/* RFC 9110 7.8: Upgrade in a 1.0 request is ignored too. */
+	req->upgrade = fr.conn_upgrade && fr.has_upgrade && req->minor_version >= 1;
 	req->error_status = 0;
 	req->error = NULL;
 	return (int)i;

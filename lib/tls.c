@@ -4,6 +4,8 @@
 #include <bearssl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,15 +22,6 @@
 
 /* BearSSL keeps the server name (SNI) in a 256-byte field, NUL included. */
 #define TLS_NAME_MAX 255
-
-struct tls_config {
-	br_x509_trust_anchor *tas; /* CA bundle (client) or client CA (server); may be NULL */
-	size_t ta_count;
-	br_x509_certificate *chain; /* our certificate chain, end entity first; may be NULL */
-	size_t chain_len;
-	struct tls_key key;
-	unsigned issuer_key_type; /* key type of the CA that signed chain[0] */
-};
 
 /*
  * TLS 1.2 with forward secrecy and AEAD only: what Go (Docker, Kubernetes) and
@@ -54,11 +47,11 @@ struct name_check {
 	const br_x509_class *vtable; /* first: BearSSL passes &vtable as the context */
 	br_x509_minimal_context *inner;
 	unsigned char ip[16];
-	size_t ip_len;		/* 0: DNS name, checked by the inner engine */
-	unsigned char *ee;	/* captured end-entity certificate (IP mode) */
+	size_t ip_len;	   /* 0: DNS name, checked by the inner engine */
+	unsigned char *ee; /* captured end-entity certificate (IP mode) */
 	size_t ee_len, ee_cap;
 	unsigned cert_index;
-	unsigned failed;	/* BR_ERR_X509_* found by this wrapper, or 0 */
+	unsigned failed; /* BR_ERR_X509_* found by this wrapper, or 0 */
 };
 
 struct tls_conn {
@@ -70,10 +63,10 @@ struct tls_conn {
 	} u;
 	br_x509_minimal_context xmin;
 	struct name_check check;
-	int sock_err;	/* sticky -errno from the socket */
-	int sock_eof;	/* the peer closed its end of the TCP connection */
-	int hs_done;	/* application data flowed: the handshake completed */
-	int closing;	/* we started the close_notify exchange */
+	int sock_err; /* sticky -errno from the socket */
+	int sock_eof; /* the peer closed its end of the TCP connection */
+	int hs_done;  /* application data flowed: the handshake completed */
+	int closing;  /* we started the close_notify exchange */
 	int fin_sent;
 	unsigned char iobuf[BR_SSL_BUFSIZE_BIDI];
 };
@@ -534,65 +527,62 @@ static const struct {
 	int code;
 	const char *text;
 } engine_errors[] = {
-	{ BR_ERR_BAD_PARAM, "bad parameter" },
-	{ BR_ERR_BAD_STATE, "bad state" },
-	{ BR_ERR_UNSUPPORTED_VERSION, "peer does not support TLS 1.2" },
-	{ BR_ERR_BAD_VERSION, "unexpected protocol version" },
-	{ BR_ERR_BAD_LENGTH, "bad record length" },
-	{ BR_ERR_TOO_LARGE, "record too large" },
-	{ BR_ERR_BAD_MAC, "bad record MAC" },
-	{ BR_ERR_NO_RANDOM, "no entropy source" },
-	{ BR_ERR_UNKNOWN_TYPE, "unknown record type" },
-	{ BR_ERR_UNEXPECTED, "unexpected message" },
-	{ BR_ERR_BAD_CCS, "bad ChangeCipherSpec" },
-	{ BR_ERR_BAD_ALERT, "bad alert" },
-	{ BR_ERR_BAD_HANDSHAKE, "bad handshake message" },
-	{ BR_ERR_OVERSIZED_ID, "oversized session id" },
-	{ BR_ERR_BAD_CIPHER_SUITE, "no shared cipher suite" },
-	{ BR_ERR_BAD_COMPRESSION, "bad compression" },
-	{ BR_ERR_BAD_FRAGLEN, "bad fragment length" },
-	{ BR_ERR_BAD_SECRENEG, "bad secure renegotiation" },
-	{ BR_ERR_EXTRA_EXTENSION, "unexpected extension" },
-	{ BR_ERR_BAD_SNI, "bad server name extension" },
-	{ BR_ERR_BAD_HELLO_DONE, "bad ServerHelloDone" },
-	{ BR_ERR_LIMIT_EXCEEDED, "limit exceeded" },
-	{ BR_ERR_BAD_FINISHED, "bad Finished message" },
-	{ BR_ERR_RESUME_MISMATCH, "session resumption mismatch" },
-	{ BR_ERR_INVALID_ALGORITHM, "unsupported algorithm" },
-	{ BR_ERR_BAD_SIGNATURE, "bad handshake signature" },
-	{ BR_ERR_WRONG_KEY_USAGE, "certificate key usage forbids this use" },
-	{ BR_ERR_NO_CLIENT_AUTH, "client sent no certificate" },
-	{ BR_ERR_IO, "I/O error" },
-	{ BR_ERR_X509_EMPTY_CHAIN, "peer sent no certificate" },
-	{ BR_ERR_X509_BAD_TIME, "bad certificate validity dates" },
-	{ BR_ERR_X509_UNSUPPORTED, "unsupported certificate feature" },
-	{ BR_ERR_X509_LIMIT_EXCEEDED, "certificate too large" },
-	{ BR_ERR_X509_WRONG_KEY_TYPE, "wrong certificate key type" },
-	{ BR_ERR_X509_BAD_SIGNATURE, "bad certificate signature" },
-	{ BR_ERR_X509_TIME_UNKNOWN, "current time unknown" },
-	{ BR_ERR_X509_EXPIRED, "certificate expired or not yet valid" },
-	{ BR_ERR_X509_DN_MISMATCH, "certificate chain issuer/subject mismatch" },
-	{ BR_ERR_X509_BAD_SERVER_NAME, "certificate does not match the server name" },
-	{ BR_ERR_X509_CRITICAL_EXTENSION, "unsupported critical certificate extension" },
-	{ BR_ERR_X509_NOT_CA, "issuer certificate is not a CA" },
-	{ BR_ERR_X509_FORBIDDEN_KEY_USAGE, "certificate key usage forbids this use" },
-	{ BR_ERR_X509_WEAK_PUBLIC_KEY, "certificate key too weak" },
-	{ BR_ERR_X509_NOT_TRUSTED, "certificate not signed by a trusted CA" },
+	{BR_ERR_BAD_PARAM, "bad parameter"},
+	{BR_ERR_BAD_STATE, "bad state"},
+	{BR_ERR_UNSUPPORTED_VERSION, "peer does not support TLS 1.2"},
+	{BR_ERR_BAD_VERSION, "unexpected protocol version"},
+	{BR_ERR_BAD_LENGTH, "bad record length"},
+	{BR_ERR_TOO_LARGE, "record too large"},
+	{BR_ERR_BAD_MAC, "bad record MAC"},
+	{BR_ERR_NO_RANDOM, "no entropy source"},
+	{BR_ERR_UNKNOWN_TYPE, "unknown record type"},
+	{BR_ERR_UNEXPECTED, "unexpected message"},
+	{BR_ERR_BAD_CCS, "bad ChangeCipherSpec"},
+	{BR_ERR_BAD_ALERT, "bad alert"},
+	{BR_ERR_BAD_HANDSHAKE, "bad handshake message"},
+	{BR_ERR_OVERSIZED_ID, "oversized session id"},
+	{BR_ERR_BAD_CIPHER_SUITE, "no shared cipher suite"},
+	{BR_ERR_BAD_COMPRESSION, "bad compression"},
+	{BR_ERR_BAD_FRAGLEN, "bad fragment length"},
+	{BR_ERR_BAD_SECRENEG, "bad secure renegotiation"},
+	{BR_ERR_EXTRA_EXTENSION, "unexpected extension"},
+	{BR_ERR_BAD_SNI, "bad server name extension"},
+	{BR_ERR_BAD_HELLO_DONE, "bad ServerHelloDone"},
+	{BR_ERR_LIMIT_EXCEEDED, "limit exceeded"},
+	{BR_ERR_BAD_FINISHED, "bad Finished message"},
+	{BR_ERR_RESUME_MISMATCH, "session resumption mismatch"},
+	{BR_ERR_INVALID_ALGORITHM, "unsupported algorithm"},
+	{BR_ERR_BAD_SIGNATURE, "bad handshake signature"},
+	{BR_ERR_WRONG_KEY_USAGE, "certificate key usage forbids this use"},
+	{BR_ERR_NO_CLIENT_AUTH, "client sent no certificate"},
+	{BR_ERR_IO, "I/O error"},
+	{BR_ERR_X509_EMPTY_CHAIN, "peer sent no certificate"},
+	{BR_ERR_X509_BAD_TIME, "bad certificate validity dates"},
+	{BR_ERR_X509_UNSUPPORTED, "unsupported certificate feature"},
+	{BR_ERR_X509_LIMIT_EXCEEDED, "certificate too large"},
+	{BR_ERR_X509_WRONG_KEY_TYPE, "wrong certificate key type"},
+	{BR_ERR_X509_BAD_SIGNATURE, "bad certificate signature"},
+	{BR_ERR_X509_TIME_UNKNOWN, "current time unknown"},
+	{BR_ERR_X509_EXPIRED, "certificate expired or not yet valid"},
+	{BR_ERR_X509_DN_MISMATCH, "certificate chain issuer/subject mismatch"},
+	{BR_ERR_X509_BAD_SERVER_NAME, "certificate does not match the server name"},
+	{BR_ERR_X509_CRITICAL_EXTENSION, "unsupported critical certificate extension"},
+	{BR_ERR_X509_NOT_CA, "issuer certificate is not a CA"},
+	{BR_ERR_X509_FORBIDDEN_KEY_USAGE, "certificate key usage forbids this use"},
+	{BR_ERR_X509_WEAK_PUBLIC_KEY, "certificate key too weak"},
+	{BR_ERR_X509_NOT_TRUSTED, "certificate not signed by a trusted CA"},
 };
 
 static const struct {
 	int code;
 	const char *text;
 } alerts[] = {
-	{ 10, "unexpected_message" },	{ 20, "bad_record_mac" },
-	{ 40, "handshake_failure" },	{ 42, "bad_certificate" },
-	{ 43, "unsupported_certificate" }, { 44, "certificate_revoked" },
-	{ 45, "certificate_expired" },	{ 46, "certificate_unknown" },
-	{ 47, "illegal_parameter" },	{ 48, "unknown_ca" },
-	{ 49, "access_denied" },	{ 50, "decode_error" },
-	{ 51, "decrypt_error" },	{ 70, "protocol_version" },
-	{ 71, "insufficient_security" }, { 80, "internal_error" },
-	{ 112, "unrecognized_name" },	{ 116, "certificate_required" },
+	{10, "unexpected_message"},  {20, "bad_record_mac"},	      {40, "handshake_failure"},
+	{42, "bad_certificate"},     {43, "unsupported_certificate"}, {44, "certificate_revoked"},
+	{45, "certificate_expired"}, {46, "certificate_unknown"},     {47, "illegal_parameter"},
+	{48, "unknown_ca"},	     {49, "access_denied"},	      {50, "decode_error"},
+	{51, "decrypt_error"},	     {70, "protocol_version"},	      {71, "insufficient_security"},
+	{80, "internal_error"},	     {112, "unrecognized_name"},      {116, "certificate_required"},
 };
 
 static const char *alert_name(int alert)
@@ -608,7 +598,8 @@ static int describe_engine_error(const struct tls_conn *c, int berr, struct err 
 	int r = engine_errno(c, berr);
 
 	if (berr >= BR_ERR_SEND_FATAL_ALERT)
-		return err_set(e, -r, "tls: sent fatal alert %d (%s)", berr - BR_ERR_SEND_FATAL_ALERT,
+		return err_set(e, -r, "tls: sent fatal alert %d (%s)",
+			       berr - BR_ERR_SEND_FATAL_ALERT,
 			       alert_name(berr - BR_ERR_SEND_FATAL_ALERT));
 	if (berr >= BR_ERR_RECV_FATAL_ALERT)
 		return err_set(e, -r, "tls: peer sent fatal alert %d (%s)",
@@ -638,9 +629,9 @@ int tls_last_error(struct transport *t, struct err *e)
 		return berr == BR_ERR_OK ? 0 : describe_engine_error(c, berr, e);
 	}
 	if (c->sock_eof && !c->closing && !peer_closed(c))
-		return err_set(e, ECONNRESET, c->hs_done ?
-				"tls: connection closed without close_notify" :
-				"tls: connection closed during the handshake");
+		return err_set(e, ECONNRESET,
+			       c->hs_done ? "tls: connection closed without close_notify"
+					  : "tls: connection closed during the handshake");
 	return 0;
 }
 
@@ -649,7 +640,7 @@ int tls_last_error(struct transport *t, struct err *e)
 static struct tls_conn *conn_new(int fd, struct err *e)
 {
 	struct tls_conn *c = calloc(1, sizeof(*c));
-	int fl;
+	int fl, one = 1;
 
 	if (!c) {
 		close(fd);
@@ -661,6 +652,10 @@ static struct tls_conn *conn_new(int fd, struct err *e)
 	fl = fcntl(fd, F_GETFL);
 	if (fl >= 0 && !(fl & O_NONBLOCK))
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	/* BearSSL hands out one record at a time, so a flight (ChangeCipherSpec,
+	 * Finished) leaves in several sends; Nagle would hold each later one
+	 * behind a delayed ACK, 40 ms per handshake. Fails harmlessly off TCP. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return c;
 }
 
@@ -689,8 +684,10 @@ struct transport *tls_client_new(int fd, const struct tls_config *cfg, const cha
 
 	if (!cfg || !cfg->tas || name_len == 0 || name_len > TLS_NAME_MAX) {
 		close(fd);
-		err_set(e, EINVAL, cfg && cfg->tas ? "tls: server name must be 1..%d bytes" :
-			"tls: client config without trust anchors", TLS_NAME_MAX);
+		err_set(e, EINVAL,
+			cfg && cfg->tas ? "tls: server name must be 1..%d bytes"
+					: "tls: client config without trust anchors",
+			TLS_NAME_MAX);
 		return NULL;
 	}
 	c = conn_new(fd, e);
@@ -708,8 +705,8 @@ struct transport *tls_client_new(int fd, const struct tls_config *cfg, const cha
 	br_ssl_engine_set_x509(c->eng, &c->check.vtable);
 
 	if (cfg->key.type == BR_KEYTYPE_RSA)
-		br_ssl_client_set_single_rsa(&c->u.client, cfg->chain, cfg->chain_len, &cfg->key.rsa,
-					     br_rsa_pkcs1_sign_get_default());
+		br_ssl_client_set_single_rsa(&c->u.client, cfg->chain, cfg->chain_len,
+					     &cfg->key.rsa, br_rsa_pkcs1_sign_get_default());
 	else if (cfg->key.type == BR_KEYTYPE_EC)
 		br_ssl_client_set_single_ec(&c->u.client, cfg->chain, cfg->chain_len, &cfg->key.ec,
 					    BR_KEYTYPE_SIGN, cfg->issuer_key_type,
@@ -728,15 +725,18 @@ struct transport *tls_client_new(int fd, const struct tls_config *cfg, const cha
 static void require_client_certs(struct tls_conn *c, const struct tls_config *cfg)
 {
 	static const br_hash_class *const hashes[] = {
-		&br_sha224_vtable, &br_sha256_vtable, &br_sha384_vtable, &br_sha512_vtable,
+		&br_sha224_vtable,
+		&br_sha256_vtable,
+		&br_sha384_vtable,
+		&br_sha512_vtable,
 	};
 
 	br_x509_minimal_init(&c->xmin, &br_sha256_vtable, cfg->tas, cfg->ta_count);
 	for (size_t i = 0; i < sizeof(hashes) / sizeof(hashes[0]); i++)
-		br_x509_minimal_set_hash(&c->xmin,
-					 (int)((hashes[i]->desc >> BR_HASHDESC_ID_OFF) &
-					       BR_HASHDESC_ID_MASK),
-					 hashes[i]);
+		br_x509_minimal_set_hash(
+			&c->xmin,
+			(int)((hashes[i]->desc >> BR_HASHDESC_ID_OFF) & BR_HASHDESC_ID_MASK),
+			hashes[i]);
 	br_x509_minimal_set_rsa(&c->xmin, br_rsa_pkcs1_vrfy_get_default());
 	br_x509_minimal_set_ecdsa(&c->xmin, br_ec_get_default(), br_ecdsa_vrfy_asn1_get_default());
 	br_ssl_engine_set_x509(c->eng, &c->xmin.vtable);
@@ -776,151 +776,4 @@ struct transport *tls_server_new(int fd, const struct tls_config *cfg, struct er
 		return NULL;
 	}
 	return &c->t;
-}
-
-/* ---- configuration ---- */
-
-void tls_config_free(struct tls_config *cfg)
-{
-	if (!cfg)
-		return;
-	tls_pem_free_trust_anchors(cfg->tas, cfg->ta_count);
-	tls_pem_free_chain(cfg->chain, cfg->chain_len);
-	tls_pem_free_key(&cfg->key);
-	free(cfg);
-}
-
-static int load_cas(struct tls_config *cfg, const char *pem, size_t len, const char *what,
-		    struct err *e)
-{
-	if (tls_pem_trust_anchors(pem, len, &cfg->tas, &cfg->ta_count, e) < 0)
-		return err_wrap(e, "tls: %s", what);
-	return 0;
-}
-
-static int load_identity(struct tls_config *cfg, const char *cert, size_t cert_len,
-			 const char *cert_what, const char *key, size_t key_len,
-			 const char *key_what, struct err *e)
-{
-	if (tls_pem_chain(cert, cert_len, &cfg->chain, &cfg->chain_len, e) < 0)
-		return err_wrap(e, "tls: %s", cert_what);
-	if (tls_pem_key(key, key_len, &cfg->key, e) < 0)
-		return err_wrap(e, "tls: %s", key_what);
-	if (tls_pem_check_pair(&cfg->chain[0], &cfg->key, &cfg->issuer_key_type, e) < 0)
-		return err_wrap(e, "tls: %s and %s", cert_what, key_what);
-	return 0;
-}
-
-/* The PEM sources of a configuration, with names for error messages. */
-struct pem_src {
-	const char *ca, *cert, *key;
-	size_t ca_len, cert_len, key_len;
-	const char *ca_what, *cert_what, *key_what;
-};
-
-static struct tls_config *config_build(const struct pem_src *s, struct err *e)
-{
-	struct tls_config *cfg = calloc(1, sizeof(*cfg));
-
-	if (!cfg) {
-		err_set(e, ENOMEM, "tls: config");
-		return NULL;
-	}
-	if (s->ca && load_cas(cfg, s->ca, s->ca_len, s->ca_what, e) < 0)
-		goto fail;
-	if (s->cert && load_identity(cfg, s->cert, s->cert_len, s->cert_what, s->key, s->key_len,
-				     s->key_what, e) < 0)
-		goto fail;
-	return cfg;
-fail:
-	tls_config_free(cfg);
-	return NULL;
-}
-
-struct tls_config *tls_config_client_mem(const char *ca_pem, size_t ca_len, const char *cert_pem,
-					 size_t cert_len, const char *key_pem, size_t key_len,
-					 struct err *e)
-{
-	struct pem_src s = {
-		.ca = ca_pem, .ca_len = ca_len, .ca_what = "CA bundle",
-		.cert = cert_pem, .cert_len = cert_len, .cert_what = "client certificate",
-		.key = key_pem, .key_len = key_len, .key_what = "client key",
-	};
-
-	if (!ca_pem) {
-		err_set(e, EINVAL, "tls: a CA bundle is required");
-		return NULL;
-	}
-	if (!cert_pem != !key_pem) {
-		err_set(e, EINVAL, "tls: client certificate and key go together");
-		return NULL;
-	}
-	return config_build(&s, e);
-}
-
-/* Reads the named files into s (a NULL name stays NULL). 0 or -errno. */
-static int read_sources(struct pem_src *s, struct err *e)
-{
-	char *buf[3] = { NULL, NULL, NULL };
-	size_t len[3] = { 0, 0, 0 };
-	const char *path[3] = { s->ca_what, s->cert_what, s->key_what };
-
-	for (int i = 0; i < 3; i++) {
-		if (path[i] && tls_pem_read_file(path[i], &buf[i], &len[i], e) < 0) {
-			for (int j = 0; j < i; j++)
-				tls_pem_free_file(buf[j], len[j]);
-			return err_wrap(e, "tls");
-		}
-	}
-	s->ca = buf[0];
-	s->ca_len = len[0];
-	s->cert = buf[1];
-	s->cert_len = len[1];
-	s->key = buf[2];
-	s->key_len = len[2];
-	return 0;
-}
-
-static void free_sources(struct pem_src *s)
-{
-	tls_pem_free_file((char *)s->ca, s->ca_len);
-	tls_pem_free_file((char *)s->cert, s->cert_len);
-	tls_pem_free_file((char *)s->key, s->key_len);
-}
-
-static struct tls_config *config_from_files(const char *ca_file, const char *cert_file,
-					    const char *key_file, struct err *e)
-{
-	struct pem_src s = { .ca_what = ca_file, .cert_what = cert_file, .key_what = key_file };
-	struct tls_config *cfg;
-
-	if (read_sources(&s, e) < 0)
-		return NULL;
-	cfg = config_build(&s, e);
-	free_sources(&s);
-	return cfg;
-}
-
-struct tls_config *tls_config_client(const char *ca_file, const char *cert_file,
-				     const char *key_file, struct err *e)
-{
-	if (!ca_file) {
-		err_set(e, EINVAL, "tls: a CA bundle is required");
-		return NULL;
-	}
-	if (!cert_file != !key_file) {
-		err_set(e, EINVAL, "tls: client certificate and key go together");
-		return NULL;
-	}
-	return config_from_files(ca_file, cert_file, key_file, e);
-}
-
-struct tls_config *tls_config_server(const char *cert_file, const char *key_file,
-				     const char *client_ca_file, struct err *e)
-{
-	if (!cert_file || !key_file) {
-		err_set(e, EINVAL, "tls: server certificate and key are required");
-		return NULL;
-	}
-	return config_from_files(client_ca_file, cert_file, key_file, e);
 }

@@ -40,7 +40,7 @@ static int is_cert_name(const char *name)
 static int pem_each(const char *pem, size_t len, pem_object_fn *fn, void *arg, struct err *e)
 {
 	br_pem_decoder_context pc;
-	struct acc obj = { 0 };
+	struct acc obj = {0};
 	char name[128] = "";
 	size_t off = 0;
 	int in_obj = 0, final_nl = 0, r = 0;
@@ -112,7 +112,8 @@ out:
 	return r;
 }
 
-int tls_pem_read_file(const char *path, char **buf, size_t *len, struct err *e)
+/* Reads a whole file into *buf (NUL-terminated, *len excludes the NUL). 0 or -errno. */
+static int read_file(const char *path, char **buf, size_t *len, struct err *e)
 {
 	char *b = NULL;
 	size_t n = 0, cap = 0;
@@ -185,7 +186,8 @@ out:
 	return r;
 }
 
-void tls_pem_free_file(char *buf, size_t len)
+/* Frees a file buffer after wiping it: it may hold a key. */
+static void free_file(char *buf, size_t len)
 {
 	if (!buf)
 		return;
@@ -210,7 +212,7 @@ static int add_trust_anchor(void *arg, const char *name, const unsigned char *de
 {
 	struct ta_list *l = arg;
 	br_x509_decoder_context dc;
-	struct acc dn = { 0 };
+	struct acc dn = {0};
 	const br_x509_pkey *pk;
 	br_x509_trust_anchor *ta;
 	unsigned char *mem;
@@ -284,7 +286,7 @@ out:
 int tls_pem_trust_anchors(const char *pem, size_t len, br_x509_trust_anchor **tas, size_t *n,
 			  struct err *e)
 {
-	struct ta_list l = { 0 };
+	struct ta_list l = {0};
 	int r;
 
 	r = pem_each(pem, len, add_trust_anchor, &l, e);
@@ -345,7 +347,7 @@ static int add_cert(void *arg, const char *name, const unsigned char *der, size_
 int tls_pem_chain(const char *pem, size_t len, br_x509_certificate **chain, size_t *n,
 		  struct err *e)
 {
-	struct cert_list l = { 0 };
+	struct cert_list l = {0};
 	int r;
 
 	r = pem_each(pem, len, add_cert, &l, e);
@@ -418,8 +420,7 @@ static int copy_key(struct tls_key *key, const br_skey_decoder_context *kd, stru
 	return err_set(e, ENOTSUP, "unsupported private key type");
 }
 
-static int add_key(void *arg, const char *name, const unsigned char *der, size_t len,
-		   struct err *e)
+static int add_key(void *arg, const char *name, const unsigned char *der, size_t len, struct err *e)
 {
 	struct tls_key *key = arg;
 	br_skey_decoder_context kd;
@@ -514,4 +515,157 @@ int tls_pem_check_pair(const br_x509_certificate *ee, const struct tls_key *key,
 		return err_set(e, EINVAL, "private key does not match the certificate");
 	*issuer_key_type = br_x509_decoder_get_signer_key_type(&dc);
 	return 0;
+}
+
+/* ---- configurations (lib/tls.h) ---- */
+
+void tls_config_free(struct tls_config *cfg)
+{
+	if (!cfg)
+		return;
+	tls_pem_free_trust_anchors(cfg->tas, cfg->ta_count);
+	tls_pem_free_chain(cfg->chain, cfg->chain_len);
+	tls_pem_free_key(&cfg->key);
+	free(cfg);
+}
+
+static int load_cas(struct tls_config *cfg, const char *pem, size_t len, const char *what,
+		    struct err *e)
+{
+	if (tls_pem_trust_anchors(pem, len, &cfg->tas, &cfg->ta_count, e) < 0)
+		return err_wrap(e, "tls: %s", what);
+	return 0;
+}
+
+static int load_identity(struct tls_config *cfg, const char *cert, size_t cert_len,
+			 const char *cert_what, const char *key, size_t key_len,
+			 const char *key_what, struct err *e)
+{
+	if (tls_pem_chain(cert, cert_len, &cfg->chain, &cfg->chain_len, e) < 0)
+		return err_wrap(e, "tls: %s", cert_what);
+	if (tls_pem_key(key, key_len, &cfg->key, e) < 0)
+		return err_wrap(e, "tls: %s", key_what);
+	if (tls_pem_check_pair(&cfg->chain[0], &cfg->key, &cfg->issuer_key_type, e) < 0)
+		return err_wrap(e, "tls: %s and %s", cert_what, key_what);
+	return 0;
+}
+
+/* The PEM sources of a configuration, with names for error messages. */
+struct pem_src {
+	const char *ca, *cert, *key;
+	size_t ca_len, cert_len, key_len;
+	const char *ca_what, *cert_what, *key_what;
+};
+
+static struct tls_config *config_build(const struct pem_src *s, struct err *e)
+{
+	struct tls_config *cfg = calloc(1, sizeof(*cfg));
+
+	if (!cfg) {
+		err_set(e, ENOMEM, "tls: config");
+		return NULL;
+	}
+	if (s->ca && load_cas(cfg, s->ca, s->ca_len, s->ca_what, e) < 0)
+		goto fail;
+	if (s->cert && load_identity(cfg, s->cert, s->cert_len, s->cert_what, s->key, s->key_len,
+				     s->key_what, e) < 0)
+		goto fail;
+	return cfg;
+fail:
+	tls_config_free(cfg);
+	return NULL;
+}
+
+struct tls_config *tls_config_client_mem(const char *ca_pem, size_t ca_len, const char *cert_pem,
+					 size_t cert_len, const char *key_pem, size_t key_len,
+					 struct err *e)
+{
+	struct pem_src s = {
+		.ca = ca_pem,
+		.ca_len = ca_len,
+		.ca_what = "CA bundle",
+		.cert = cert_pem,
+		.cert_len = cert_len,
+		.cert_what = "client certificate",
+		.key = key_pem,
+		.key_len = key_len,
+		.key_what = "client key",
+	};
+
+	if (!ca_pem) {
+		err_set(e, EINVAL, "tls: a CA bundle is required");
+		return NULL;
+	}
+	if (!cert_pem != !key_pem) {
+		err_set(e, EINVAL, "tls: client certificate and key go together");
+		return NULL;
+	}
+	return config_build(&s, e);
+}
+
+/* Reads the named files into s (a NULL name stays NULL). 0 or -errno. */
+static int read_sources(struct pem_src *s, struct err *e)
+{
+	char *buf[3] = {NULL, NULL, NULL};
+	size_t len[3] = {0, 0, 0};
+	const char *path[3] = {s->ca_what, s->cert_what, s->key_what};
+
+	for (int i = 0; i < 3; i++) {
+		if (path[i] && read_file(path[i], &buf[i], &len[i], e) < 0) {
+			for (int j = 0; j < i; j++)
+				free_file(buf[j], len[j]);
+			return err_wrap(e, "tls");
+		}
+	}
+	s->ca = buf[0];
+	s->ca_len = len[0];
+	s->cert = buf[1];
+	s->cert_len = len[1];
+	s->key = buf[2];
+	s->key_len = len[2];
+	return 0;
+}
+
+static void free_sources(struct pem_src *s)
+{
+	free_file((char *)s->ca, s->ca_len);
+	free_file((char *)s->cert, s->cert_len);
+	free_file((char *)s->key, s->key_len);
+}
+
+static struct tls_config *config_from_files(const char *ca_file, const char *cert_file,
+					    const char *key_file, struct err *e)
+{
+	struct pem_src s = {.ca_what = ca_file, .cert_what = cert_file, .key_what = key_file};
+	struct tls_config *cfg;
+
+	if (read_sources(&s, e) < 0)
+		return NULL;
+	cfg = config_build(&s, e);
+	free_sources(&s);
+	return cfg;
+}
+
+struct tls_config *tls_config_client(const char *ca_file, const char *cert_file,
+				     const char *key_file, struct err *e)
+{
+	if (!ca_file) {
+		err_set(e, EINVAL, "tls: a CA bundle is required");
+		return NULL;
+	}
+	if (!cert_file != !key_file) {
+		err_set(e, EINVAL, "tls: client certificate and key go together");
+		return NULL;
+	}
+	return config_from_files(ca_file, cert_file, key_file, e);
+}
+
+struct tls_config *tls_config_server(const char *cert_file, const char *key_file,
+				     const char *client_ca_file, struct err *e)
+{
+	if (!cert_file || !key_file) {
+		err_set(e, EINVAL, "tls: server certificate and key are required");
+		return NULL;
+	}
+	return config_from_files(client_ca_file, cert_file, key_file, e);
 }

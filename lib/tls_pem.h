@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * tls_pem: decodes PEM text into the BearSSL structures a tls_config holds
- * (internal to lib/tls*.c).
+ * tls_pem: decodes PEM text into the BearSSL structures a tls_config holds,
+ * and builds tls_config from files or memory (internal to lib/tls*.c).
  *
  * Every array and buffer produced is heap memory owned by the caller (the
  * tls_config) and released with the matching *_free(), which accepts what a
@@ -16,8 +16,9 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "tls.h"
 
-#define TLS_PEM_MAX_FILE (4u << 20)
+#define TLS_PEM_MAX_FILE  (4u << 20)
 #define TLS_PEM_MAX_CERTS 1024
 
 /* A private key whose byte arrays all point into mem (wiped on free). */
@@ -29,11 +30,15 @@ struct tls_key {
 	size_t mem_len;
 };
 
-/* Reads a whole file into *buf (NUL-terminated, *len excludes the NUL). 0 or -errno. */
-int tls_pem_read_file(const char *path, char **buf, size_t *len, struct err *e);
-
-/* Frees a buffer from tls_pem_read_file after wiping it (it may hold a key). */
-void tls_pem_free_file(char *buf, size_t len);
+/* What a tls_config owns (built in tls_pem.c, used by tls.c); see lib/tls.h. */
+struct tls_config {
+	br_x509_trust_anchor *tas; /* CA bundle (client) or client CA (server); may be NULL */
+	size_t ta_count;
+	br_x509_certificate *chain; /* our certificate chain, end entity first; may be NULL */
+	size_t chain_len;
+	struct tls_key key;
+	unsigned issuer_key_type; /* key type of the CA that signed chain[0] */
+};
 
 /* Decodes every CERTIFICATE into trust anchors (at least one). 0 or -errno. */
 int tls_pem_trust_anchors(const char *pem, size_t len, br_x509_trust_anchor **tas, size_t *n,

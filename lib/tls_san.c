@@ -4,15 +4,15 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-#define DER_SEQUENCE 0x30
-#define DER_OID 0x06
-#define DER_BOOLEAN 0x01
+#define DER_SEQUENCE	 0x30
+#define DER_OID		 0x06
+#define DER_BOOLEAN	 0x01
 #define DER_OCTET_STRING 0x04
-#define DER_EXTENSIONS 0xa3	/* [3] EXPLICIT, constructed */
-#define DER_SAN_IP 0x87		/* GeneralName iPAddress: [7] IMPLICIT OCTET STRING */
+#define DER_EXTENSIONS	 0xa3 /* [3] EXPLICIT, constructed */
+#define DER_SAN_IP	 0x87 /* GeneralName iPAddress: [7] IMPLICIT OCTET STRING */
 
 /* id-ce-subjectAltName, 2.5.29.17 */
-static const unsigned char oid_san[] = { 0x55, 0x1d, 0x11 };
+static const unsigned char oid_san[] = {0x55, 0x1d, 0x11};
 
 /* A window into the certificate: the bytes not walked yet. */
 struct der {
@@ -73,7 +73,7 @@ static int der_expect(struct der *d, unsigned want, struct der *val)
  */
 static int find_san(const unsigned char *cert, size_t len, struct der *san)
 {
-	struct der all = { cert, len }, crt, tbs, el;
+	struct der all = {cert, len}, crt, tbs, el;
 	int found = 0, seen_exts = 0;
 	unsigned tag;
 
@@ -115,8 +115,7 @@ static int find_san(const unsigned char *cert, size_t len, struct der *san)
 	return found;
 }
 
-int tls_san_match_ip(const unsigned char *cert, size_t len, const unsigned char *ip,
-		     size_t ip_len)
+int tls_san_match_ip(const unsigned char *cert, size_t len, const unsigned char *ip, size_t ip_len)
 {
 	struct der san, names, name;
 	int r, match = 0;

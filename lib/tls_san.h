@@ -24,7 +24,6 @@ int tls_san_parse_ip(const char *name, unsigned char ip[16]);
  * a DER certificate of exactly len bytes. Returns 1 when one matches, 0 when
  * none does (or there is no subjectAltName), -1 when the DER is malformed.
  */
-int tls_san_match_ip(const unsigned char *cert, size_t len, const unsigned char *ip,
-		     size_t ip_len);
+int tls_san_match_ip(const unsigned char *cert, size_t len, const unsigned char *ip, size_t ip_len);
 
 #endif

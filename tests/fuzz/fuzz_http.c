@@ -119,6 +119,40 @@ static long check_body(enum http_body_kind kind, uint64_t cl, const char *in, si
 	return whole.done ? whole.used : -1;
 }
 
+/* The input chunk-encoded with http_chunk_header() decodes back to itself. */
+static void check_chunk_roundtrip(const char *in, size_t len, struct feed_sizes *fs)
+{
+	/* Worst case one-byte chunks: "1\r\n" x "\r\n" per byte, then the last chunk. */
+	char *enc = malloc(len * 6 + sizeof(HTTP_CHUNK_END));
+	size_t off = 0, n = 0, k = 0;
+	struct body_result res;
+	uint32_t hash = 2166136261u;
+
+	ENSURE(enc);
+	while (off < len) {
+		size_t piece = (size_t)(uint8_t)in[k++ % len] % 5 + 1;
+		if (piece > len - off)
+			piece = len - off;
+		char hdr[20];
+		size_t hl = http_chunk_header(hdr, piece);
+		ENSURE(hl == 3 && hdr[hl] == '\0');
+		memcpy(enc + n, hdr, hl);
+		n += hl;
+		memcpy(enc + n, in + off, piece);
+		memcpy(enc + n + piece, "\r\n", 2);
+		n += piece + 2;
+		off += piece;
+	}
+	memcpy(enc + n, HTTP_CHUNK_END, sizeof(HTTP_CHUNK_END) - 1);
+	n += sizeof(HTTP_CHUNK_END) - 1;
+	for (size_t i = 0; i < len; i++)
+		hash = (hash ^ (uint8_t)in[i]) * 16777619u;
+	ENSURE(check_body(HTTP_BODY_CHUNKED, 0, enc, n, fs) == (long)n);
+	decode_body(&res, HTTP_BODY_CHUNKED, 0, enc, n, NULL);
+	ENSURE(res.done && res.total == len && res.hash == hash);
+	free(enc);
+}
+
 static void check_headers(const struct http_header *h, size_t n, const char *buf, size_t len)
 {
 	ENSURE(n <= NH);
@@ -200,7 +234,8 @@ static void fuzz_requests(const char *buf, size_t len, struct feed_sizes *fs)
 		free(exact);
 
 		check_url(req.target, req.target_len);
-		long used = check_body(req.body_kind, req.content_length, m + r, left - (size_t)r, fs);
+		long used = check_body(req.body_kind, req.content_length, m + r, left - (size_t)r,
+				       fs);
 		if (used < 0)
 			return;
 		off += (size_t)r + (size_t)used;
@@ -230,7 +265,8 @@ static void fuzz_responses(const char *buf, size_t len, bool head, struct feed_s
 			ENSURE(res.body_kind == HTTP_BODY_NONE);
 		if (res.body_kind == HTTP_BODY_UNTIL_CLOSE)
 			ENSURE(!res.keep_alive);
-		long used = check_body(res.body_kind, res.content_length, m + r, left - (size_t)r, fs);
+		long used = check_body(res.body_kind, res.content_length, m + r, left - (size_t)r,
+				       fs);
 		if (used < 0)
 			return;
 		off += (size_t)r + (size_t)used;
@@ -255,6 +291,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_responses(buf, size, false, &fs);
 	fuzz_responses(buf, size, true, &fs);
 	check_url(buf, size);
+	check_chunk_roundtrip(buf, size, &fs);
 
 	char q[32];
 	(void)http_query_get(buf, size, "a", q, sizeof(q));

@@ -99,7 +99,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "replay: %s: %s\n", argv[i], strerror(errno));
 			return 1;
 		}
-		r = S_ISDIR(st.st_mode) ? replay_dir(argv[i], &count) : replay_file(argv[i], &count);
+		if (S_ISDIR(st.st_mode))
+			r = replay_dir(argv[i], &count);
+		else
+			r = replay_file(argv[i], &count);
 		if (r < 0)
 			return 1;
 	}

@@ -12,6 +12,8 @@
 #include "http_server.h"
 #include "httptest.h"
 #include "sock.h"
+#include "testpki.h"
+#include "tls.h"
 #include "unit.h"
 
 struct fixture {
@@ -502,4 +504,73 @@ TEST(http_client_sync_request)
 	http_response_free(&resp);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+}
+
+TEST(http_server_and_client_over_tls)
+{
+	if (!testpki_ready())
+		return;
+	struct err e = { 0 };
+	struct tls_config *scfg = tls_config_server(testpki_path("srv.pem"), testpki_path("srv.key"),
+						    testpki_path("ca.pem"), &e);
+	struct tls_config *ccfg = tls_config_client(testpki_path("ca.pem"), testpki_path("cliec.pem"),
+						    testpki_path("cliec.key"), &e);
+	struct tls_config *anon = tls_config_client(testpki_path("ca.pem"), NULL, NULL, &e);
+	CHECK(scfg && ccfg && anon);
+	if (!scfg || !ccfg || !anon)
+		goto out;
+	struct http_server_config cfg = { .tls = scfg };
+	struct fixture f;
+	struct ht_result r;
+	fixture_init(&f, &cfg);
+
+	/* mTLS, name checked against the DNS SAN. */
+	char url[64];
+	snprintf(url, sizeof(url), "https://localhost:%d", f.port);
+	struct http_endpoint ep;
+	CHECK(http_endpoint_parse(&ep, url, NULL, 0, &e) == 0);
+	ep.tls = ccfg;
+	ht_request(f.loop, &ep, "GET", "/hello", NULL, NULL, &r);
+	CHECK_INT(r.result, 0);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(r.body.data, "hello");
+	ht_result_free(&r);
+
+	/* Limits and streaming behave the same through TLS. */
+	char *big = malloc(1000001);
+	memset(big, 'q', 1000000);
+	big[1000000] = '\0';
+	ht_request(f.loop, &ep, "POST", "/small", big, NULL, &r);
+	CHECK_INT(r.status, 413);
+	ht_result_free(&r);
+	free(big);
+	ht_request(f.loop, &ep, "GET", "/sse", NULL, NULL, &r);
+	CHECK_INT(ht_count(&r.body, "\"type\":\"tick\""), 3);
+	ht_result_free(&r);
+
+	/* By IP literal: the IP-address SAN is checked. */
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d", f.port);
+	CHECK(http_endpoint_parse(&ep, url, NULL, 0, &e) == 0);
+	ep.tls = ccfg;
+	ht_request(f.loop, &ep, "GET", "/items/9/logs", NULL, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(r.body.data, "id=9 cursor=");
+	ht_result_free(&r);
+
+	/* A wrong name and a missing client certificate both fail. */
+	snprintf(ep.server_name, sizeof(ep.server_name), "other.example");
+	ht_request(f.loop, &ep, "GET", "/hello", NULL, NULL, &r);
+	CHECK(r.result < 0);
+	ht_result_free(&r);
+	snprintf(ep.server_name, sizeof(ep.server_name), "localhost");
+	ep.tls = anon;
+	ht_request(f.loop, &ep, "GET", "/hello", NULL, NULL, &r);
+	CHECK(r.result < 0);
+	CHECK_INT(r.status, 0);
+	ht_result_free(&r);
+	fixture_free(&f);
+out:
+	tls_config_free(scfg);
+	tls_config_free(ccfg);
+	tls_config_free(anon);
 }
