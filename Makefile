@@ -46,10 +46,12 @@ FUZZ_CC := clang
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE $(INCLUDES)
 
 LIB_SRCS := $(wildcard lib/*.c)
+NF_SRCS := $(wildcard netfilter/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
+BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
-# Which lib/ sources each fuzz target needs (pure parsers only).
+# Which sources each fuzz target needs (pure parsers only): FUZZ_SRCS_<target>.
 FUZZ_SRCS_http := lib/http_parse.c lib/http_body.c lib/http_url.c
 
 musl_obj = $(patsubst %.c,$(BUILD)/obj/musl/%.o,$(1))
@@ -57,21 +59,25 @@ host_obj = $(patsubst %.c,$(BUILD)/obj/host/%.o,$(1))
 
 DEPS_STAMP := $(DEPS)/.built
 MUSL_LIB := $(BUILD)/obj/musl/libcore.a
+MUSL_NF_LIB := $(BUILD)/obj/musl/libnetfilter.a
 HOST_LIB := $(BUILD)/obj/host/libcore.a
 UNIT_BIN := $(BUILD)/test/unit
 
-# Programs appear here as their issues land: PROGRAMS += execd, with
-# execd_SRCS := $(wildcard execd/*.c).
-PROGRAMS :=
-BINS := $(addprefix $(BUILD)/bin/,$(PROGRAMS))
+# Programs appear here as their issues land; each is built from <name>/*.c.
+# Their modules other than main.c are also linked into the unit test binary,
+# so keep every public symbol prefixed by its file (STYLE.md).
+PROGRAMS := $(filter $(patsubst %/main.c,%,$(wildcard */main.c)),execd egressd api)
+BINS := $(patsubst api,$(BUILD)/bin/sandbox-api,$(addprefix $(BUILD)/bin/,$(PROGRAMS)))
+PROG_MODULE_SRCS := $(filter-out %/main.c,$(foreach p,$(PROGRAMS),$(wildcard $(p)/*.c)))
+BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps setup test unit fuzz-replay fuzz bench run fmt clean sizes
 
-all: $(DEPS_STAMP) $(MUSL_LIB) $(BINS) sizes
+all: $(DEPS_STAMP) $(MUSL_LIB) $(MUSL_NF_LIB) $(BINS) sizes
 
-sizes: $(MUSL_LIB) $(BINS)
+sizes: $(MUSL_LIB) $(MUSL_NF_LIB) $(BINS)
 	@echo "built:"
-	@for f in $(BINS) $(MUSL_LIB) $(DEPS)/musl/lib/libbearssl.a $(DEPS)/musl/lib/libcjson.a; do \
+	@for f in $(BINS) $(MUSL_LIB) $(MUSL_NF_LIB) $(DEPS)/musl/lib/libbearssl.a $(DEPS)/musl/lib/libcjson.a; do \
 		[ -f "$$f" ] && printf '  %-40s %8d bytes\n' "$$f" "$$(stat -c %s "$$f")"; \
 	done; true
 
@@ -96,28 +102,37 @@ $(MUSL_LIB): $(call musl_obj,$(LIB_SRCS))
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(HOST_LIB): $(call host_obj,$(LIB_SRCS))
+$(MUSL_NF_LIB): $(call musl_obj,$(NF_SRCS))
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-# $(1) = program name; its sources are $(1)/*.c.
+$(HOST_LIB): $(call host_obj,$(LIB_SRCS) $(NF_SRCS))
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+# $(1) = program folder, $(2) = binary name; its sources are $(1)/*.c.
 define PROGRAM_RULE
-$(BUILD)/bin/$(1): $(call musl_obj,$(wildcard $(1)/*.c)) $(MUSL_LIB)
+$(BUILD)/bin/$(2): $(call musl_obj,$(wildcard $(1)/*.c)) $(MUSL_NF_LIB) $(MUSL_LIB)
 	@mkdir -p $$(dir $$@)
 	@$$(if $$(Q),echo "  LD      $$@")
 	$$(Q)$$(MUSL_CC) $$(MUSL_LDFLAGS) -o $$@ $$^ $$(MUSL_LIBS)
 	$$(Q)file $$@ | grep -q 'statically linked' || { echo "$$@ is not statically linked" >&2; exit 1; }
 endef
-$(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_RULE,$(p))))
+$(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_RULE,$(p),$(if $(filter api,$(p)),sandbox-api,$(p)))))
 
-$(UNIT_BIN): $(call host_obj,$(UNIT_SRCS)) $(HOST_LIB)
+# Benchmarks measure the release flavour: musl, static, -O2.
+$(BUILD)/bench/bench_%: tests/bench/bench_%.c $(call musl_obj,$(PROG_MODULE_SRCS)) $(MUSL_NF_LIB) $(MUSL_LIB)
+	@mkdir -p $(dir $@)
+	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -O2 -static -o $@ $^ $(MUSL_LIBS)
+
+$(UNIT_BIN): $(call host_obj,$(UNIT_SRCS) $(PROG_MODULE_SRCS)) $(HOST_LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD-SAN  $@")
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
 # Each fuzz harness also builds as a plain program that replays its corpus,
 # so `make test` runs the corpus under the sanitizers without libFuzzer.
-$(BUILD)/test/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(HOST_LIB)
+$(BUILD)/test/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(call host_obj,$(PROG_MODULE_SRCS)) $(HOST_LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LIBS)
 
@@ -134,11 +149,8 @@ test: setup
 	$(Q)$(MAKE) --no-print-directory unit-run
 
 .PHONY: unit-run
-unit-run: $(UNIT_BIN) $(addprefix $(BUILD)/test/replay_,$(FUZZ_TARGETS))
-	$(Q)for t in $(FUZZ_TARGETS); do \
-		$(BUILD)/test/replay_$$t tests/fuzz/corpus/$$t || exit 1; \
-	done
-	$(Q)$(UNIT_BIN)
+unit-run: $(UNIT_BIN) $(addprefix $(BUILD)/test/replay_,$(FUZZ_TARGETS)) $(BINS)
+	$(Q)BUILD=$(BUILD) FUZZ_TARGETS="$(FUZZ_TARGETS)" sh scripts/test.sh
 
 fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
 	$(Q)for t in $(FUZZ_TARGETS); do \
@@ -150,8 +162,8 @@ fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
 		grep -E '^stat::(number_of_executed_units|peak_rss_mb)' $(BUILD)/fuzz/$$t.log; \
 	done
 
-bench:
-	@echo "bench: no benchmarks yet (they arrive with netfilter and the programs)"
+bench: all $(BENCH_BINS)
+	$(Q)BUILD=$(BUILD) sh scripts/bench.sh
 
 run:
 	@echo "make run: sandbox-api is not built yet (it lands with its issue)" >&2; exit 1
