@@ -213,7 +213,16 @@ static bool pump_body(struct http_conn *c)
 static void start_request(struct http_conn *c)
 {
 	struct http_request_head rh = { .headers = c->hdrs, .num_headers = c->srv->cfg.limits.max_headers };
+	/* A head can only complete with a new LF: without one, parsing again from
+	 * the start would make a byte-at-a-time client cost O(n^2). */
+	if (c->head_scanned && c->head_scanned < c->in.len &&
+	    !memchr(buf_head(&c->in) + c->head_scanned, '\n', c->in.len - c->head_scanned) &&
+	    c->in.len < c->srv->cfg.limits.max_head) {
+		c->head_scanned = c->in.len;
+		return;
+	}
 	int r = http_parse_request(buf_head(&c->in), c->in.len, &rh, &c->srv->cfg.limits);
+	c->head_scanned = r == -2 ? c->in.len : 0;
 
 	/* Nothing of the previous request may leak into an error answer. */
 	memset(&c->req, 0, sizeof(c->req));

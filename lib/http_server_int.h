@@ -52,6 +52,7 @@ struct http_conn {
 	bool eof;		/* the client closed its side */
 
 	struct buf in;		/* bytes read, not yet parsed */
+	size_t head_scanned;	/* bytes of `in` already known to hold no complete head */
 	struct buf out;		/* response bytes not yet written */
 	struct buf head;	/* the current request's head, NUL-terminated strings */
 	struct buf body;	/* the buffered request body */

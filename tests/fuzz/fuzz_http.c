@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * fuzz_http: the input is parsed as a pipeline of requests and as a
- * response. Each body is decoded twice, in one feed and in feeds whose sizes
+ * fuzz_http: the input is parsed as a pipeline of requests and as one of
+ * responses. Each body is decoded twice, in one feed and in feeds whose sizes
  * come from the input bytes; both must agree byte for byte. Targets go
  * through split, percent-decoding and query lookup. Every feed lives in a
  * buffer of exactly its length, so a read past len is an ASan report.
@@ -36,11 +36,12 @@ struct body_result {
 	uint32_t hash;		/* FNV-1a over the decoded bytes */
 };
 
+/* Exactly n bytes, so ASan reports any read past n (malloc(0) included). */
 static char *dup_exact(const char *p, size_t n)
 {
-	char *c = malloc(n ? n : 1);
+	char *c = malloc(n);
 
-	ENSURE(c);
+	ENSURE(c || !n);
 	if (n)
 		memcpy(c, p, n);
 	return c;
@@ -130,12 +131,12 @@ static void check_chunk_roundtrip(const char *in, size_t len, struct feed_sizes 
 
 	ENSURE(enc);
 	while (off < len) {
-		size_t piece = (size_t)(uint8_t)in[k++ % len] % 5 + 1;
+		size_t piece = (size_t)(uint8_t)in[k++ % len] % 40 + 1;
 		if (piece > len - off)
 			piece = len - off;
 		char hdr[20];
 		size_t hl = http_chunk_header(hdr, piece);
-		ENSURE(hl == 3 && hdr[hl] == '\0');
+		ENSURE(hl == strlen(hdr) && hl <= 4);
 		memcpy(enc + n, hdr, hl);
 		n += hl;
 		memcpy(enc + n, in + off, piece);
@@ -290,7 +291,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_responses(buf, size, false, &fs);
 	fuzz_responses(buf, size, true, &fs);
 	check_url(buf, size);
-	check_chunk_roundtrip(buf, size, &fs);
+	/* A prefix is enough to exercise the encoder and keeps the run fast. */
+	check_chunk_roundtrip(buf, size < 256 ? size : 256, &fs);
 
 	char q[32];
 	(void)http_query_get(buf, size, "a", q, sizeof(q));

@@ -33,8 +33,8 @@ static int replay_file(const char *path, size_t *count)
 		goto out;
 	}
 	size_t size = (size_t)st.st_size;
-	data = malloc(size ? size : 1);
-	if (!data) {
+	data = malloc(size);
+	if (!data && size) {
 		fprintf(stderr, "replay: %s: out of memory\n", path);
 		goto out;
 	}
