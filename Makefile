@@ -38,7 +38,8 @@ MUSL_LIBS := $(DEPS)/musl/lib/libbearssl.a $(DEPS)/musl/lib/libcjson.a
 # Test: the same sources, host gcc, sanitizers.
 HOST_CC := gcc
 SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
-HOST_CFLAGS := $(WARN) -O1 -g $(SAN) -D_GNU_SOURCE $(INCLUDES) -I$(DEPS)/host/include -Itests/unit
+HOST_CFLAGS = $(WARN) -O1 -g $(SAN) -D_GNU_SOURCE $(INCLUDES) -I$(DEPS)/host/include -Itests/unit \
+	$(addprefix -I,$(PROGRAMS))
 HOST_LDFLAGS := $(SAN)
 HOST_LIBS := $(DEPS)/host/lib/libbearssl.a $(DEPS)/host/lib/libcjson.a -lm
 

@@ -267,3 +267,13 @@ void http_conn_on_close(struct http_conn *c, http_conn_cb *cb, void *arg)
 	c->on_close = cb;
 	c->close_arg = arg;
 }
+
+void http_resp_abort(struct http_conn *c)
+{
+	if (c->dead)
+		return;
+	c->on_close = NULL; /* the caller knows */
+	conn_enter(c);
+	conn_close(c);
+	conn_leave(c);
+}

@@ -132,6 +132,10 @@ int http_resp_write(struct http_conn *c, const void *data, size_t len);
 /* Ends the response (final chunk); the next pipelined request may start. 0 or -errno. */
 int http_resp_end(struct http_conn *c);
 
+/* Gives up on a response already started (e.g. its upstream failed): the
+ * connection is closed at once, so the client sees a truncated body. */
+void http_resp_abort(struct http_conn *c);
+
 /* Bytes queued and not yet written to the socket. */
 size_t http_conn_out_pending(const struct http_conn *c);
 /* Calls cb once the output queue has drained below HTTP_OUT_LOW_WATER (back-pressure). */

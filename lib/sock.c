@@ -199,6 +199,12 @@ void sock_peer_str(int fd, char *out, size_t len)
 		snprintf(out, len, "%s:%u", host, ntohs(a->sin_port));
 	} else if (ss.ss_family == AF_INET6) {
 		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+		if (IN6_IS_ADDR_V4MAPPED(&a->sin6_addr)) {
+			/* An IPv4 client on the dual-stack socket: show it as IPv4. */
+			inet_ntop(AF_INET, &a->sin6_addr.s6_addr[12], host, sizeof(host));
+			snprintf(out, len, "%s:%u", host, ntohs(a->sin6_port));
+			return;
+		}
 		inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
 		snprintf(out, len, "[%s]:%u", host, ntohs(a->sin6_port));
 	} else {
