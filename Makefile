@@ -10,6 +10,7 @@
 #   V=1           shows the commands
 
 .DEFAULT_GOAL := all
+.SECONDEXPANSION:
 SHELL := /bin/sh
 
 BUILD := build
@@ -49,11 +50,15 @@ FUZZ_CFLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOUR
 LIB_SRCS := $(wildcard lib/*.c)
 NF_SRCS := $(wildcard netfilter/*.c)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
-BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
+BENCH_SRCS := $(wildcard tests/bench/bench_*.c tests/bench/tool_*.c)
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 # Which sources each fuzz target needs (pure parsers only): FUZZ_SRCS_<target>.
 FUZZ_SRCS_http := lib/http_parse.c lib/http_body.c lib/http_url.c
+FUZZ_SRCS_netlink := $(wildcard netfilter/*.c) lib/buf.c lib/err.c
+FUZZ_SRCS_ws := lib/ws.c lib/buf.c lib/base64.c lib/ws_accept.c lib/http_parse.c \
+	-I$(DEPS)/host/include $(DEPS)/host/lib/libbearssl.a
+FUZZ_SRCS_multipart := -Iexecd execd/multipart.c
 
 musl_obj = $(patsubst %.c,$(BUILD)/obj/musl/%.o,$(1))
 host_obj = $(patsubst %.c,$(BUILD)/obj/host/%.o,$(1))
@@ -121,8 +126,16 @@ $(BUILD)/bin/$(2): $(call musl_obj,$(wildcard $(1)/*.c)) $(MUSL_NF_LIB) $(MUSL_L
 endef
 $(foreach p,$(PROGRAMS),$(eval $(call PROGRAM_RULE,$(p),$(if $(filter api,$(p)),sandbox-api,$(p)))))
 
-# Benchmarks measure the release flavour: musl, static, -O2.
-$(BUILD)/bench/bench_%: tests/bench/bench_%.c $(call musl_obj,$(PROG_MODULE_SRCS)) $(MUSL_NF_LIB) $(MUSL_LIB)
+# The same programs in the sanitizer flavour, for the integration suites.
+SAN_BINS := $(patsubst %,$(BUILD)/test/%-san,$(PROGRAMS))
+$(BUILD)/test/%-san: $(HOST_LIB) $$(call host_obj,$$(wildcard $$*/*.c))
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD-SAN  $@")
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $(call host_obj,$(wildcard $*/*.c)) $(HOST_LIB) $(HOST_LIBS)
+
+# Benchmarks measure the release flavour: musl, static, -O2. bench_* run on
+# their own; tool_* are driven by a tests/bench/*.sh script.
+$(BUILD)/bench/%: tests/bench/%.c $(call musl_obj,$(PROG_MODULE_SRCS)) $(MUSL_NF_LIB) $(MUSL_LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(MUSL_CC) $(MUSL_CFLAGS) -O2 -static -o $@ $^ $(MUSL_LIBS)
 
@@ -137,7 +150,7 @@ $(BUILD)/test/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(call host
 	@mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LIBS)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(filter %.c,$$(FUZZ_SRCS_$$*))
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*)
 
@@ -150,7 +163,7 @@ test: setup
 	$(Q)$(MAKE) --no-print-directory unit-run
 
 .PHONY: unit-run
-unit-run: $(UNIT_BIN) $(addprefix $(BUILD)/test/replay_,$(FUZZ_TARGETS)) $(BINS)
+unit-run: $(UNIT_BIN) $(addprefix $(BUILD)/test/replay_,$(FUZZ_TARGETS)) $(BINS) $(SAN_BINS)
 	$(Q)BUILD=$(BUILD) FUZZ_TARGETS="$(FUZZ_TARGETS)" sh scripts/test.sh
 
 fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))

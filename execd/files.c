@@ -456,7 +456,8 @@ static void walk(struct search *s, char *path, size_t len, int depth)
 			n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(char *), cmp_names);
+	if (n)
+		qsort(names, n, sizeof(char *), cmp_names);
 	for (size_t i = 0; i < n && !s->err; i++) {
 		size_t nl = strlen(names[i]);
 		if (len + 1 + nl + 1 > PATHS_MAX)

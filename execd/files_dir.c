@@ -52,7 +52,8 @@ static void list_dir(struct listing *l, char *path, size_t len, long depth)
 			n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(char *), cmp_names);
+	if (n)
+		qsort(names, n, sizeof(char *), cmp_names);
 	for (size_t i = 0; i < n && !l->err && l->count < FILES_RESULTS_MAX; i++) {
 		size_t nl = strlen(names[i]);
 		size_t at = len == 1 && path[0] == '/' ? 1 : len + 1;

@@ -24,10 +24,11 @@
  * bytes; '?' and classes decode runes (invalid bytes become U+FFFD, as in Go).
  *
  * Limits: patterns up to GLOB_PATTERN_MAX bytes and GLOB_DEPTH_MAX nested
- * groups; recursion depth is bounded by the pattern length. Backtracking is
- * bounded by GLOB_STEPS_MAX steps per match (stars remember where they
- * already failed, so ordinary patterns stay far below it); a match that
- * needs more fails with -E2BIG rather than running for minutes.
+ * groups; recursion depth is bounded by the pattern length. A tail without
+ * groups (the usual "*.txt") is matched iteratively in O(pattern x name);
+ * stars before groups remember where they already failed. Whatever is left
+ * (e.g. many look-alike alternatives) is bounded by GLOB_STEPS_MAX steps per
+ * match: a match that needs more fails with -E2BIG instead of running on.
  */
 #ifndef EXECD_GLOB_H
 #define EXECD_GLOB_H

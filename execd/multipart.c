@@ -461,7 +461,8 @@ static long headers(struct multipart *m, const char *buf, size_t len, size_t i)
 		char c = buf[i++];
 		bool after_cr = m->hdr_len && m->hdr[m->hdr_len - 1] == '\r';
 		if (after_cr != (c == '\n'))
-			return fail(m, c == '\n' ? "bare LF in part header" : "bare CR in part header");
+			return fail(m, c == '\n' ? "bare LF in part header"
+						  : "bare CR in part header");
 		if (m->hdr_len == MULTIPART_HEADER_MAX)
 			return fail(m, "part header too large");
 		m->hdr[m->hdr_len++] = c;

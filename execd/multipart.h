@@ -87,7 +87,7 @@ struct multipart {
 	bool in_body;		/* the delimiter being examined follows a part body */
 	char delim[4 + MULTIPART_BOUNDARY_MAX];	/* CRLF "--" boundary */
 	size_t delim_len;
-	size_t match;		/* delim bytes matched (and held back) at the end of the last feed */
+	size_t match;		/* delim bytes matched (held back) at the end of the last feed */
 	size_t hdr_len, line_start;
 	char hdr[MULTIPART_HEADER_MAX];
 };

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <unistd.h>
 
@@ -40,7 +39,9 @@ struct px {
 	struct buf out;			/* to the upstream */
 	struct buf head;		/* the request head, kept for one retry */
 	struct http_body dec;
-	uint32_t armed;
+	uint32_t armed;			/* the mask asked for at the start */
+	int busy;			/* > 0 inside our entry points: free later */
+	bool dead;			/* finished: no more work, freed by the outermost entry */
 };
 
 static void px_io(struct ev_loop *loop, int fd, uint32_t events, void *arg);
@@ -51,10 +52,14 @@ static void bad_gateway(struct http_conn *c)
 	http_resp_send(c, 502, "text/plain; charset=utf-8", "Bad Gateway\n", 12);
 }
 
+/* Ends the exchange: releases the upstream and the client hooks at once; the
+ * struct itself goes when the outermost entry point leaves (px_leave). */
 static void px_free(struct px *p, bool keep_upstream)
 {
+	if (p->dead)
+		return;
+	p->dead = true;
 	if (p->u) {
-		ev_del(p->x->loop, p->u->fd);
 		if (keep_upstream)
 			proxy_pool_put(p->x->proxy, p->u);
 		else
@@ -64,9 +69,27 @@ static void px_free(struct px *p, bool keep_upstream)
 		http_conn_on_close(p->c, NULL, NULL);
 		http_conn_on_drain(p->c, NULL, NULL);
 	}
+	p->u = NULL;
+	p->c = NULL;
 	buf_free(&p->out);
 	buf_free(&p->head);
-	free(p);
+	if (!p->busy)
+		free(p);
+}
+
+static void px_enter(struct px *p)
+{
+	p->busy++;
+}
+
+/* Returns false once p is gone. */
+static bool px_leave(struct px *p)
+{
+	if (--p->busy == 0 && p->dead) {
+		free(p);
+		return false;
+	}
+	return !p->dead;
 }
 
 /* Fails the exchange: 502 if nothing was answered yet, else cut the connection. */
@@ -97,21 +120,26 @@ static void px_arm(struct px *p)
 		bool rd = !(p->state == PX_BODY && p->c && http_conn_out_pending(p->c) > PROXY_BUF_HIGH);
 		ev = (rd ? EPOLLIN : 0) | (p->out.len ? EPOLLOUT : 0);
 	}
-	if (ev != p->armed) {
-		ev_mod(p->x->loop, p->u->fd, ev);
-		p->armed = ev;
-	}
+	proxy_pool_arm(p->u, ev);
 }
 
-static bool is_hop_by_hop(const char *name, const char *connection)
+/* Hop-by-hop headers (RFC 9110 7.6.1) and those the Connection header names. */
+static bool is_hop_by_hop(const char *name, size_t n, const char *connection, size_t clen)
 {
 	static const char *const hop[] = { "Connection", "Keep-Alive", "Proxy-Connection",
 					   "Proxy-Authenticate", "Proxy-Authorization", "TE",
 					   "Trailer", "Transfer-Encoding", "Upgrade" };
 	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
-		if (strcasecmp(name, hop[i]) == 0)
+		if (strlen(hop[i]) == n && http_span_ieq(name, n, hop[i]))
 			return true;
-	return connection && http_list_has_token(connection, strlen(connection), name);
+	if (!connection || !clen)
+		return false;
+	char tok[64];
+	if (n >= sizeof(tok))
+		return false;
+	memcpy(tok, name, n);
+	tok[n] = '\0';
+	return http_list_has_token(connection, clen, tok);
 }
 
 /* The request head for the upstream. */
@@ -119,44 +147,60 @@ static int build_head(struct px *p, struct http_req *req, const char *rest)
 {
 	struct buf *b = &p->head;
 	const char *connection = http_req_header(req, "Connection");
+	size_t clen = connection ? strlen(connection) : 0;
 	const char *upgrade = http_req_header(req, "Upgrade");
-	int r = buf_printf(b, "%s /%s%s%s HTTP/1.1\r\n", req->method, rest, req->query[0] ? "?" : "",
-			   req->query);
-	const char *xff = NULL;
+	int r = buf_puts(b, req->method);
+	r = r ? r : buf_append(b, " /", 2);
+	r = r ? r : buf_puts(b, rest);
+	if (!r && req->query[0]) {
+		r = buf_append(b, "?", 1);
+		r = r ? r : buf_puts(b, req->query);
+	}
+	r = r ? r : buf_append(b, " HTTP/1.1\r\n", 11);
+	const struct http_header *xff = NULL;
 	for (size_t i = 0; !r && i < req->num_headers; i++) {
 		const struct http_header *h = &req->headers[i];
-		if (is_hop_by_hop(h->name, connection) || strcasecmp(h->name, "X-Forwarded-Host") == 0 ||
-		    strcasecmp(h->name, "X-Forwarded-Proto") == 0 || strcasecmp(h->name, "Expect") == 0 ||
-		    strcasecmp(h->name, "Content-Length") == 0)
+		if (is_hop_by_hop(h->name, h->name_len, connection, clen) ||
+		    http_span_ieq(h->name, h->name_len, "X-Forwarded-Host") ||
+		    http_span_ieq(h->name, h->name_len, "X-Forwarded-Proto") ||
+		    http_span_ieq(h->name, h->name_len, "Expect") ||
+		    http_span_ieq(h->name, h->name_len, "Content-Length"))
 			continue;
-		if (strcasecmp(h->name, "X-Forwarded-For") == 0) {
-			xff = h->value;
+		if (http_span_ieq(h->name, h->name_len, "X-Forwarded-For")) {
+			xff = h;
 			continue;
 		}
-		r = buf_printf(b, "%s: %s\r\n", h->name, h->value);
+		r = buf_append_header(b, h->name, h->name_len, h->value, h->value_len);
 	}
 	/* The client's address, without the port, appended as proxies do. */
-	char peer[64];
-	snprintf(peer, sizeof(peer), "%s", req->peer);
-	char *colon = strrchr(peer, ':');
+	const char *peer = req->peer;
+	size_t plen = strlen(peer);
+	const char *colon = strrchr(peer, ':');
 	if (colon && strcmp(peer, "unix") != 0)
-		*colon = '\0';
-	char *ip = peer;
-	if (*ip == '[') {
-		ip++;
-		ip[strcspn(ip, "]")] = '\0';
+		plen = (size_t)(colon - peer);
+	if (plen >= 2 && peer[0] == '[') {
+		peer++;
+		plen -= 2;
 	}
-	if (!r)
-		r = xff ? buf_printf(b, "X-Forwarded-For: %s, %s\r\n", xff, ip)
-			: buf_printf(b, "X-Forwarded-For: %s\r\n", ip);
-	r = r ? r : buf_puts(b, "X-Forwarded-Proto: http\r\n");
-	if (!r && p->upgrade)
-		r = buf_printf(b, "Connection: Upgrade\r\nUpgrade: %s\r\n", upgrade);
-	if (!r && req->body_kind == HTTP_BODY_LENGTH)
-		r = buf_printf(b, "Content-Length: %llu\r\n", (unsigned long long)req->content_length);
-	else if (!r && req->body_kind == HTTP_BODY_CHUNKED)
+	r = r ? r : buf_append(b, "X-Forwarded-For: ", 17);
+	if (!r && xff) {
+		r = buf_append(b, xff->value, xff->value_len);
+		r = r ? r : buf_append(b, ", ", 2);
+	}
+	r = r ? r : buf_append(b, peer, plen);
+	r = r ? r : buf_puts(b, "\r\nX-Forwarded-Proto: http\r\n");
+	if (!r && p->upgrade) {
+		r = buf_puts(b, "Connection: Upgrade\r\n");
+		r = r ? r : buf_append_header(b, "Upgrade", 7, upgrade, strlen(upgrade));
+	}
+	if (!r && req->body_kind == HTTP_BODY_LENGTH) {
+		r = buf_append(b, "Content-Length: ", 16);
+		r = r ? r : buf_append_u64(b, req->content_length);
+		r = r ? r : buf_append(b, "\r\n", 2);
+	} else if (!r && req->body_kind == HTTP_BODY_CHUNKED) {
 		r = buf_puts(b, "Transfer-Encoding: chunked\r\n");
-	return r ? r : buf_puts(b, "\r\n");
+	}
+	return r ? r : buf_append(b, "\r\n", 2);
 }
 
 static void flush_upstream(struct px *p)
@@ -177,9 +221,20 @@ static void flush_upstream(struct px *p)
 	}
 }
 
+static void on_req_body_step(struct px *p, struct http_conn *c, const char *data, size_t len,
+			     bool done);
+
 static void on_req_body(struct http_conn *c, const char *data, size_t len, bool done, void *arg)
 {
 	struct px *p = arg;
+	px_enter(p);
+	on_req_body_step(p, c, data, len, done);
+	px_leave(p);
+}
+
+static void on_req_body_step(struct px *p, struct http_conn *c, const char *data, size_t len,
+			     bool done)
+{
 	if (len) {
 		p->sent_any_body = true;
 		if (p->req_chunked) {
@@ -198,7 +253,7 @@ static void on_req_body(struct http_conn *c, const char *data, size_t len, bool 
 	}
 	if (p->state != PX_CONNECTING && p->u) {
 		flush_upstream(p);
-		if (!p->u)
+		if (p->dead)
 			return;
 	}
 	if (!done && p->out.len > PROXY_BUF_HIGH && !p->client_paused) {
@@ -220,7 +275,8 @@ static void on_client_drain(struct http_conn *c, void *arg)
 {
 	struct px *p = arg;
 	(void)c;
-	px_arm(p); /* reading the upstream may resume */
+	if (!p->dead)
+		px_arm(p); /* reading the upstream may resume */
 }
 
 static void on_splice_done(int result, uint64_t ab, uint64_t ba, void *arg)
@@ -247,6 +303,7 @@ static void start_splice(struct px *p, const char *head, size_t head_len)
 	/* The upstream's 101 head goes to the client first. */
 	buf_append(&client.out, head, head_len);
 	ev_del(p->x->loop, p->u->fd);
+	p->u->in_loop = false;
 	up.t = p->u->t;
 	up.in = p->u->in;
 	buf_init(&up.out, 0);
@@ -297,27 +354,20 @@ static bool handle_head(struct px *p)
 		free(head);
 		return false;
 	}
-	const char *connection = NULL;
 	const struct http_header *ch = http_header_find(hdrs, h.num_headers, "Connection");
-	char conn_val[256] = "";
-	if (ch) {
-		snprintf(conn_val, sizeof(conn_val), "%.*s", (int)ch->value_len, ch->value);
-		connection = conn_val;
-	}
 	char ctype[512] = "";
 	for (size_t i = 0; i < h.num_headers; i++) {
-		char name[256], value[8192];
-		snprintf(name, sizeof(name), "%.*s", (int)hdrs[i].name_len, hdrs[i].name);
-		snprintf(value, sizeof(value), "%.*s", (int)hdrs[i].value_len, hdrs[i].value);
-		if (is_hop_by_hop(name, connection) || strcasecmp(name, "Content-Length") == 0)
+		const struct http_header *hd = &hdrs[i];
+		if (is_hop_by_hop(hd->name, hd->name_len, ch ? ch->value : NULL, ch ? ch->value_len : 0) ||
+		    http_span_ieq(hd->name, hd->name_len, "Content-Length"))
 			continue;
-		if (strcasecmp(name, "Content-Type") == 0) {
-			size_t n = strnlen(value, sizeof(ctype) - 1);
-			memcpy(ctype, value, n);
+		if (http_span_ieq(hd->name, hd->name_len, "Content-Type")) {
+			size_t n = hd->value_len < sizeof(ctype) - 1 ? hd->value_len : sizeof(ctype) - 1;
+			memcpy(ctype, hd->value, n);
 			ctype[n] = '\0';
 			continue;
 		}
-		http_resp_header(p->c, name, value);
+		http_resp_header_n(p->c, hd->name, hd->name_len, hd->value, hd->value_len);
 	}
 	u->reusable = h.keep_alive;
 	buf_consume(&u->in, (size_t)r);
@@ -381,7 +431,6 @@ static void retry_fresh(struct px *p)
 {
 	struct err e = { 0 };
 	uint16_t port = p->u->port;
-	ev_del(p->x->loop, p->u->fd);
 	proxy_pool_discard(p->u);
 	p->u = proxy_pool_dial(p->x->proxy, port, &e);
 	if (!p->u) {
@@ -392,23 +441,31 @@ static void retry_fresh(struct px *p)
 	buf_reset(&p->out);
 	buf_append(&p->out, buf_head(&p->head), p->head.len);
 	p->state = PX_CONNECTING;
-	p->armed = EPOLLOUT;
-	if (ev_add(p->x->loop, p->u->fd, p->armed, px_io, p) < 0)
+	if (proxy_pool_watch(p->x->proxy, p->u, EPOLLOUT, px_io, p) < 0)
 		px_fail(p, "ev_add");
 }
+
+static void px_io_step(struct px *p, int fd, uint32_t events);
 
 static void px_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct px *p = arg;
 	(void)loop;
+	px_enter(p);
+	px_io_step(p, fd, events);
+	px_leave(p);
+}
+
+static void px_io_step(struct px *p, int fd, uint32_t events)
+{
 	(void)fd;
 	if (p->state == PX_CONNECTING) {
 		on_connected(p);
-		if (!p->u)
+		if (p->dead)
 			return;
 	} else if (events & EPOLLOUT) {
 		flush_upstream(p);
-		if (!p->u)
+		if (p->dead)
 			return;
 	}
 	for (int i = 0; i < 8 && p->c; i++) {
@@ -445,6 +502,8 @@ static void px_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 			return;
 		if (p->state == PX_BODY && !handle_body(p))
 			return;
+		if (n < 64 * 1024)
+			break; /* a short read drained the socket (level-triggered: more wakes us) */
 	}
 	px_arm(p);
 }
@@ -498,13 +557,21 @@ static void h_proxy(struct http_conn *c, struct http_req *req, void *arg)
 	}
 	p->reused = p->u->reused;
 	p->state = p->u->connected ? PX_HEAD : PX_CONNECTING;
-	p->armed = p->state == PX_CONNECTING ? EPOLLOUT : EPOLLIN | EPOLLOUT;
-	if (ev_add(x->loop, p->u->fd, p->armed, px_io, p) < 0) {
+	/* A pooled connection takes the head at once; then wait for the answer. */
+	p->armed = p->state == PX_CONNECTING ? EPOLLOUT : EPOLLIN;
+	if (proxy_pool_watch(x->proxy, p->u, p->armed, px_io, p) < 0) {
 		px_fail(p, "ev_add");
-		return;
+		return; /* not busy: px_free has freed it */
 	}
+	px_enter(p);
 	http_conn_on_close(c, on_client_gone, p);
 	http_conn_read_body(c, on_req_body, p);
+	if (!p->dead && p->state == PX_HEAD && p->out.len) {
+		flush_upstream(p);
+		if (!p->dead)
+			px_arm(p);
+	}
+	px_leave(p);
 }
 
 static void h_no_port(struct http_conn *c, struct http_req *req, void *arg)

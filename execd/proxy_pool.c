@@ -26,6 +26,8 @@ void proxy_pool_discard(struct upstream *u)
 {
 	if (!u)
 		return;
+	if (u->in_loop)
+		ev_del(u->pool->loop, u->fd);
 	ev_timer_stop(u->pool->loop, &u->idle);
 	if (u->t)
 		transport_close(u->t);
@@ -45,7 +47,6 @@ static void unlink_idle(struct upstream *u)
 	u->next = u->prev = NULL;
 	pool->nidle--;
 	ev_timer_stop(pool->loop, &u->idle);
-	ev_del(pool->loop, u->fd);
 }
 
 static void on_idle_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
@@ -57,15 +58,22 @@ static void on_idle_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	proxy_pool_discard(u);
 }
 
-static void on_idle_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+static void on_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct upstream *u = arg;
-	(void)loop;
-	(void)fd;
-	(void)events;
+	if (u->owner_cb) {
+		u->owner_cb(loop, fd, events, u->owner);
+		return;
+	}
 	/* Nothing is expected on an idle connection: EOF or junk, drop it. */
 	unlink_idle(u);
 	proxy_pool_discard(u);
+}
+
+void proxy_pool_arm(struct upstream *u, uint32_t events)
+{
+	if (u->in_loop && events != u->armed && ev_mod(u->pool->loop, u->fd, events) == 0)
+		u->armed = events;
 }
 
 struct upstream *proxy_pool_dial(struct proxy *pool, uint16_t port, struct err *e)
@@ -107,13 +115,32 @@ struct upstream *proxy_pool_get(struct proxy *pool, uint16_t port, struct err *e
 	return proxy_pool_dial(pool, port, e);
 }
 
+int proxy_pool_watch(struct proxy *pool, struct upstream *u, uint32_t events, ev_io_cb *cb, void *arg)
+{
+	u->owner_cb = cb;
+	u->owner = arg;
+	if (u->in_loop) {
+		proxy_pool_arm(u, events);
+		return 0;
+	}
+	int r = ev_add(pool->loop, u->fd, events, on_io, u);
+	if (r == 0) {
+		u->in_loop = true;
+		u->armed = events;
+	}
+	return r;
+}
+
 void proxy_pool_put(struct proxy *pool, struct upstream *u)
 {
-	if (!u->reusable || u->in.len || pool->nidle >= PROXY_POOL_MAX ||
-	    ev_add(pool->loop, u->fd, EPOLLIN | EPOLLRDHUP, on_idle_io, u) < 0) {
+	u->owner_cb = NULL;
+	u->owner = NULL;
+	if (!u->reusable || u->in.len || pool->nidle >= PROXY_POOL_MAX || !u->in_loop) {
 		proxy_pool_discard(u);
 		return;
 	}
+	/* Idle: any readable event (EOF or junk) drops it. EPOLLIN is all we need. */
+	proxy_pool_arm(u, EPOLLIN);
 	u->connected = true;
 	u->next = pool->idle;
 	u->prev = NULL;

@@ -32,6 +32,10 @@ struct upstream {
 	bool connected;		/* connect() has completed */
 	bool reused;		/* came from the idle list */
 	bool reusable;		/* the last response allows keep-alive */
+	bool in_loop;		/* fd is registered with the loop */
+	uint32_t armed;		/* its epoll mask */
+	ev_io_cb *owner_cb;	/* the exchange using it (NULL while idle) */
+	void *owner;
 	struct buf in;		/* bytes read from the upstream, not yet used */
 	struct ev_timer idle;
 };
@@ -41,9 +45,18 @@ struct proxy *proxy_pool_new(struct ev_loop *loop);
 struct upstream *proxy_pool_get(struct proxy *pool, uint16_t port, struct err *e);
 /* Always a new connection. */
 struct upstream *proxy_pool_dial(struct proxy *pool, uint16_t port, struct err *e);
-/* Returns a connection after a complete exchange (the caller removed it from its loop). */
+/*
+ * Makes cb(arg) the receiver of u's events and sets its epoll mask. The fd
+ * stays registered for its whole life with one callback that dispatches to
+ * the current owner, so taking and returning pooled connections costs no
+ * epoll_ctl, and a mask change only when it differs. 0 or -errno.
+ */
+int proxy_pool_watch(struct proxy *pool, struct upstream *u, uint32_t events, ev_io_cb *cb, void *arg);
+/* Changes the epoll mask of an owned connection (no syscall if unchanged). */
+void proxy_pool_arm(struct upstream *u, uint32_t events);
+/* Returns a connection after a complete exchange. */
 void proxy_pool_put(struct proxy *pool, struct upstream *u);
-/* Closes and frees a connection that is not in the idle list. */
+/* Closes and frees a connection that is not in the idle list (unregistering it). */
 void proxy_pool_discard(struct upstream *u);
 
 #endif

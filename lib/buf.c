@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+char buf_empty[1];
+
 void buf_init(struct buf *b, size_t max)
 {
 	memset(b, 0, sizeof(*b));
@@ -117,4 +119,31 @@ char *buf_cstr(struct buf *b)
 		return NULL;
 	*buf_tail(b) = '\0';
 	return buf_head(b);
+}
+
+int buf_append_u64(struct buf *b, uint64_t v)
+{
+	char tmp[20];
+	size_t n = 0;
+	do {
+		tmp[sizeof(tmp) - 1 - n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return buf_append(b, tmp + sizeof(tmp) - n, n);
+}
+
+int buf_append_header(struct buf *b, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+	int r = buf_reserve(b, nlen + vlen + 4);
+	if (r < 0)
+		return r;
+	char *p = buf_tail(b);
+	memcpy(p, name, nlen);
+	p[nlen] = ':';
+	p[nlen + 1] = ' ';
+	memcpy(p + nlen + 2, value, vlen);
+	p[nlen + 2 + vlen] = '\r';
+	p[nlen + 3 + vlen] = '\n';
+	b->len += nlen + vlen + 4;
+	return 0;
 }

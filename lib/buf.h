@@ -13,6 +13,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct buf {
 	char *data;
@@ -25,13 +26,17 @@ struct buf {
 void buf_init(struct buf *b, size_t max);
 void buf_free(struct buf *b);
 
+/* Stands in for data before the first allocation, so an empty buffer still
+ * yields a valid pointer (no arithmetic on NULL, no NULL to memcpy). */
+extern char buf_empty[1];
+
 /* Pointer to the first unread byte (valid until the next mutating call). */
-static inline char *buf_head(const struct buf *b) { return b->data + b->off; }
+static inline char *buf_head(const struct buf *b) { return b->data ? b->data + b->off : buf_empty; }
 
 /* Ensures room for n more bytes after the unread data; returns 0 or -ENOMEM/-ENOBUFS. */
 int buf_reserve(struct buf *b, size_t n);
 /* Pointer to the free space after the unread data (call buf_reserve first). */
-static inline char *buf_tail(const struct buf *b) { return b->data + b->off + b->len; }
+static inline char *buf_tail(const struct buf *b) { return b->data ? b->data + b->off + b->len : buf_empty; }
 /* Marks n bytes written at buf_tail() as data. */
 static inline void buf_commit(struct buf *b, size_t n) { b->len += n; }
 
@@ -41,6 +46,11 @@ int buf_puts(struct buf *b, const char *s);
 /* Appends formatted text; returns 0 or -ENOMEM/-ENOBUFS/-EINVAL. */
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int buf_vprintf(struct buf *b, const char *fmt, va_list ap);
+
+/* Appends v in decimal. 0 or -errno. */
+int buf_append_u64(struct buf *b, uint64_t v);
+/* Appends an HTTP header line "name: value\r\n" from spans (no printf on hot paths). */
+int buf_append_header(struct buf *b, const char *name, size_t nlen, const char *value, size_t vlen);
 
 /* Drops n bytes from the front (n is clamped to len). */
 void buf_consume(struct buf *b, size_t n);

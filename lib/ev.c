@@ -34,8 +34,10 @@ struct ev_loop {
 		ev_signal_cb *cb;
 		void *arg;
 	} sigs[EV_NSIG];
-	ev_turn_cb *turn_cb;
-	void *turn_arg;
+	struct {
+		ev_turn_cb *cb;
+		void *arg;
+	} turn[EV_TURN_HOOKS];
 };
 
 uint64_t ev_clock_ms(void)
@@ -126,6 +128,20 @@ int ev_mod(struct ev_loop *loop, int fd, uint32_t events)
 	struct epoll_event ee = { .events = events, .data.u64 = io_key(fd, loop->ios[fd].gen) };
 	if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ee) < 0)
 		return -errno;
+	return 0;
+}
+
+int ev_rebind(struct ev_loop *loop, int fd, uint32_t events, ev_io_cb *cb, void *arg)
+{
+	if (fd < 0 || (size_t)fd >= loop->nios || !loop->ios[fd].active)
+		return -ENOENT;
+	struct ev_io *io = &loop->ios[fd];
+	io->gen++;
+	struct epoll_event ee = { .events = events, .data.u64 = io_key(fd, io->gen) };
+	if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ee) < 0)
+		return -errno;
+	io->cb = cb;
+	io->arg = arg;
 	return 0;
 }
 
@@ -257,10 +273,23 @@ int ev_signal(struct ev_loop *loop, int signo, ev_signal_cb *cb, void *arg)
 	return 0;
 }
 
-void ev_on_turn(struct ev_loop *loop, ev_turn_cb *cb, void *arg)
+int ev_on_turn(struct ev_loop *loop, ev_turn_cb *cb, void *arg)
 {
-	loop->turn_cb = cb;
-	loop->turn_arg = arg;
+	for (int i = 0; i < EV_TURN_HOOKS; i++) {
+		if (!loop->turn[i].cb) {
+			loop->turn[i].cb = cb;
+			loop->turn[i].arg = arg;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+void ev_off_turn(struct ev_loop *loop, ev_turn_cb *cb, void *arg)
+{
+	for (int i = 0; i < EV_TURN_HOOKS; i++)
+		if (loop->turn[i].cb == cb && loop->turn[i].arg == arg)
+			loop->turn[i].cb = NULL;
 }
 
 static void run_timers(struct ev_loop *loop)
@@ -306,8 +335,9 @@ int ev_run_once(struct ev_loop *loop, int timeout_ms)
 		io->cb(loop, fd, evs[i].events, io->arg);
 	}
 	run_timers(loop);
-	if (loop->turn_cb)
-		loop->turn_cb(loop, loop->turn_arg);
+	for (int i = 0; i < EV_TURN_HOOKS; i++)
+		if (loop->turn[i].cb)
+			loop->turn[i].cb(loop, loop->turn[i].arg);
 	return 0;
 }
 

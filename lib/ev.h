@@ -47,6 +47,9 @@ void ev_loop_free(struct ev_loop *loop);
 int ev_add(struct ev_loop *loop, int fd, uint32_t events, ev_io_cb *cb, void *arg);
 /* Changes the event mask of a watched fd. 0 or -errno. */
 int ev_mod(struct ev_loop *loop, int fd, uint32_t events);
+/* Gives a watched fd a new callback and mask in one step (one epoll_ctl);
+ * events already pending for the old callback this turn are dropped. 0 or -errno. */
+int ev_rebind(struct ev_loop *loop, int fd, uint32_t events, ev_io_cb *cb, void *arg);
 /* Stops watching fd (call before closing it). 0, or -ENOENT if not watched. */
 int ev_del(struct ev_loop *loop, int fd);
 
@@ -65,8 +68,11 @@ uint64_t ev_clock_ms(void);
 /* Calls cb when signo arrives (blocked and read from a signalfd). 0 or -errno. */
 int ev_signal(struct ev_loop *loop, int signo, ev_signal_cb *cb, void *arg);
 
-/* Sets the hook called once at the end of every turn (NULL clears it). */
-void ev_on_turn(struct ev_loop *loop, ev_turn_cb *cb, void *arg);
+/* Adds a hook called once at the end of every turn (at most EV_TURN_HOOKS). 0 or -ENOSPC. */
+#define EV_TURN_HOOKS 8
+int ev_on_turn(struct ev_loop *loop, ev_turn_cb *cb, void *arg);
+/* Removes a hook added with the same cb and arg. */
+void ev_off_turn(struct ev_loop *loop, ev_turn_cb *cb, void *arg);
 
 /* One turn: waits at most timeout_ms (-1 = until an event or timer), dispatches. 0 or -errno. */
 int ev_run_once(struct ev_loop *loop, int timeout_ms);

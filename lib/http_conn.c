@@ -376,6 +376,12 @@ static void conn_read(struct http_conn *c, uint32_t events)
 		}
 		buf_commit(&c->in, (size_t)n);
 		conn_process(c);
+		if (c->dead)
+			break; /* closed or detached (upgrade) by a handler */
+		/* Level-triggered: a short read drained the socket; more will wake us.
+		 * TLS may hold decrypted bytes, so it goes on until EAGAIN. */
+		if ((size_t)n < room && transport_short_read_drains(c->t))
+			break;
 	}
 	if (c->dead)
 		return;

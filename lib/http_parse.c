@@ -62,6 +62,9 @@ static bool span_ieq(const char *p, size_t n, const char *s)
 {
 	size_t i;
 
+	/* Most comparisons fail on the first byte: check it before looping. */
+	if (n && lower(p[0]) != lower(s[0]))
+		return false;
 	for (i = 0; i < n; i++)
 		if (!s[i] || lower(p[i]) != lower(s[i]))
 			return false;
@@ -258,6 +261,11 @@ const struct http_header *http_header_find(const struct http_header *h, size_t n
 	return NULL;
 }
 
+bool http_span_ieq(const char *p, size_t n, const char *s)
+{
+	return span_ieq(p, n, s);
+}
+
 bool http_list_has_token(const char *value, size_t len, const char *token)
 {
 	const char *elem;
@@ -329,21 +337,21 @@ static void scan_headers(struct framing *fr, const struct http_header *h, size_t
 		const char *name = h[i].name, *v = h[i].value;
 		size_t nl = h[i].name_len, vl = h[i].value_len;
 
-		if (span_ieq(name, nl, "content-length")) {
+		if ((nl == 14 && span_ieq(name, nl, "content-length"))) {
 			if (!parse_content_length(v, vl, &fr->content_length))
 				fr->cl_bad = true;
 			fr->cl_count++;
-		} else if (span_ieq(name, nl, "transfer-encoding")) {
+		} else if ((nl == 17 && span_ieq(name, nl, "transfer-encoding"))) {
 			scan_transfer_encoding(fr, v, vl);
-		} else if (span_ieq(name, nl, "connection")) {
+		} else if ((nl == 10 && span_ieq(name, nl, "connection"))) {
 			fr->conn_close |= http_list_has_token(v, vl, "close");
 			fr->conn_keep_alive |= http_list_has_token(v, vl, "keep-alive");
 			fr->conn_upgrade |= http_list_has_token(v, vl, "upgrade");
-		} else if (span_ieq(name, nl, "upgrade")) {
+		} else if ((nl == 7 && span_ieq(name, nl, "upgrade"))) {
 			fr->has_upgrade = true;
-		} else if (span_ieq(name, nl, "expect")) {
+		} else if ((nl == 6 && span_ieq(name, nl, "expect"))) {
 			fr->expect_continue |= http_list_has_token(v, vl, "100-continue");
-		} else if (span_ieq(name, nl, "host")) {
+		} else if ((nl == 4 && span_ieq(name, nl, "host"))) {
 			fr->host_count++;
 		}
 	}

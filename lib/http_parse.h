@@ -100,6 +100,9 @@ int http_parse_response(const char *buf, size_t len, struct http_response_head *
 const struct http_header *http_header_find(const struct http_header *h, size_t n,
 					   const char *name);
 
+/* True if the span p[0, n) equals the C string s, ignoring ASCII case. */
+bool http_span_ieq(const char *p, size_t n, const char *s);
+
 /* True if the comma-separated list value contains token (case-insensitive). */
 bool http_list_has_token(const char *value, size_t len, const char *token);
 

@@ -98,16 +98,34 @@ static int flush_and_arm(struct http_conn *c)
 	return r;
 }
 
-int http_resp_header(struct http_conn *c, const char *name, const char *value)
+/*
+ * A head alone is not written at once: the first body bytes usually follow
+ * within the same turn and go out in the same segment. If nothing follows
+ * (an SSE stream waiting for its first event), it leaves at the end of the turn.
+ */
+static int arm_for_head(struct http_conn *c)
+{
+	conn_flush_later(c);
+	return 0;
+}
+
+int http_resp_header_n(struct http_conn *c, const char *name, size_t nlen, const char *value,
+		       size_t vlen)
 {
 	if (c->dead)
 		return -EPIPE;
 	if (c->resp_started)
 		return -EALREADY;
-	/* A CR or LF in a value would let it forge headers. */
-	if (strpbrk(name, "\r\n:") || strpbrk(value, "\r\n"))
+	/* A CR or LF would let a value forge headers; a ':' in the name, a wrong split. */
+	if (nlen == 0 || memchr(name, '\r', nlen) || memchr(name, '\n', nlen) || memchr(name, ':', nlen) ||
+	    memchr(value, '\r', vlen) || memchr(value, '\n', vlen))
 		return -EINVAL;
-	return buf_printf(&c->resp_hdrs, "%s: %s\r\n", name, value);
+	return buf_append_header(&c->resp_hdrs, name, nlen, value, vlen);
+}
+
+int http_resp_header(struct http_conn *c, const char *name, const char *value)
+{
+	return http_resp_header_n(c, name, strlen(name), value, strlen(value));
 }
 
 enum framing { FRAME_LENGTH, FRAME_CHUNKED, FRAME_CLOSE, FRAME_NONE };
@@ -131,23 +149,36 @@ static int write_head(struct http_conn *c, int status, const char *ctype, enum f
 	if (status == 101)
 		c->close_after = false;
 
-	int r = buf_printf(o, "HTTP/1.1 %d %s\r\n", status, http_status_text(status));
+	char line[64];
+	const char *text = http_status_text(status);
+	memcpy(line, "HTTP/1.1 ", 9);
+	line[9] = (char)('0' + status / 100 % 10);
+	line[10] = (char)('0' + status / 10 % 10);
+	line[11] = (char)('0' + status % 10);
+	line[12] = ' ';
+	size_t tl = strlen(text);
+	memcpy(line + 13, text, tl);
+	memcpy(line + 13 + tl, "\r\n", 2);
+	int r = buf_append(o, line, 15 + tl);
 	if (!r && ctype)
-		r = buf_printf(o, "Content-Type: %s\r\n", ctype);
+		r = buf_append_header(o, "Content-Type", 12, ctype, strlen(ctype));
 	if (!r && c->resp_hdrs.len)
 		r = buf_append(o, buf_head(&c->resp_hdrs), c->resp_hdrs.len);
 	if (!r && c->request_id[0])
-		r = buf_printf(o, "X-Request-ID: %s\r\n", c->request_id);
+		r = buf_append_header(o, "X-Request-ID", 12, c->request_id, strlen(c->request_id));
 	if (!r && !no_body) {
-		if (f == FRAME_LENGTH)
-			r = buf_printf(o, "Content-Length: %" PRIu64 "\r\n", len);
-		else if (f == FRAME_CHUNKED)
+		if (f == FRAME_LENGTH) {
+			r = buf_append(o, "Content-Length: ", 16);
+			r = r ? r : buf_append_u64(o, len);
+			r = r ? r : buf_append(o, "\r\n", 2);
+		} else if (f == FRAME_CHUNKED) {
 			r = buf_puts(o, "Transfer-Encoding: chunked\r\n");
+		}
 	}
 	if (!r && c->close_after)
 		r = buf_puts(o, "Connection: close\r\n");
 	if (!r)
-		r = buf_puts(o, "\r\n");
+		r = buf_append(o, "\r\n", 2);
 	c->resp_chunked = f == FRAME_CHUNKED && !no_body;
 	c->resp_until_close = f == FRAME_CLOSE;
 	c->resp_left = f == FRAME_LENGTH && !no_body ? len : 0;
@@ -158,13 +189,13 @@ int http_resp_begin_stream(struct http_conn *c, int status, const char *content_
 {
 	enum framing f = c->req.minor_version >= 1 ? FRAME_CHUNKED : FRAME_CLOSE;
 	int r = write_head(c, status, content_type, f, 0);
-	return r ? r : flush_and_arm(c);
+	return r ? r : arm_for_head(c);
 }
 
 int http_resp_begin_length(struct http_conn *c, int status, const char *content_type, uint64_t len)
 {
 	int r = write_head(c, status, content_type, FRAME_LENGTH, len);
-	return r ? r : flush_and_arm(c);
+	return r ? r : arm_for_head(c);
 }
 
 int http_resp_write(struct http_conn *c, const void *data, size_t len)

@@ -5,12 +5,39 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "sock.h"
 #include "tls.h"
+
+/* End of a loop turn: write the response heads that no body joined. */
+static void flush_pending(struct ev_loop *loop, void *arg)
+{
+	struct http_server *s = arg;
+	(void)loop;
+	while (s->flush_list) {
+		struct http_conn *c = s->flush_list;
+		s->flush_list = c->next_flush;
+		c->flush_queued = false;
+		conn_enter(c);
+		conn_flush(c);
+		if (conn_leave(c))
+			conn_update_events(c);
+	}
+}
+
+void conn_flush_later(struct http_conn *c)
+{
+	if (c->flush_queued || c->dead)
+		return;
+	c->flush_queued = true;
+	c->next_flush = c->srv->flush_list;
+	c->srv->flush_list = c;
+}
 
 struct http_server *http_server_new(struct ev_loop *loop, const struct http_server_config *cfg,
 				    struct err *e)
@@ -37,6 +64,11 @@ struct http_server *http_server_new(struct ev_loop *loop, const struct http_serv
 		c->limits.max_target = http_default_limits.max_target;
 	if (!c->limits.max_headers || c->limits.max_headers > HTTP_MAX_HEADER_ARRAY)
 		c->limits.max_headers = http_default_limits.max_headers;
+	if (ev_on_turn(loop, flush_pending, s) < 0) {
+		err_set(e, ENOSPC, "no free turn hook in the event loop");
+		free(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -44,6 +76,7 @@ void http_server_free(struct http_server *s)
 {
 	if (!s)
 		return;
+	ev_off_turn(s->loop, flush_pending, s);
 	while (s->conns)
 		conn_close(s->conns);
 	for (size_t i = 0; i < s->nlfds; i++) {
@@ -177,6 +210,14 @@ void conn_free(struct http_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nconns--;
+	if (c->flush_queued) {
+		for (struct http_conn **p = &s->flush_list; *p; p = &(*p)->next_flush) {
+			if (*p == c) {
+				*p = c->next_flush;
+				break;
+			}
+		}
+	}
 	ev_timer_stop(s->loop, &c->timer);
 	if (c->t) {
 		ev_del(s->loop, c->fd);
@@ -228,7 +269,8 @@ void conn_update_events(struct http_conn *c)
 	 * cap) while a handler works, so a client that leaves is noticed. */
 	bool rd = !c->eof && c->in.len < c->in.max && c->state != CONN_CLOSING &&
 		  !(c->state == CONN_HANDLER && c->body_paused);
-	bool wr = c->out.len > 0;
+	/* A queued head leaves at the end of the turn without EPOLLOUT. */
+	bool wr = c->out.len > 0 && !c->flush_queued;
 	/* RDHUP is level-triggered: stop asking once the EOF is known. */
 	uint32_t ev = transport_want(c->t, rd, wr) | (c->eof ? 0 : EPOLLRDHUP);
 	if (ev != c->armed) {
@@ -272,6 +314,10 @@ static void on_accept(struct ev_loop *loop, int lfd, uint32_t events, void *arg)
 			continue;
 		}
 		sock_peer_str(fd, c->peer, sizeof(c->peer));
+		/* Responses are written whole or streamed on purpose: no Nagle delay
+		 * (it fails harmlessly on unix sockets). */
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		struct err e = { 0 };
 		struct transport *t = s->cfg.tls ? tls_server_new(fd, s->cfg.tls, &e)
 						 : transport_plain_new(fd);

@@ -113,8 +113,11 @@ const char *http_req_header(const struct http_req *req, const char *name);
 
 /* --- responses ---------------------------------------------------------- */
 
-/* Adds a response header before the response starts. 0 or -errno. */
+/* Adds a response header before the response starts. 0 or -errno (-EINVAL for CR/LF in it). */
 int http_resp_header(struct http_conn *c, const char *name, const char *value);
+/* The same from spans (e.g. copied from another message). */
+int http_resp_header_n(struct http_conn *c, const char *name, size_t nlen, const char *value,
+		       size_t vlen);
 
 /* A complete response (Content-Length set). The request is over afterwards. 0 or -errno. */
 int http_resp_send(struct http_conn *c, int status, const char *content_type, const void *body,

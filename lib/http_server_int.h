@@ -50,6 +50,8 @@ struct http_conn {
 	bool dead;		/* closed while busy; freed on the way out */
 	bool kick;		/* a response ended while busy: process pipelined input */
 	bool eof;		/* the client closed its side */
+	bool flush_queued;	/* on the server's end-of-turn flush list */
+	struct http_conn *next_flush;
 
 	struct buf in;		/* bytes read, not yet parsed */
 	size_t head_scanned;	/* bytes of `in` already known to hold no complete head */
@@ -90,6 +92,7 @@ struct http_server {
 	void *fallback_arg;
 	struct http_conn *conns;
 	size_t nconns;
+	struct http_conn *flush_list;	/* heads waiting for the end of the turn */
 };
 
 /*
@@ -114,6 +117,8 @@ void conn_close(struct http_conn *c);
 void conn_update_events(struct http_conn *c);
 void conn_request_done(struct http_conn *c);
 void conn_set_timer(struct http_conn *c, enum conn_timer kind);
+/* Writes c's queued output at the end of this loop turn (heads wait for their body). */
+void conn_flush_later(struct http_conn *c);
 
 /* http_conn.c */
 void conn_process(struct http_conn *c);

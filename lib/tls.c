@@ -519,6 +519,7 @@ static const struct transport_ops tls_ops = {
 	.want = tls_want,
 	.pending = tls_pending,
 	.close = tls_close,
+	.buffers_input = true,
 };
 
 /* ---- diagnostics ---- */

@@ -12,6 +12,7 @@
 #ifndef LIB_TRANSPORT_H
 #define LIB_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -30,6 +31,9 @@ struct transport_ops {
 	/* Bytes already decrypted and readable without waiting for the socket. */
 	size_t (*pending)(struct transport *t);
 	void (*close)(struct transport *t);
+	/* Reads may leave input inside the transport that the socket no longer
+	 * signals (TLS records): keep reading until -EAGAIN, not just until a short read. */
+	bool buffers_input;
 };
 
 struct transport {
@@ -47,5 +51,7 @@ static inline int transport_shutdown_write(struct transport *t) { return t->ops-
 static inline uint32_t transport_want(struct transport *t, int rd, int wr) { return t->ops->want(t, rd, wr); }
 static inline size_t transport_pending(struct transport *t) { return t->ops->pending(t); }
 static inline void transport_close(struct transport *t) { if (t) t->ops->close(t); }
+/* True when a read shorter than asked proves the socket is drained. */
+static inline bool transport_short_read_drains(const struct transport *t) { return !t->ops->buffers_input; }
 
 #endif

@@ -44,7 +44,8 @@ long ws_frame_parse_header(const char *buf, size_t len, struct ws_frame *f, size
 	f->masked = b[1] & 0x80;
 	if (f->masked != !!(flags & WS_FROM_CLIENT))
 		return frame_fail(f, WS_CLOSE_PROTOCOL,
-				  f->masked ? "masked frame from server" : "unmasked frame from client");
+				  f->masked ? "masked frame from server"
+					    : "unmasked frame from client");
 	plen = b[1] & 0x7f;
 	if (f->opcode >= WS_OP_CLOSE && plen > WS_CONTROL_MAX)
 		return frame_fail(f, WS_CLOSE_PROTOCOL, "control frame too long");
@@ -282,7 +283,8 @@ int ws_msg_feed(struct ws_msg *m, const struct ws_frame *f)
 			return msg_fail(m, WS_CLOSE_PROTOCOL, "continuation without a message");
 	} else {
 		if (m->in_progress)
-			return msg_fail(m, WS_CLOSE_PROTOCOL, "new message inside a fragmented one");
+			return msg_fail(m, WS_CLOSE_PROTOCOL,
+					"new message inside a fragmented one");
 		m->opcode = f->opcode;
 		m->in_progress = true;
 		buf_reset(out);
@@ -369,12 +371,13 @@ int ws_handshake_check(const char *method, int minor_version, const struct http_
 		return -1;
 	}
 	if (!version || !span_eq(version->value, version->value_len, "13")) {
-		*reason = "websocket: unsupported version: 13 not found in 'Sec-Websocket-Version' header";
+		*reason = "websocket: unsupported version: 13 not found in "
+			  "'Sec-Websocket-Version' header";
 		return -1;
 	}
 	if (!k || k->value_len != 24 || base64_decode(raw, sizeof(raw), k->value, 24) != 16) {
-		*reason = "websocket: not a websocket handshake: 'Sec-WebSocket-Key' header must be "
-			  "Base64 encoded value of 16-byte in length";
+		*reason = "websocket: not a websocket handshake: 'Sec-WebSocket-Key' header "
+			  "must be Base64 encoded value of 16-byte in length";
 		return -1;
 	}
 	*key = k->value;

@@ -144,7 +144,8 @@ enum ws_msg_result {
 };
 
 struct ws_msg {
-	struct buf *out;	/* caller-owned; reset when a data message starts */
+	struct buf *out;	/* caller-owned; reset when a data message starts; leave it
+				 * alone while in_progress (its length is the size so far) */
 	size_t max_msg;		/* total payload bytes of one message; 0 = out->max only */
 	uint8_t opcode;		/* TEXT/BINARY of the message in progress or just completed */
 	bool in_progress;	/* a fragmented message awaits continuations */

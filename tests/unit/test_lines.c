@@ -287,8 +287,9 @@ TEST(lines_random_cuts_match_model)
 		model(&want, mode, max, in, n);
 		run(&got, mode, max, in, n, step);
 		if (!same(&got, &want)) {
-			unit_fail(__FILE__, __LINE__, "iter %d mode %d max %zu step %zu: \"%s\" vs \"%s\"",
-				  iter, mode, max, step, buf_cstr(&got), buf_cstr(&want));
+			unit_fail(__FILE__, __LINE__,
+				  "iter %d mode %d max %zu step %zu: \"%s\" vs \"%s\"", iter, mode,
+				  max, step, buf_cstr(&got), buf_cstr(&want));
 			break;
 		}
 	}

@@ -128,27 +128,29 @@ struct bad_frame {
 
 TEST(ws_parse_malformed_every_prefix)
 {
+	enum { CL = WS_FROM_CLIENT };
 	static const struct bad_frame bad[] = {
-		{ S("\xc1\x80"), 1, WS_FROM_CLIENT, 100, 1002 },		/* RSV1 */
-		{ S("\xa1\x80"), 1, WS_FROM_CLIENT, 100, 1002 },		/* RSV2 */
-		{ S("\x91\x80"), 1, WS_FROM_CLIENT, 100, 1002 },		/* RSV3 */
-		{ S("\x83\x80"), 1, WS_FROM_CLIENT, 100, 1002 },		/* opcode 3 */
-		{ S("\x8b\x80"), 1, WS_FROM_CLIENT, 100, 1002 },		/* opcode 0xb */
-		{ S("\x8f\x80"), 1, WS_FROM_CLIENT, 100, 1002 },		/* opcode 0xf */
-		{ S("\x09\x80"), 1, WS_FROM_CLIENT, 100, 1002 },		/* fragmented ping */
-		{ S("\x08\x80"), 1, WS_FROM_CLIENT, 100, 1002 },		/* fragmented close */
-		{ S("\x81\x05Hello"), 2, WS_FROM_CLIENT, 100, 1002 },		/* unmasked from client */
-		{ S("\x81\x85\x37\xfa\x21\x3d"), 2, 0, 100, 1002 },		/* masked from server */
-		{ S("\x89\xfe\x00\x7e"), 2, WS_FROM_CLIENT, 100, 1002 },	/* control > 125 */
-		{ S("\x8a\xff"), 2, WS_FROM_CLIENT, 100, 1002 },		/* control > 125 */
-		{ S("\x82\xfe\x00\x7d"), 4, WS_FROM_CLIENT, 1000, 1002 },	/* 125 in 16 bits */
-		{ S("\x82\xff\x80\x00\x00\x00\x00\x00\x00\x00"), 3, WS_FROM_CLIENT, 100, 1002 },
-		{ S("\x82\xff\x00\x00\x00\x00\x00\x00\xff\xff"), 10, WS_FROM_CLIENT, 1 << 20, 1002 },
-		{ S("\x82\xfe\x00\x80"), 4, WS_FROM_CLIENT, 100, 1009 },	/* 128 > 100 */
-		{ S("\x82\xff\x00\x00\x00\x00\x00\x01\x00\x00"), 10, WS_FROM_CLIENT, 65535, 1009 },
-		{ S("\x82\x7f\x7f\xff\xff\xff\xff\xff\xff\xff"), 10, 0, (size_t)INT64_MAX - 1, 1009 },
-		{ S("\x82\x8b"), 2, WS_FROM_CLIENT, 10, 1009 },			/* before the mask key */
+		{ S("\xc1\x80"), 1, CL, 100, 1002 }, /* RSV1 */
+		{ S("\xa1\x80"), 1, CL, 100, 1002 }, /* RSV2 */
+		{ S("\x91\x80"), 1, CL, 100, 1002 }, /* RSV3 */
+		{ S("\x83\x80"), 1, CL, 100, 1002 }, /* opcode 3 */
+		{ S("\x8b\x80"), 1, CL, 100, 1002 }, /* opcode 0xb */
+		{ S("\x8f\x80"), 1, CL, 100, 1002 }, /* opcode 0xf */
+		{ S("\x09\x80"), 1, CL, 100, 1002 }, /* fragmented ping */
+		{ S("\x08\x80"), 1, CL, 100, 1002 }, /* fragmented close */
+		{ S("\x81\x05Hello"), 2, CL, 100, 1002 }, /* unmasked from client */
+		{ S("\x81\x85\x37\xfa\x21\x3d"), 2, 0, 100, 1002 }, /* masked from server */
+		{ S("\x89\xfe\x00\x7e"), 2, CL, 100, 1002 }, /* control > 125 */
+		{ S("\x8a\xff"), 2, CL, 100, 1002 }, /* control > 125 */
+		{ S("\x82\xfe\x00\x7d"), 4, CL, 1000, 1002 }, /* 125 in 16 bits */
+		{ S("\x82\xff\x80\x00\x00\x00\x00\x00\x00\x00"), 3, CL, 100, 1002 }, /* top bit */
+		{ S("\x82\xff\x00\x00\x00\x00\x00\x00\xff\xff"), 10, CL, 1 << 20, 1002 },
+		{ S("\x82\xfe\x00\x80"), 4, CL, 100, 1009 }, /* 128 > 100 */
+		{ S("\x82\xff\x00\x00\x00\x00\x00\x01\x00\x00"), 10, CL, 65535, 1009 },
+		{ S("\x82\x7f\x7f\xff\xff\xff\xff\xff\xff\xff"), 10, 0, INT64_MAX - 1, 1009 },
+		{ S("\x82\x8b"), 2, CL, 10, 1009 }, /* before the mask key */
 	};
+
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const struct bad_frame *b = &bad[i];
@@ -160,7 +162,8 @@ TEST(ws_parse_malformed_every_prefix)
 			free(pre);
 			if (k < b->detect) {
 				if (r != -2)
-					unit_fail(__FILE__, __LINE__, "case %zu prefix %zu: %ld", i, k, r);
+					unit_fail(__FILE__, __LINE__, "case %zu prefix %zu: %ld", i,
+						  k, r);
 			} else if (r != -1 || f.close_code != b->code || !f.error) {
 				unit_fail(__FILE__, __LINE__, "case %zu prefix %zu: %ld code %u", i,
 					  k, r, f.close_code);

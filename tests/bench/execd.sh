@@ -1,0 +1,114 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# execd benchmarks, each against its named peer measured in the same run:
+#   1. /proxy: wrk (keep-alive, 64 connections, 1 KiB static file from a local
+#      nginx) through execd vs straight to nginx vs through nginx as reverse proxy;
+#   2. command round trip: POST /command `true` to the end of its stream (median
+#      of 200) vs `docker exec` of `true` in a running container (median of 20);
+#   3. footprint: idle RSS and the stripped binary size.
+# Loopback and a container this script starts only.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+bin="$top/build/bin/execd"
+bench="$top/build/bench/tool_execd_rt"
+DUR=${BENCH_SECONDS:-5}
+work=$(mktemp -d)
+pids=""
+ctr=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	[ -n "$ctr" ] && docker rm -f "$ctr" >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+for t in wrk nginx python3; do
+	command -v $t >/dev/null || { echo "bench execd: skip: $t not installed (scripts/setup.sh)"; exit 0; }
+done
+
+# --- peers: nginx static upstream + nginx reverse proxy -----------------------------
+up=$(free_port)
+np=$(free_port)
+ep=$(free_port)
+chmod 755 "$work"
+mkdir -p "$work/www" "$work/ngx"
+chmod 755 "$work/www"
+head -c 1024 /dev/urandom >"$work/www/1k.bin"
+cat >"$work/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $work/nginx.pid;
+error_log $work/nginx.err;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $work/ngx; proxy_temp_path $work/ngx; fastcgi_temp_path $work/ngx;
+	uwsgi_temp_path $work/ngx; scgi_temp_path $work/ngx;
+	server { listen 127.0.0.1:$up; location / { root $work/www; } }
+	upstream up { server 127.0.0.1:$up; keepalive 64; }
+	server {
+		listen 127.0.0.1:$np;
+		location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; }
+	}
+}
+CONF
+nginx -c "$work/nginx.conf" -p "$work" &
+pids="$pids $!"
+token=bench
+TMPDIR="$work" EXECD_ACCESS_TOKEN=$token EXECD_LOG_FILE="$work/execd.log" "$bin" --port "$ep" &
+epid=$!
+pids="$pids $epid"
+sleep 0.5
+
+# --- 3. footprint (before any load) ---------------------------------------------------
+rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$epid/status")
+size=$(stat -c %s "$bin")
+
+run_wrk() { # name url [header]
+	if [ -n "${3:-}" ]; then
+		wrk -t2 -c64 -d"${DUR}s" --latency -H "$3" "$2" >"$work/wrk.$1" 2>&1
+	else
+		wrk -t2 -c64 -d"${DUR}s" --latency "$2" >"$work/wrk.$1" 2>&1
+	fi
+	rps=$(awk '/^Requests\/sec/ { print $2 }' "$work/wrk.$1")
+	p50=$(awk '$1 == "50%" { print $2 }' "$work/wrk.$1")
+	p99=$(awk '$1 == "99%" { print $2 }' "$work/wrk.$1")
+	non2xx=$(awk '/Non-2xx/ { print $5 }' "$work/wrk.$1")
+	printf '  %-22s %10s req/s   p50 %-8s p99 %-8s %s\n' "$1" "$rps" "$p50" "$p99" \
+		"${non2xx:+non-2xx: $non2xx}"
+	eval "rps_$1=$rps"
+}
+echo "proxy: wrk -t2 -c64 -d${DUR}s, 1 KiB static file from nginx"
+run_wrk direct "http://127.0.0.1:$up/1k.bin"
+run_wrk nginx_proxy "http://127.0.0.1:$np/1k.bin"
+run_wrk execd_proxy "http://127.0.0.1:$ep/proxy/$up/1k.bin" "X-EXECD-ACCESS-TOKEN: $token"
+awk -v e="$rps_execd_proxy" -v d="$rps_direct" -v n="$rps_nginx_proxy" 'BEGIN {
+	printf "  execd/direct = %.2fx (goal >= 0.85)   execd/nginx-proxy = %.2fx (goal >= 1.0)\n", e / d, e / n }'
+
+# --- 2. command round trip vs docker exec -----------------------------------------------
+set -- $("$bench" "127.0.0.1:$ep" "$token" 200)
+med=$1
+p90=$2
+echo "command round trip (POST /command true, 200 runs): median ${med} us, p90 ${p90} us"
+if curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1 &&
+	docker image inspect opensandbox-c/busybox:dev >/dev/null 2>&1; then
+	ctr=$(docker run -d --rm opensandbox-c/busybox:dev sleep 600)
+	docker exec "$ctr" true
+	i=0
+	: >"$work/dx"
+	while [ $i -lt 20 ]; do
+		t0=$(date +%s%N)
+		docker exec "$ctr" true
+		t1=$(date +%s%N)
+		echo $(((t1 - t0) / 1000)) >>"$work/dx"
+		i=$((i + 1))
+	done
+	dmed=$(sort -n "$work/dx" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+	echo "docker exec true (20 runs): median ${dmed} us"
+	awk -v m="$med" -v d="$dmed" 'BEGIN {
+		printf "  execd is %.0fx faster than docker exec (goal >= 20x); median %.2f ms (goal <= 3 ms)\n", d / m, m / 1000 }'
+else
+	echo "docker exec: skipped (no dockerd or no opensandbox-c/busybox:dev image; run scripts/images.sh)"
+fi
+
+echo "footprint: idle RSS ${rss} KiB (goal <= 1024 KiB); stripped static binary ${size} bytes ($((size / 1024)) KiB, goal <= 400 KiB)"
