@@ -32,9 +32,11 @@ work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
 	echo $((20000 + $$ % 20000)))
 token=$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+printf '# for /command\nFROM_ENVS_FILE=file-value\n' >"$work/envs"
 # The sanitizer build reports to stderr (into the log) and stops at the first report.
 ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	TMPDIR="$work" EXECD_ACCESS_TOKEN="$token" EXECD_LOG_FILE="$work/execd.log" "$bin" --port "$port" \
+	TMPDIR="$work" EXECD_ENVS="$work/envs" EXECD_ACCESS_TOKEN="$token" EXECD_LOG_FILE="$work/execd.log" \
+	"$bin" --port "$port" \
 	2>"$work/execd.err" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT

@@ -71,6 +71,36 @@ test("command: invalid requests are 400", async () => {
   assert.equal(body.code, "INVALID_REQUEST_BODY");
 });
 
+test("command: uid/gid and EXECD_ENVS", async () => {
+  const ex = await commands.run("id -u; id -g; echo $FROM_ENVS_FILE", { uid: 65534, gid: 65534 });
+  assert.equal(ex.exitCode, 0);
+  assert.deepEqual(texts(ex.logs.stdout), ["65534", "65534", "file-value"]);
+  const req = await commands.run("echo $FROM_ENVS_FILE", { envs: { FROM_ENVS_FILE: "request wins" } });
+  assert.deepEqual(texts(req.logs.stdout), ["request wins"]);
+  await assert.rejects(commands.run("true", { gid: 1 }), /uid is required/);
+});
+
+test("code: the command language runs; Jupyter languages are a clear 500", async () => {
+  const r = await fetch(`${base}/code`, {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify({ code: "echo from-code", context: { language: "command" } }),
+  });
+  assert.equal(r.status, 200);
+  assert.equal(r.headers.get("content-type"), "text/event-stream");
+  const events = (await r.text()).split("\n\n").filter(Boolean).map((e) => JSON.parse(e));
+  assert.equal(events[0].type, "init");
+  assert.ok(events.some((e) => e.type === "stdout" && e.text === "from-code"));
+  assert.equal(events.at(-1).type, "execution_complete");
+  const py = await fetch(`${base}/code`, {
+    method: "POST",
+    headers: { ...headers, "content-type": "application/json" },
+    body: JSON.stringify({ code: "print(1)", context: { language: "python" } }),
+  });
+  assert.equal(py.status, 500);
+  assert.match((await py.json()).message, /language runtime server not configured/);
+});
+
 test("command: timeout kills the command", async () => {
   const t0 = Date.now();
   const ex = await commands.run("sleep 30", { timeoutSeconds: 0.3 });
@@ -215,6 +245,25 @@ test("proxy: HTTP, upstream status, SSE, 502", async () => {
   const gone = await fetch(`${base}/proxy/1/`, { headers });
   assert.equal(gone.status, 502);
   assert.equal(await gone.text(), "Bad Gateway\n");
+});
+
+test("proxy: a real WebSocket echo server through /proxy", async () => {
+  const { WebSocketServer, default: WebSocket } = await import("ws");
+  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+  await new Promise((r) => wss.once("listening", r));
+  wss.on("connection", (sock) => sock.on("message", (m, bin) => sock.send(m, { binary: bin })));
+  const ws = new WebSocket(`ws://${process.env.EXECD_URL}/proxy/${wss.address().port}/echo`, { headers });
+  await new Promise((r, j) => { ws.once("open", r); ws.once("error", j); });
+  const big = randomBytes(200 * 1024);
+  const replies = [];
+  ws.on("message", (m) => replies.push(Buffer.from(m)));
+  ws.send("hello");
+  ws.send(big);
+  for (let i = 0; i < 250 && replies.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(replies[0].toString(), "hello");
+  assert.ok(replies[1].equals(big));
+  ws.close();
+  wss.close();
 });
 
 test("proxy: WebSocket upgrade is spliced both ways", async () => {
