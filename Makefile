@@ -150,7 +150,7 @@ $(BUILD)/test/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(call host
 	@mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -o $@ $^ $(HOST_LIBS)
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(filter %.c,$$(FUZZ_SRCS_$$*))
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(filter %.c,$$(FUZZ_SRCS_$$*)) $(wildcard lib/*.h */*.h)
 	@mkdir -p $(dir $@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*)
 

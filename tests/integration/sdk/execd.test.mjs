@@ -190,6 +190,44 @@ test("files: line reads, info, search, replace, mv, permissions, directories", a
   await files.deleteFiles([join(work, "moved/lines.txt")]);
 });
 
+test("files: download headers, non-ASCII names, bad ranges", async () => {
+  const p = join(work, "测试文件.txt");
+  writeFileSync(p, "0123456789");
+  const r = await fetch(`${base}/files/download?path=${encodeURIComponent(p)}`, { headers });
+  assert.equal(r.status, 200);
+  const enc = "%E6%B5%8B%E8%AF%95%E6%96%87%E4%BB%B6.txt";
+  assert.equal(r.headers.get("content-disposition"), `attachment; filename="${enc}"; filename*=UTF-8''${enc}`);
+  assert.equal(await r.text(), "0123456789");
+  const plain = join(work, "file with spaces.txt");
+  writeFileSync(plain, "x");
+  const r2 = await fetch(`${base}/files/download?path=${encodeURIComponent(plain)}`, { headers });
+  assert.equal(r2.headers.get("content-disposition"), 'attachment; filename="file with spaces.txt"');
+  await r2.text();
+  const bad = await fetch(`${base}/files/download?path=${encodeURIComponent(p)}`, {
+    headers: { ...headers, range: "bytes=5-2" },
+  });
+  assert.equal(bad.status, 416);
+  await bad.text();
+  const past = await fetch(`${base}/files/download?path=${encodeURIComponent(p)}`, {
+    headers: { ...headers, range: "bytes=50-" },
+  });
+  assert.equal(past.status, 416);
+  assert.equal(past.headers.get("content-range"), "bytes */10");
+  await past.text();
+});
+
+test("metrics: watch streams one JSON line per period", async () => {
+  const ctl = new AbortController();
+  const r = await fetch(`${base}/metrics/watch`, { headers, signal: ctl.signal });
+  assert.equal(r.headers.get("content-type"), "text/event-stream");
+  const reader = r.body.getReader();
+  let text = "";
+  while (!text.includes("\n")) text += new TextDecoder().decode((await reader.read()).value);
+  const m = JSON.parse(text.split("\n")[0]);
+  assert.ok(m.cpu_count > 0 && m.mem_total_mib > 0);
+  ctl.abort();
+});
+
 test("metrics", async () => {
   const m = await metrics.getMetrics();
   assert.ok(m.cpuCount > 0);
