@@ -30,6 +30,78 @@ void files_error(struct http_conn *c, int errnum, const char *fmt, ...)
 		respond_errorf(c, 500, "RUNTIME_ERROR", "error accessing file: %s", msg);
 }
 
+cJSON *files_parse_body(struct http_conn *c, const struct http_req *req, bool want_array)
+{
+	struct err e = { 0 };
+	cJSON *j = json_parse(req->body, req->body_len, &e);
+	if (j && (want_array ? cJSON_IsArray(j) : cJSON_IsObject(j)))
+		return j;
+	respond_errorf(c, 400, "INVALID_REQUEST_BODY", "error parsing request, MAYBE invalid body format. %s",
+		       j ? (want_array ? "body must be an array" : "body must be an object") : e.msg);
+	cJSON_Delete(j);
+	return NULL;
+}
+
+bool files_perm_fields(struct http_conn *c, const cJSON *entry, const char **owner, const char **group,
+		       long *mode)
+{
+	struct err e = { 0 };
+	int64_t m = 0;
+	*owner = *group = NULL;
+	*mode = 0;
+	if (!cJSON_IsObject(entry)) /* a bare value (or null) means "defaults" */
+		return true;
+	if ((json_get_string(entry, "owner", JSON_OPTIONAL, owner, &e) < 0 && e.code) ||
+	    (json_get_string(entry, "group", JSON_OPTIONAL, group, &e) < 0 && e.code) ||
+	    (json_get_int(entry, "mode", JSON_OPTIONAL, 0, 7777, &m, &e) < 0 && e.code)) {
+		respond_errorf(c, 400, "INVALID_REQUEST_BODY",
+			       "error parsing request, MAYBE invalid body format. %s", e.msg);
+		return false;
+	}
+	*mode = (long)m;
+	return true;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int files_read_names(const char *dir, char ***names, size_t *n)
+{
+	DIR *d = opendir(dir);
+	size_t cap = 0;
+	*names = NULL;
+	*n = 0;
+	if (!d)
+		return -errno;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **g = realloc(*names, cap * sizeof(char *));
+			if (!g)
+				break;
+			*names = g;
+		}
+		if (((*names)[*n] = strdup(de->d_name)))
+			(*n)++;
+	}
+	closedir(d);
+	if (*n)
+		qsort(*names, *n, sizeof(char *), cmp_names);
+	return 0;
+}
+
+void files_names_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
 void files_info_json(struct buf *b, const char *path, const struct stat *st)
 {
 	const char *type = S_ISREG(st->st_mode)   ? "file"
@@ -196,31 +268,22 @@ static void h_permissions(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct err e = { 0 };
 	(void)arg;
-	cJSON *j = json_parse(req->body, req->body_len, &e);
-	if (!j || !cJSON_IsObject(j)) {
-		respond_errorf(c, 400, "INVALID_REQUEST_BODY", "error parsing request, MAYBE invalid body format. %s",
-			       j ? "body must be an object" : e.msg);
-		cJSON_Delete(j);
+	cJSON *j = files_parse_body(c, req, false);
+	if (!j)
 		return;
-	}
 	const cJSON *it;
 	cJSON_ArrayForEach(it, j)
 	{
 		char abs[PATHS_MAX], msg[PATHS_MAX + 64];
-		const char *owner = NULL, *group = NULL;
-		int64_t mode = 0;
-		if (!cJSON_IsObject(it) || (json_get_string(it, "owner", JSON_OPTIONAL, &owner, &e) < 0 && e.code) ||
-		    (json_get_string(it, "group", JSON_OPTIONAL, &group, &e) < 0 && e.code) ||
-		    (json_get_int(it, "mode", JSON_OPTIONAL, 0, 7777, &mode, &e) < 0 && e.code)) {
-			respond_errorf(c, 400, "INVALID_REQUEST_BODY",
-				       "error parsing request, MAYBE invalid body format. %s", e.msg);
+		const char *owner, *group;
+		long mode;
+		if (!files_perm_fields(c, it, &owner, &group, &mode))
 			goto out;
-		}
 		if (paths_abs(it->string, abs, &e) < 0) {
 			respond_errorf(c, 500, "RUNTIME_ERROR", "error changing permissions for %s. %s", it->string, e.msg);
 			goto out;
 		}
-		if (files_apply_perms(abs, (long)mode, owner, group, msg, sizeof(msg)) < 0) {
+		if (files_apply_perms(abs, mode, owner, group, msg, sizeof(msg)) < 0) {
 			respond_errorf(c, 500, "RUNTIME_ERROR", "error changing permissions for %s. %s", it->string, msg);
 			goto out;
 		}
@@ -234,13 +297,9 @@ static void h_mv(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct err e = { 0 };
 	(void)arg;
-	cJSON *j = json_parse(req->body, req->body_len, &e);
-	if (!j || !cJSON_IsArray(j)) {
-		respond_errorf(c, 400, "INVALID_REQUEST_BODY", "error parsing request, MAYBE invalid body format. %s",
-			       j ? "body must be an array" : e.msg);
-		cJSON_Delete(j);
+	cJSON *j = files_parse_body(c, req, true);
+	if (!j)
 		return;
-	}
 	const cJSON *it;
 	cJSON_ArrayForEach(it, j)
 	{
@@ -336,13 +395,9 @@ static void h_replace(struct http_conn *c, struct http_req *req, void *arg)
 	char v[16];
 	bool verbose = http_query_get(req->query, strlen(req->query), "verbose", v, sizeof(v)) > 0 &&
 		       strcmp(v, "true") == 0;
-	cJSON *j = json_parse(req->body, req->body_len, &e);
-	if (!j || !cJSON_IsObject(j)) {
-		respond_errorf(c, 400, "INVALID_REQUEST_BODY", "error parsing request, MAYBE invalid body format. %s",
-			       j ? "body must be an object" : e.msg);
-		cJSON_Delete(j);
+	cJSON *j = files_parse_body(c, req, false);
+	if (!j)
 		return;
-	}
 	struct buf resp;
 	buf_init(&resp, 0);
 	buf_puts(&resp, "{");
@@ -424,40 +479,17 @@ struct search {
 	char where[PATHS_MAX];
 };
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* Walks dir in lexical order, not following symlinks, matching basenames. */
 static void walk(struct search *s, char *path, size_t len, int depth)
 {
-	DIR *d = opendir(path);
-	if (!d) {
-		s->err = -errno;
+	char **names;
+	size_t n;
+	int r = files_read_names(path, &names, &n);
+	if (r < 0) {
+		s->err = r;
 		snprintf(s->where, sizeof(s->where), "%s", path);
 		return;
 	}
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			char **g = realloc(names, cap * sizeof(char *));
-			if (!g)
-				break;
-			names = g;
-		}
-		names[n] = strdup(de->d_name);
-		if (names[n])
-			n++;
-	}
-	closedir(d);
-	if (n)
-		qsort(names, n, sizeof(char *), cmp_names);
 	for (size_t i = 0; i < n && !s->err; i++) {
 		size_t nl = strlen(names[i]);
 		if (len + 1 + nl + 1 > PATHS_MAX)
@@ -484,9 +516,7 @@ static void walk(struct search *s, char *path, size_t len, int depth)
 		}
 		path[len] = '\0';
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	files_names_free(names, n);
 }
 
 static void h_search(struct http_conn *c, struct http_req *req, void *arg)

@@ -25,6 +25,21 @@ void files_info_json(struct buf *b, const char *path, const struct stat *st);
 int files_apply_perms(const char *path, long mode_digits, const char *owner, const char *group,
 		      char *msg, size_t msg_len);
 
+/*
+ * Parses a JSON body that must be an object (or, with want_array, an array).
+ * On failure answers 400 INVALID_REQUEST_BODY and returns NULL.
+ */
+struct cJSON;
+struct cJSON *files_parse_body(struct http_conn *c, const struct http_req *req, bool want_array);
+
+/* owner, group and mode of one permissions/mkdir entry; false (400 answered) if malformed. */
+bool files_perm_fields(struct http_conn *c, const struct cJSON *entry, const char **owner,
+		       const char **group, long *mode);
+
+/* The names in dir, sorted, "." and ".." left out; -errno. The caller frees with files_names_free. */
+int files_read_names(const char *dir, char ***names, size_t *n);
+void files_names_free(char **names, size_t n);
+
 /* The error answer for a failed file operation: 404 FILE_NOT_FOUND for ENOENT, else 500. */
 void files_error(struct http_conn *c, int errnum, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

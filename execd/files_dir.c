@@ -14,11 +14,6 @@
 #include "paths.h"
 #include "respond.h"
 
-static int cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 struct listing {
 	struct buf *out;
 	size_t count;
@@ -29,31 +24,14 @@ struct listing {
 /* Pre-order, entries sorted by name per directory; symlinks listed, never followed. */
 static void list_dir(struct listing *l, char *path, size_t len, long depth)
 {
-	DIR *d = opendir(path);
-	if (!d) {
-		l->err = errno;
+	char **names;
+	size_t n;
+	int r = files_read_names(path, &names, &n);
+	if (r < 0) {
+		l->err = -r;
 		snprintf(l->where, sizeof(l->where), "%s", path);
 		return;
 	}
-	char **names = NULL;
-	size_t n = 0, cap = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			char **g = realloc(names, cap * sizeof(char *));
-			if (!g)
-				break;
-			names = g;
-		}
-		if ((names[n] = strdup(de->d_name)))
-			n++;
-	}
-	closedir(d);
-	if (n)
-		qsort(names, n, sizeof(char *), cmp_names);
 	for (size_t i = 0; i < n && !l->err && l->count < FILES_RESULTS_MAX; i++) {
 		size_t nl = strlen(names[i]);
 		size_t at = len == 1 && path[0] == '/' ? 1 : len + 1;
@@ -76,9 +54,7 @@ static void list_dir(struct listing *l, char *path, size_t len, long depth)
 		if (len == 1 && path[0] == '/')
 			path[1] = '\0';
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	files_names_free(names, n);
 }
 
 static void h_list(struct http_conn *c, struct http_req *req, void *arg)
@@ -135,27 +111,17 @@ static void h_mkdir(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct err e = { 0 };
 	(void)arg;
-	cJSON *j = json_parse(req->body, req->body_len, &e);
-	if (!j || !cJSON_IsObject(j)) {
-		respond_errorf(c, 400, "INVALID_REQUEST_BODY", "error parsing request, MAYBE invalid body format. %s",
-			       j ? "body must be an object" : e.msg);
-		cJSON_Delete(j);
+	cJSON *j = files_parse_body(c, req, false);
+	if (!j)
 		return;
-	}
 	const cJSON *it;
 	cJSON_ArrayForEach(it, j)
 	{
 		char abs[PATHS_MAX], msg[PATHS_MAX + 64];
-		const char *owner = NULL, *group = NULL;
-		int64_t mode = 0;
-		if ((cJSON_IsObject(it) &&
-		     ((json_get_string(it, "owner", JSON_OPTIONAL, &owner, &e) < 0 && e.code) ||
-		      (json_get_string(it, "group", JSON_OPTIONAL, &group, &e) < 0 && e.code) ||
-		      (json_get_int(it, "mode", JSON_OPTIONAL, 0, 7777, &mode, &e) < 0 && e.code)))) {
-			respond_errorf(c, 400, "INVALID_REQUEST_BODY",
-				       "error parsing request, MAYBE invalid body format. %s", e.msg);
+		const char *owner, *group;
+		long mode;
+		if (!files_perm_fields(c, it, &owner, &group, &mode))
 			goto out;
-		}
 		if (paths_abs(it->string, abs, &e) < 0) {
 			files_error(c, e.code, "%s", e.msg);
 			goto out;
@@ -167,7 +133,7 @@ static void h_mkdir(struct http_conn *c, struct http_req *req, void *arg)
 			goto out;
 		}
 		/* Only a directory made now gets the mode and owner; an existing one is left alone. */
-		if (!existed && files_apply_perms(abs, (long)mode, owner, group, msg, sizeof(msg)) < 0) {
+		if (!existed && files_apply_perms(abs, mode, owner, group, msg, sizeof(msg)) < 0) {
 			respond_errorf(c, 500, "RUNTIME_ERROR", "error accessing file: %s", msg);
 			goto out;
 		}

@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "ascii.h"
+
 enum {
 	MP_PREAMBLE,	/* looking for the first delimiter; bytes are discarded */
 	MP_BODY,	/* in a part body, looking for CRLF "--boundary" */
@@ -208,17 +210,6 @@ static long fail(struct multipart *m, const char *why)
 	return -1;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * Decodes an RFC 2231/5987 ext-value "charset'lang'pct-encoded" in place.
  * Returns the decoded length, or -1 if it is not us-ascii/utf-8 or malformed
@@ -238,7 +229,7 @@ static long decode_ext_value(char *v, size_t n)
 	while (s < e) {
 		if (*s == '%') {
 			int hi, lo;
-			if (e - s < 3 || (hi = hex_value(s[1])) < 0 || (lo = hex_value(s[2])) < 0)
+			if (e - s < 3 || (hi = ascii_hex_value(s[1])) < 0 || (lo = ascii_hex_value(s[2])) < 0)
 				return -1;
 			v[o++] = (char)(hi << 4 | lo);
 			s += 3;

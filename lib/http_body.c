@@ -4,6 +4,8 @@
 #include <limits.h>
 #include <string.h>
 
+#include "ascii.h"
+
 /*
  * Chunked decoding is a byte-at-a-time state machine (RFC 9112 7.1), so a
  * feed may end anywhere, even inside "\r\n", and never needs look-ahead.
@@ -29,30 +31,6 @@ enum {
 };
 
 #define CHUNK_SIZE_MAX (1ULL << 60)
-
-/* Same character classes as the head parser (RFC 9110 5.6.2 and 5.5). */
-static bool is_tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	return c && strchr("!#$%&'*+-.^_`|~", c);
-}
-
-static bool is_field_char(unsigned char c)
-{
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
-
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 void http_body_init(struct http_body *b, enum http_body_kind kind, uint64_t content_length)
 {
@@ -97,14 +75,14 @@ static int step(struct http_body *b, unsigned char c)
 		return -1;
 	switch (b->state) {
 	case ST_SIZE_FIRST:
-		d = hex_value(c);
+		d = ascii_hex_value(c);
 		if (d < 0)
 			return -1;
 		b->remaining = (uint64_t)d;
 		b->state = ST_SIZE;
 		return 0;
 	case ST_SIZE:
-		d = hex_value(c);
+		d = ascii_hex_value(c);
 		if (d >= 0) {
 			/* Leading zeros keep the value at 0, so only the line bound limits them. */
 			if (b->remaining > (CHUNK_SIZE_MAX - (uint64_t)d) / 16)
@@ -133,7 +111,7 @@ static int step(struct http_body *b, unsigned char c)
 		 */
 		if (c == '\r')
 			b->state = ST_SIZE_LF;
-		else if (!is_field_char(c))
+		else if (!ascii_is_field_char(c))
 			return -1;
 		return 0;
 	case ST_SIZE_LF:
@@ -156,7 +134,7 @@ static int step(struct http_body *b, unsigned char c)
 		/* Trailer fields are checked like header fields, then dropped. */
 		if (c == '\r')
 			b->state = ST_END_LF;
-		else if (is_tchar(c))
+		else if (ascii_is_tchar(c))
 			b->state = ST_TRAILER_NAME;
 		else
 			return -1;
@@ -164,13 +142,13 @@ static int step(struct http_body *b, unsigned char c)
 	case ST_TRAILER_NAME:
 		if (c == ':')
 			b->state = ST_TRAILER_VALUE;
-		else if (!is_tchar(c))
+		else if (!ascii_is_tchar(c))
 			return -1;
 		return 0;
 	case ST_TRAILER_VALUE:
 		if (c == '\r')
 			b->state = ST_TRAILER_LF;
-		else if (!is_field_char(c))
+		else if (!ascii_is_field_char(c))
 			return -1;
 		return 0;
 	case ST_TRAILER_LF:

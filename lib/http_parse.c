@@ -4,6 +4,8 @@
 #include <limits.h>
 #include <string.h>
 
+#include "ascii.h"
+
 const struct http_limits http_default_limits = {
 	.max_head = HTTP_DEFAULT_MAX_HEAD,
 	.max_target = HTTP_DEFAULT_MAX_TARGET,
@@ -21,20 +23,6 @@ static int fail(struct fail *f, int status, const char *why)
 	f->status = status;
 	f->why = why;
 	return -1;
-}
-
-/* RFC 9110 5.6.2 tchar. */
-static bool is_tchar(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	return c && strchr("!#$%&'*+-.^_`|~", c);
-}
-
-/* field-vchar, SP or HTAB: every CTL but HTAB is refused, obs-text is allowed. */
-static bool is_field_char(unsigned char c)
-{
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
 }
 
 /* Visible ASCII: a request-target holds no whitespace, CTL or raw non-ASCII. */
@@ -130,7 +118,7 @@ static int parse_request_line(const char *buf, size_t end, size_t *pos,
 {
 	size_t i = *pos, start = i;
 
-	while (i < end && is_tchar(buf[i]))
+	while (i < end && ascii_is_tchar(buf[i]))
 		i++;
 	if (i >= end)
 		return -2;
@@ -189,7 +177,7 @@ static int parse_headers(const char *buf, size_t end, size_t *pos, struct http_h
 			return fail(f, 431, "too many header fields");
 
 		size_t name = i;
-		while (i < end && is_tchar(buf[i]))
+		while (i < end && ascii_is_tchar(buf[i]))
 			i++;
 		if (i >= end)
 			return -2;
@@ -206,7 +194,7 @@ static int parse_headers(const char *buf, size_t end, size_t *pos, struct http_h
 		while (i < end && is_ows(buf[i]))
 			i++;
 		size_t value = i;
-		while (i < end && is_field_char(buf[i]))
+		while (i < end && ascii_is_field_char(buf[i]))
 			i++;
 		if (i >= end)
 			return -2;
@@ -318,7 +306,7 @@ static void scan_transfer_encoding(struct framing *fr, const char *v, size_t n)
 		any = true;
 		/* Codings with parameters are refused too: chunked has none. */
 		for (size_t i = 0; i < len; i++)
-			if (!is_tchar(elem[i]))
+			if (!ascii_is_tchar(elem[i]))
 				fr->te_bad = true;
 		if (span_ieq(elem, len, "chunked"))
 			fr->chunked_count++;
@@ -494,7 +482,7 @@ static int parse_status_line(const char *buf, size_t end, size_t *pos,
 	else if (buf[i] != '\r' && buf[i] != '\n')
 		return fail(f, 400, "malformed status code");
 	size_t start = i;
-	while (i < end && is_field_char(buf[i]))
+	while (i < end && ascii_is_field_char(buf[i]))
 		i++;
 	if (i >= end)
 		return -2;

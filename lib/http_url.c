@@ -5,16 +5,7 @@
 #include <limits.h>
 #include <string.h>
 
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "ascii.h"
 
 static bool is_alpha(char c)
 {
@@ -101,8 +92,8 @@ static int decode_one(const char *src, size_t len, size_t *i, int flags)
 	if (c == '%') {
 		if (len - *i < 3)
 			return -1;
-		int hi = hex_value((unsigned char)src[*i + 1]);
-		int lo = hex_value((unsigned char)src[*i + 2]);
+		int hi = ascii_hex_value((unsigned char)src[*i + 1]);
+		int lo = ascii_hex_value((unsigned char)src[*i + 2]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		*i += 3;

@@ -6,21 +6,13 @@
  * through split, percent-decoding and query lookup. Every feed lives in a
  * buffer of exactly its length, so a read past len is an ASan report.
  */
+#include "fuzz_common.h"
 #include "http_parse.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Not assert(): it must hold in release-style builds too. */
-#define ENSURE(cond)                                                               \
-	do {                                                                       \
-		if (!(cond))                                                       \
-			abort();                                                   \
-	} while (0)
 
 #define NH 16
 
@@ -35,17 +27,6 @@ struct body_result {
 	uint64_t total;
 	uint32_t hash;		/* FNV-1a over the decoded bytes */
 };
-
-/* Exactly n bytes, so ASan reports any read past n (malloc(0) included). */
-static char *dup_exact(const char *p, size_t n)
-{
-	char *c = malloc(n);
-
-	ENSURE(c || !n);
-	if (n)
-		memcpy(c, p, n);
-	return c;
-}
 
 static bool within(const char *p, size_t n, const char *base, size_t len)
 {

@@ -8,19 +8,12 @@
  * chunk being fed or the parser's own delimiter copy; every chunk is a
  * buffer of exactly its size, so a read past it is an ASan report.
  */
+#include "fuzz_common.h"
 #include "multipart.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define ENSURE(cond)                                                                       \
-	do {                                                                               \
-		if (!(cond))                                                               \
-			abort();                                                           \
-	} while (0)
 
 struct run {
 	const struct multipart *m;

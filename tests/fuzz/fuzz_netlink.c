@@ -9,21 +9,13 @@
  * length, so any read past it is an ASan report; decoded spans must lie
  * inside the message they came from.
  */
+#include "fuzz_common.h"
 #include "nft_int.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Not assert(): it must hold in release-style builds too. */
-#define ENSURE(cond)                                                                               \
-	do {                                                                                       \
-		if (!(cond))                                                                       \
-			abort();                                                                   \
-	} while (0)
 
 static const uint16_t kinds[] = {NFT_MSG_NEWTABLE,  NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE,
 				 NFT_MSG_DELRULE,   NFT_MSG_NEWSET,   NFT_MSG_NEWSETELEM,

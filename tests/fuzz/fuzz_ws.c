@@ -10,29 +10,12 @@
  * chunks whose sizes come from the input, which must find the same frames.
  * Every buffer is exactly its length, so a read past len is an ASan report.
  */
+#include "fuzz_common.h"
 #include "ws.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define ENSURE(cond)                                                                       \
-	do {                                                                               \
-		if (!(cond))                                                               \
-			abort();                                                           \
-	} while (0)
-
-static char *dup_exact(const char *p, size_t n)
-{
-	char *c = malloc(n ? n : 1);
-
-	ENSURE(c);
-	if (n)
-		memcpy(c, p, n);
-	return c;
-}
 
 static uint32_t fnv(uint32_t h, const void *p, size_t n)
 {
