@@ -197,9 +197,10 @@ int main(int argc, char **argv)
 		return 1;
 	http_server_set_filter(X.srv, auth_filter, &X);
 	http_server_set_fallback(X.srv, not_found, &X);
-	http_server_route(X.srv, "GET", "/ping", h_ping, &X, NULL);
-	if (command_routes(&X) < 0 || code_routes(&X) < 0 || session_routes(&X) < 0 || pty_routes(&X) < 0 ||
-	    files_routes(&X) < 0 || metrics_routes(&X) < 0 || proxy_routes(&X) < 0) {
+	/* The proxy first: it is the hot path, and its prefix overlaps nothing else. */
+	if (proxy_routes(&X) < 0 || http_server_route(X.srv, "GET", "/ping", h_ping, &X, NULL) < 0 ||
+	    command_routes(&X) < 0 || code_routes(&X) < 0 || session_routes(&X) < 0 || pty_routes(&X) < 0 ||
+	    files_routes(&X) < 0 || metrics_routes(&X) < 0) {
 		log_msg(LOG_ERROR, NULL, "cannot set up routes", NULL);
 		return 1;
 	}

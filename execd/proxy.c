@@ -123,14 +123,42 @@ static void px_arm(struct px *p)
 	proxy_pool_arm(p->u, ev);
 }
 
-/* Hop-by-hop headers (RFC 9110 7.6.1) and those the Connection header names. */
+/* Whether a Connection value names headers beyond the usual options (which
+ * are hop-by-hop anyway): only then must every header be checked against it. */
+static bool names_extra_headers(const char *v, size_t n)
+{
+	if (!v || !n)
+		return false;
+	static const char *const usual[] = { "keep-alive", "close", "upgrade" };
+	for (size_t i = 0, start = 0; i <= n; i++) {
+		if (i < n && v[i] != ',')
+			continue;
+		size_t a = start, b = i;
+		while (a < b && (v[a] == ' ' || v[a] == '\t'))
+			a++;
+		while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t'))
+			b--;
+		bool known = a == b;
+		for (size_t k = 0; !known && k < sizeof(usual) / sizeof(usual[0]); k++)
+			known = http_span_ieq(v + a, b - a, usual[k]);
+		if (!known)
+			return true;
+		start = i + 1;
+	}
+	return false;
+}
+
+/* Hop-by-hop headers (RFC 9110 7.6.1) and, if asked, those the Connection header names. */
 static bool is_hop_by_hop(const char *name, size_t n, const char *connection, size_t clen)
 {
-	static const char *const hop[] = { "Connection", "Keep-Alive", "Proxy-Connection",
-					   "Proxy-Authenticate", "Proxy-Authorization", "TE",
-					   "Trailer", "Transfer-Encoding", "Upgrade" };
+	static const struct {
+		const char *name;
+		size_t len;
+	} hop[] = { { "Connection", 10 }, { "Keep-Alive", 10 }, { "Proxy-Connection", 16 },
+		    { "Proxy-Authenticate", 18 }, { "Proxy-Authorization", 19 }, { "TE", 2 },
+		    { "Trailer", 7 }, { "Transfer-Encoding", 17 }, { "Upgrade", 7 } };
 	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
-		if (strlen(hop[i]) == n && http_span_ieq(name, n, hop[i]))
+		if (hop[i].len == n && http_span_ieq(name, n, hop[i].name))
 			return true;
 	if (!connection || !clen)
 		return false;
@@ -148,6 +176,8 @@ static int build_head(struct px *p, struct http_req *req, const char *rest)
 	struct buf *b = &p->head;
 	const char *connection = http_req_header(req, "Connection");
 	size_t clen = connection ? strlen(connection) : 0;
+	if (!names_extra_headers(connection, clen))
+		connection = NULL;
 	const char *upgrade = http_req_header(req, "Upgrade");
 	int r = buf_puts(b, req->method);
 	r = r ? r : buf_append(b, " /", 2);
@@ -161,12 +191,12 @@ static int build_head(struct px *p, struct http_req *req, const char *rest)
 	for (size_t i = 0; !r && i < req->num_headers; i++) {
 		const struct http_header *h = &req->headers[i];
 		if (is_hop_by_hop(h->name, h->name_len, connection, clen) ||
-		    http_span_ieq(h->name, h->name_len, "X-Forwarded-Host") ||
-		    http_span_ieq(h->name, h->name_len, "X-Forwarded-Proto") ||
-		    http_span_ieq(h->name, h->name_len, "Expect") ||
-		    http_span_ieq(h->name, h->name_len, "Content-Length"))
+		    (h->name_len == 16 && http_span_ieq(h->name, 16, "X-Forwarded-Host")) ||
+		    (h->name_len == 17 && http_span_ieq(h->name, 17, "X-Forwarded-Proto")) ||
+		    (h->name_len == 6 && http_span_ieq(h->name, 6, "Expect")) ||
+		    (h->name_len == 14 && http_span_ieq(h->name, 14, "Content-Length")))
 			continue;
-		if (http_span_ieq(h->name, h->name_len, "X-Forwarded-For")) {
+		if (h->name_len == 15 && http_span_ieq(h->name, 15, "X-Forwarded-For")) {
 			xff = h;
 			continue;
 		}
@@ -355,13 +385,15 @@ static bool handle_head(struct px *p)
 		return false;
 	}
 	const struct http_header *ch = http_header_find(hdrs, h.num_headers, "Connection");
+	if (ch && !names_extra_headers(ch->value, ch->value_len))
+		ch = NULL;
 	char ctype[512] = "";
 	for (size_t i = 0; i < h.num_headers; i++) {
 		const struct http_header *hd = &hdrs[i];
 		if (is_hop_by_hop(hd->name, hd->name_len, ch ? ch->value : NULL, ch ? ch->value_len : 0) ||
-		    http_span_ieq(hd->name, hd->name_len, "Content-Length"))
+		    (hd->name_len == 14 && http_span_ieq(hd->name, 14, "Content-Length")))
 			continue;
-		if (http_span_ieq(hd->name, hd->name_len, "Content-Type")) {
+		if (hd->name_len == 12 && http_span_ieq(hd->name, 12, "Content-Type")) {
 			size_t n = hd->value_len < sizeof(ctype) - 1 ? hd->value_len : sizeof(ctype) - 1;
 			memcpy(ctype, hd->value, n);
 			ctype[n] = '\0';

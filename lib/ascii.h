@@ -21,12 +21,11 @@ static inline int ascii_hex_value(unsigned char c)
 	return -1;
 }
 
-/* RFC 9110 5.6.2 tchar. */
+/* RFC 9110 5.6.2 tchar, as a table: header names are checked byte by byte. */
+extern const bool ascii_tchar[256];
 static inline bool ascii_is_tchar(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return true;
-	return c && strchr("!#$%&'*+-.^_`|~", c);
+	return ascii_tchar[c];
 }
 
 /* field-vchar, SP or HTAB: every CTL but HTAB is refused, obs-text is allowed. */

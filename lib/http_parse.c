@@ -243,8 +243,10 @@ static bool next_element(const char *v, size_t n, size_t *off, const char **elem
 
 const struct http_header *http_header_find(const struct http_header *h, size_t n, const char *name)
 {
+	size_t len = strlen(name);
+
 	for (size_t i = 0; i < n; i++)
-		if (span_ieq(h[i].name, h[i].name_len, name))
+		if (h[i].name_len == len && span_ieq(h[i].name, h[i].name_len, name))
 			return &h[i];
 	return NULL;
 }
