@@ -111,8 +111,11 @@ static void on_pipe(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		cmd->paused = true;
 		arm_pipes(cmd);
 	}
-	if (cmd->exited && cmd->fd_out < 0 && cmd->fd_err < 0)
+	if (cmd->exited && cmd->fd_out < 0 && cmd->fd_err < 0) {
+		struct command_store *store = cmd->store;
 		command_finish(cmd);
+		command_store_trim(store); /* cmd may be gone after this */
+	}
 }
 
 static void on_drain(struct stream *s, void *arg)
@@ -184,7 +187,9 @@ static void on_child_exit(pid_t pid, int status, void *arg)
 	cmd->paused = false;
 	read_pipe(cmd, 0, EXIT_DRAIN_MAX);
 	read_pipe(cmd, 1, EXIT_DRAIN_MAX);
+	struct command_store *store = cmd->store;
 	command_finish(cmd);
+	command_store_trim(store); /* cmd may be gone after this */
 }
 
 static void on_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)

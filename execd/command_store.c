@@ -61,6 +61,7 @@ static void interrupt_free(struct command_interrupt *it)
 
 static void free_record(struct command *cmd)
 {
+	stream_detach(&cmd->stream);
 	while (cmd->interrupts) {
 		struct command_interrupt *it = cmd->interrupts;
 		if (it->c)
@@ -164,7 +165,11 @@ void command_store_mark_finished(struct command *cmd, int exit_code, const char 
 	cmd->error = error ? strdup(error) : NULL;
 	clock_gettime(CLOCK_REALTIME, &cmd->finished_at);
 	cmd->store->finished++;
-	gc(cmd->store, true);
+}
+
+void command_store_trim(struct command_store *s)
+{
+	gc(s, true);
 }
 
 static void put_time(struct buf *b, const char *key, const struct timespec *t)

@@ -57,6 +57,9 @@ struct command *command_store_new(struct command_store *s, const char *content, 
 struct command *command_store_find(struct command_store *s, const char *id);
 /* Records the end (error NULL on success). */
 void command_store_mark_finished(struct command *cmd, int exit_code, const char *error);
+/* Drops the oldest finished records over COMMAND_MAX_FINISHED (call when no
+ * record is in use on the stack). */
+void command_store_trim(struct command_store *s);
 /* Drops a record at once (and its log file). */
 void command_store_remove(struct command *cmd);
 /* Status and logs routes. */

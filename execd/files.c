@@ -345,30 +345,38 @@ out:
 	cJSON_Delete(j);
 }
 
-/* Replaces every non-overlapping occurrence; returns the count. */
-static size_t replace_all(const char *data, size_t len, const char *old, size_t olen, const char *new,
-			  size_t nlen, struct buf *out)
+/* Replaces every non-overlapping occurrence into out (whose cap bounds the
+ * result); returns the count, or -ENOBUFS if the result would be too large. */
+static long replace_all(const char *data, size_t len, const char *old, size_t olen, const char *new,
+			size_t nlen, struct buf *out)
 {
-	size_t count = 0;
+	long count = 0;
 	const char *p = data, *end = data + len;
 	while (p < end) {
 		const char *f = memmem(p, (size_t)(end - p), old, olen);
 		if (!f)
 			break;
-		buf_append(out, p, (size_t)(f - p));
-		buf_append(out, new, nlen);
+		if (buf_append(out, p, (size_t)(f - p)) < 0 || buf_append(out, new, nlen) < 0)
+			return -ENOBUFS;
 		p = f + olen;
 		count++;
 	}
-	buf_append(out, p, (size_t)(end - p));
+	if (buf_append(out, p, (size_t)(end - p)) < 0)
+		return -ENOBUFS;
 	return count;
 }
 
 static int read_whole(const char *path, struct buf *b)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL; /* a FIFO or device would block or never end */
+	}
+	fcntl(fd, F_SETFL, 0);
 	int r = 0;
 	for (;;) {
 		if ((r = buf_reserve(b, 64 * 1024)) < 0)
@@ -428,7 +436,7 @@ static void h_replace(struct http_conn *c, struct http_req *req, void *arg)
 		}
 		struct buf in, outb;
 		buf_init(&in, FILES_REPLACE_MAX);
-		buf_init(&outb, 0);
+		buf_init(&outb, FILES_REPLACE_MAX);
 		int r = read_whole(abs, &in);
 		if (r < 0) {
 			buf_free(&in);
@@ -436,8 +444,14 @@ static void h_replace(struct http_conn *c, struct http_req *req, void *arg)
 				    r == -ENOBUFS ? "file larger than the replace limit" : strerror(-r));
 			goto out;
 		}
-		size_t n = replace_all(in.len ? buf_head(&in) : "", in.len, old, strlen(old), new, strlen(new), &outb);
+		long n = replace_all(buf_head(&in), in.len, old, strlen(old), new, strlen(new), &outb);
 		buf_free(&in);
+		if (n < 0) {
+			/* Nothing was written: the file is as it was. */
+			buf_free(&outb);
+			files_error(c, EFBIG, "%s: the result would exceed %d bytes", abs, FILES_REPLACE_MAX);
+			goto out;
+		}
 		/* Rewrite in place: the inode and mode stay. */
 		int fd = open(abs, O_WRONLY | O_TRUNC | O_CLOEXEC);
 		bool ok = fd >= 0;
@@ -458,7 +472,7 @@ static void h_replace(struct http_conn *c, struct http_req *req, void *arg)
 		if (i++)
 			buf_puts(&resp, ",");
 		json_buf_cstr(&resp, it->string, JSON_ESC_HTML);
-		buf_printf(&resp, ":{\"replacedCount\":%zu}", n);
+		buf_printf(&resp, ":{\"replacedCount\":%ld}", n);
 	}
 	buf_puts(&resp, "}");
 	if (verbose)

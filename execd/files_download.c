@@ -207,7 +207,8 @@ void files_download(struct http_conn *c, struct http_req *req, void *arg)
 		files_error(c, e.code, "%s", e.msg);
 		return;
 	}
-	int fd = open(abs, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO must not block the loop; only regular files are served. */
+	int fd = open(abs, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		int er = errno;
@@ -216,6 +217,12 @@ void files_download(struct http_conn *c, struct http_req *req, void *arg)
 		files_error(c, er, "open %s: %s", abs, strerror(er));
 		return;
 	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		files_error(c, EINVAL, "%s: not a regular file", abs);
+		return;
+	}
+	fcntl(fd, F_SETFL, 0);
 	struct sender *s = calloc(1, sizeof(*s));
 	if (!s) {
 		close(fd);

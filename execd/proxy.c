@@ -405,9 +405,16 @@ static bool handle_head(struct px *p)
 	buf_consume(&u->in, (size_t)r);
 	p->resp_started = true;
 	http_body_init(&p->dec, h.body_kind, h.content_length);
+	uint64_t cl = h.body_kind == HTTP_BODY_LENGTH ? h.content_length : 0;
+	if (p->head_method) {
+		/* HEAD: no body, but the length the upstream announced is passed on. */
+		const struct http_header *lh = http_header_find(hdrs, h.num_headers, "Content-Length");
+		cl = 0;
+		for (size_t i = 0; lh && i < lh->value_len && lh->value[i] >= '0' && lh->value[i] <= '9'; i++)
+			cl = cl * 10 + (uint64_t)(lh->value[i] - '0');
+	}
 	if (h.body_kind == HTTP_BODY_LENGTH || h.body_kind == HTTP_BODY_NONE)
-		http_resp_begin_length(p->c, h.status, ctype[0] ? ctype : NULL,
-				       h.body_kind == HTTP_BODY_LENGTH ? h.content_length : 0);
+		http_resp_begin_length(p->c, h.status, ctype[0] ? ctype : NULL, cl);
 	else
 		http_resp_begin_stream(p->c, h.status, ctype[0] ? ctype : NULL);
 	p->state = PX_BODY;
@@ -472,6 +479,8 @@ static void retry_fresh(struct px *p)
 	p->reused = false;
 	buf_reset(&p->out);
 	buf_append(&p->out, buf_head(&p->head), p->head.len);
+	if (p->req_chunked && p->req_done)
+		buf_puts(&p->out, HTTP_CHUNK_END); /* an empty chunked body ends again */
 	p->state = PX_CONNECTING;
 	if (proxy_pool_watch(p->x->proxy, p->u, EPOLLOUT, px_io, p) < 0)
 		px_fail(p, "ev_add");

@@ -64,6 +64,13 @@ uint64_t pty_ring_copy(const struct pty_session *s, uint64_t since, struct buf *
 	return since;
 }
 
+/* The master's epoll mask: read unless paused, write while stdin is queued (PTY
+ * mode uses one fd both ways, so both conditions must go into one mask). */
+static uint32_t master_mask(const struct pty_session *s)
+{
+	return (s->reading_paused ? 0 : EPOLLIN) | (s->stdin_q.len ? EPOLLOUT : 0);
+}
+
 static void close_fds(struct pty_session *s)
 {
 	if (s->in_fd == s->out_fd)
@@ -87,7 +94,7 @@ static bool read_output(struct pty_session *s, int *fd, int channel, size_t budg
 	while (*fd >= 0 && got < budget) {
 		if (s->client && pty_client_pending(s->client) > PTY_CLIENT_OUT_HIGH) {
 			s->reading_paused = true;
-			ev_mod(s->x->loop, *fd, 0);
+			ev_mod(s->x->loop, *fd, *fd == s->in_fd ? master_mask(s) : 0);
 			return true;
 		}
 		ssize_t n = read(*fd, buf, sizeof(buf));
@@ -116,7 +123,7 @@ void pty_resume_output(struct pty_session *s)
 		return;
 	s->reading_paused = false;
 	if (s->out_fd >= 0)
-		ev_mod(s->x->loop, s->out_fd, EPOLLIN);
+		ev_mod(s->x->loop, s->out_fd, s->out_fd == s->in_fd ? master_mask(s) : EPOLLIN);
 	if (s->err_fd >= 0)
 		ev_mod(s->x->loop, s->err_fd, EPOLLIN);
 }
@@ -140,7 +147,7 @@ static void on_output(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	if ((events & EPOLLOUT) && fd == s->in_fd) {
 		flush_stdin(s);
 		if (!s->stdin_q.len && !s->pipe_mode)
-			ev_mod(s->x->loop, fd, s->reading_paused ? 0 : EPOLLIN);
+			ev_mod(s->x->loop, fd, master_mask(s));
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
 		if (fd == s->out_fd)
@@ -167,11 +174,8 @@ int pty_write_stdin(struct pty_session *s, const char *data, size_t len)
 	if (buf_append(&s->stdin_q, data, len) < 0)
 		return -ENOBUFS;
 	flush_stdin(s);
-	if (s->stdin_q.len) {
-		/* The PTY master is one fd for both ways; pipes have their own. */
-		uint32_t ev = EPOLLOUT | (!s->pipe_mode && !s->reading_paused ? EPOLLIN : 0);
-		ev_mod(s->x->loop, s->in_fd, ev);
-	}
+	if (s->stdin_q.len) /* the PTY master is one fd for both ways; pipes have their own */
+		ev_mod(s->x->loop, s->in_fd, s->pipe_mode ? EPOLLOUT : master_mask(s));
 	return 0;
 }
 

@@ -364,6 +364,7 @@ void pty_client_attach(struct pty_session *s, struct http_detached *d, uint64_t 
 	cl->t = d->t;
 	cl->fd = d->t->fd;
 	cl->in = d->in;
+	cl->in.max = PTY_MSG_MAX + WS_HEADER_MAX; /* a whole frame must fit to be parsed */
 	cl->out = d->out;
 	cl->out.max = 0;
 	buf_init(&cl->msgbuf, PTY_MSG_MAX);

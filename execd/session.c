@@ -175,7 +175,20 @@ static void drain(struct run *r)
 		}
 		total += (size_t)n;
 		lines_feed(&r->lines, buf, (size_t)n);
+		if (!r->exited && stream_congested(&r->stream)) {
+			/* A slow client: leave the rest in the pipe until it drains. */
+			ev_mod(r->x->loop, r->fd, 0);
+			return;
+		}
 	}
+}
+
+static void on_drain(struct stream *st, void *arg)
+{
+	struct run *r = arg;
+	(void)st;
+	if (r->fd >= 0)
+		ev_mod(r->x->loop, r->fd, EPOLLIN);
 }
 
 static void on_out(struct ev_loop *loop, int fd, uint32_t events, void *arg)
@@ -205,15 +218,20 @@ static void on_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	(void)loop;
 	(void)t;
 	r->timed_out = true;
-	kill(-r->pid, SIGKILL);
+	if (r->pid > 0)
+		kill(-r->pid, SIGKILL);
 }
 
 static void on_gone(struct stream *st, void *arg)
 {
 	struct run *r = arg;
 	(void)st;
-	/* Nobody reads the run any more: stop it. */
-	kill(-r->pid, SIGKILL);
+	/* Nobody reads the run any more: stop it (if it was started at all: pid 0
+	 * would be our own process group). */
+	if (r->pid > 0)
+		kill(-r->pid, SIGKILL);
+	if (r->fd >= 0)
+		ev_mod(r->x->loop, r->fd, EPOLLIN);
 }
 
 /* The shell script of one run. */
@@ -297,7 +315,8 @@ static void h_run(struct http_conn *c, struct http_req *req, void *arg)
 	r->mono_start = ev_clock_ms();
 	lines_init(&r->lines, LINES_SESSION, on_line, r);
 	ev_timer_init(&r->timeout, on_timeout, r);
-	stream_init(&r->stream, c, x->loop, on_gone, NULL, r);
+	stream_init(&r->stream, c, x->loop, on_gone, on_drain, r);
+	buf_init(&r->new_env.pending, SESSION_ENV_VALUE_MAX + 1024);
 	r->next = s->runs;
 	s->runs = r;
 
@@ -393,7 +412,8 @@ static void session_delete(struct execd *x, struct session *s)
 	}
 	x->sessions->count--;
 	for (struct run *r = s->runs; r; r = r->next) {
-		kill(-r->pid, SIGKILL);
+		if (r->pid > 0)
+			kill(-r->pid, SIGKILL);
 		r->s = NULL; /* the run ends on its own and frees itself */
 	}
 	session_env_free(&s->env);

@@ -17,6 +17,12 @@
 static void reject(struct http_conn *c, int status, const char *message)
 {
 	c->close_after = true;
+	if (c->state == CONN_HANDLER && c->on_close) {
+		/* A handler owns this request (a streamed body went bad or stalled): it
+		 * learns through on_close; the client just sees the connection end. */
+		conn_close(c);
+		return;
+	}
 	c->state = CONN_HANDLER;
 	if (c->resp_started) {
 		conn_close(c); /* too late for a status: just drop the connection */
@@ -40,12 +46,14 @@ void conn_on_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	(void)t;
 	c->timer_kind = TIMER_NONE;
 	conn_enter(c);
+	c->io_depth++;
 	if (kind == TIMER_HEAD)
 		reject(c, 408, "request head not received in time");
 	else if (kind == TIMER_BODY)
 		reject(c, 408, "request body not received in time");
 	else if (kind == TIMER_IDLE || kind == TIMER_WRITE)
 		conn_close(c); /* idle keep-alive, or a client that does not read */
+	c->io_depth--;
 	if (conn_leave(c))
 		conn_update_events(c);
 }
@@ -202,6 +210,8 @@ static bool pump_body(struct http_conn *c)
 		if (used == 0 && !c->dec.done)
 			break;
 	}
+	if (c->body_done && streaming && c->timer_kind == TIMER_BODY)
+		conn_set_timer(c, TIMER_NONE);
 	if (c->body_done && streaming && c->body_cb) {
 		http_body_cb *cb = c->body_cb;
 		c->body_cb = NULL; /* deliver `done` once */
@@ -253,7 +263,7 @@ static void start_request(struct http_conn *c)
 	buf_reset(&c->resp_hdrs);
 	c->close_after = !c->req.keep_alive;
 	http_body_init(&c->dec, rh.body_kind, rh.content_length);
-	c->body_done = rh.body_kind == HTTP_BODY_NONE;
+	c->body_done = c->dec.done; /* no body, or Content-Length: 0 */
 
 	if (c->srv->filter) {
 		c->state = CONN_HANDLER;
@@ -375,6 +385,10 @@ static void conn_read(struct http_conn *c, uint32_t events)
 			break;
 		}
 		buf_commit(&c->in, (size_t)n);
+		/* A streamed body that is being read gets the body timeout too, re-armed
+		 * on every read, so a client that stalls mid-upload is dropped. */
+		if (c->state == CONN_HANDLER && !c->body_done && c->body_cb && !c->body_paused)
+			conn_set_timer(c, TIMER_BODY);
 		conn_process(c);
 		if (c->dead)
 			break; /* closed or detached (upgrade) by a handler */
@@ -406,6 +420,7 @@ void conn_on_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	(void)loop;
 	(void)fd;
 	conn_enter(c);
+	c->io_depth++;
 	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
 		conn_flush(c);
 	if (!c->dead && (events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)))
@@ -414,14 +429,16 @@ void conn_on_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		conn_close(c);
 	while (!c->dead && c->kick)
 		conn_process(c);
+	c->io_depth--;
 	if (conn_leave(c))
 		conn_update_events(c);
 }
 
 void http_conn_read_body(struct http_conn *c, http_body_cb *cb, void *arg)
 {
-	bool outer = c->busy == 0;
+	bool outer = c->io_depth == 0;
 	conn_enter(c);
+	API_ENTER(c);
 	c->body_cb = cb;
 	c->body_arg = arg;
 	c->body_paused = false;
@@ -431,23 +448,33 @@ void http_conn_read_body(struct http_conn *c, http_body_cb *cb, void *arg)
 		cb(c, NULL, 0, true, arg);
 	} else if (!c->dead) {
 		c->kick = true;
+		if (c->timer_kind == TIMER_NONE)
+			conn_set_timer(c, TIMER_BODY);
 		if (outer)
 			conn_process(c);
 	}
+	API_LEAVE(c);
 	if (conn_leave(c))
 		conn_update_events(c);
 }
 
 void http_conn_pause_body(struct http_conn *c, bool pause)
 {
-	bool outer = c->busy == 0;
+	bool outer = c->io_depth == 0;
 	conn_enter(c);
+	API_ENTER(c);
 	c->body_paused = pause;
+	/* Waiting on our own back-pressure is not the client's delay. */
+	if (pause && c->timer_kind == TIMER_BODY)
+		conn_set_timer(c, TIMER_NONE);
 	if (!pause) {
 		c->kick = true;
+		if (!c->body_done && c->timer_kind == TIMER_NONE)
+			conn_set_timer(c, TIMER_BODY);
 		if (outer)
 			conn_process(c);
 	}
+	API_LEAVE(c);
 	if (conn_leave(c))
 		conn_update_events(c);
 }

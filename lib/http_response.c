@@ -191,20 +191,20 @@ static int write_head(struct http_conn *c, int status, const char *ctype, enum f
 	return r;
 }
 
-int http_resp_begin_stream(struct http_conn *c, int status, const char *content_type)
+static int http_resp_begin_stream_impl(struct http_conn *c, int status, const char *content_type)
 {
 	enum framing f = c->req.minor_version >= 1 ? FRAME_CHUNKED : FRAME_CLOSE;
 	int r = write_head(c, status, content_type, f, 0);
 	return r ? r : arm_for_head(c);
 }
 
-int http_resp_begin_length(struct http_conn *c, int status, const char *content_type, uint64_t len)
+static int http_resp_begin_length_impl(struct http_conn *c, int status, const char *content_type, uint64_t len)
 {
 	int r = write_head(c, status, content_type, FRAME_LENGTH, len);
 	return r ? r : arm_for_head(c);
 }
 
-int http_resp_write(struct http_conn *c, const void *data, size_t len)
+static int http_resp_write_impl(struct http_conn *c, const void *data, size_t len)
 {
 	if (c->dead)
 		return -EPIPE;
@@ -233,18 +233,21 @@ int http_resp_write(struct http_conn *c, const void *data, size_t len)
 	return flush_and_arm(c);
 }
 
-int http_resp_end(struct http_conn *c)
+static int http_resp_end_impl(struct http_conn *c)
 {
 	if (c->dead)
 		return -EPIPE;
 	if (!c->resp_started || c->resp_ended)
 		return -EINVAL;
 	c->resp_ended = true;
+	/* The response is complete: the handler is done with this connection. */
+	c->on_close = NULL;
+	c->on_drain = NULL;
 	if (c->resp_chunked && !c->resp_head_only)
 		buf_puts(&c->out, HTTP_CHUNK_END);
 	if (c->resp_until_close || c->resp_left)
 		c->close_after = true; /* framing says the body ends with the connection */
-	bool outer = c->busy == 0;
+	bool outer = c->io_depth == 0;
 	conn_enter(c);
 	int r = conn_flush(c);
 	if (!c->dead)
@@ -258,7 +261,7 @@ int http_resp_end(struct http_conn *c)
 	return r < 0 ? r : 0;
 }
 
-int http_resp_send(struct http_conn *c, int status, const char *content_type, const void *body,
+static int http_resp_send_impl(struct http_conn *c, int status, const char *content_type, const void *body,
 		   size_t len)
 {
 	int r = write_head(c, status, content_type, FRAME_LENGTH, len);
@@ -270,10 +273,10 @@ int http_resp_send(struct http_conn *c, int status, const char *content_type, co
 			return r;
 		c->resp_left = 0;
 	}
-	return http_resp_end(c);
+	return http_resp_end_impl(c);
 }
 
-int http_resp_error(struct http_conn *c, int status, const char *code, const char *message)
+static int http_resp_error_impl(struct http_conn *c, int status, const char *code, const char *message)
 {
 	struct buf b;
 	buf_init(&b, 0);
@@ -283,7 +286,7 @@ int http_resp_error(struct http_conn *c, int status, const char *code, const cha
 	r = r ? r : json_buf_cstr(&b, message, 0);
 	r = r ? r : buf_puts(&b, "}");
 	if (!r)
-		r = http_resp_send(c, status, "application/json", buf_head(&b), b.len);
+		r = http_resp_send_impl(c, status, "application/json", buf_head(&b), b.len);
 	buf_free(&b);
 	return r;
 }
@@ -303,6 +306,13 @@ void http_conn_on_close(struct http_conn *c, http_conn_cb *cb, void *arg)
 {
 	c->on_close = cb;
 	c->close_arg = arg;
+	/* A close already owed goes to the new hook; clearing the hook cancels it. */
+	if (c->dead && c->deferred_close) {
+		c->deferred_close = cb;
+		c->deferred_arg = arg;
+		if (!cb)
+			c->deferred_close = NULL;
+	}
 }
 
 void http_resp_abort(struct http_conn *c)
@@ -313,4 +323,47 @@ void http_resp_abort(struct http_conn *c)
 	conn_enter(c);
 	conn_close(c);
 	conn_leave(c);
+}
+
+/* The public calls: the conn stays valid for their whole duration, and a close
+ * that happens inside one reaches the handler's on_close only after it returned. */
+#define API_CALL(c, call)                                                                  \
+	do {                                                                               \
+		conn_enter(c);                                                             \
+		API_ENTER(c);                                                              \
+		int r_ = (call);                                                           \
+		API_LEAVE(c);                                                              \
+		conn_leave(c);                                                             \
+		return r_;                                                                 \
+	} while (0)
+
+int http_resp_begin_stream(struct http_conn *c, int status, const char *content_type)
+{
+	API_CALL(c, http_resp_begin_stream_impl(c, status, content_type));
+}
+
+int http_resp_begin_length(struct http_conn *c, int status, const char *content_type, uint64_t len)
+{
+	API_CALL(c, http_resp_begin_length_impl(c, status, content_type, len));
+}
+
+int http_resp_write(struct http_conn *c, const void *data, size_t len)
+{
+	API_CALL(c, http_resp_write_impl(c, data, len));
+}
+
+int http_resp_end(struct http_conn *c)
+{
+	API_CALL(c, http_resp_end_impl(c));
+}
+
+int http_resp_send(struct http_conn *c, int status, const char *content_type, const void *body,
+		   size_t len)
+{
+	API_CALL(c, http_resp_send_impl(c, status, content_type, body, len));
+}
+
+int http_resp_error(struct http_conn *c, int status, const char *code, const char *message)
+{
+	API_CALL(c, http_resp_error_impl(c, status, code, message));
 }

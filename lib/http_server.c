@@ -23,6 +23,17 @@ static void flush_pending(struct ev_loop *loop, void *arg)
 		struct http_conn *c = s->flush_list;
 		s->flush_list = c->next_flush;
 		c->flush_queued = false;
+		if (c->dead) {
+			/* Deliver the on_close owed from inside a handler's call, then free. */
+			http_conn_cb *cb = c->deferred_close;
+			c->deferred_close = NULL;
+			c->busy++;
+			if (cb)
+				cb(c, c->deferred_arg);
+			if (--c->busy == 0)
+				conn_free(c);
+			continue;
+		}
 		conn_enter(c);
 		conn_flush(c);
 		if (conn_leave(c))
@@ -76,9 +87,16 @@ void http_server_free(struct http_server *s)
 {
 	if (!s)
 		return;
+	flush_pending(s->loop, s); /* owed on_close hooks first */
 	ev_off_turn(s->loop, flush_pending, s);
-	while (s->conns)
-		conn_close(s->conns);
+	while (s->conns) {
+		struct http_conn *c = s->conns;
+		conn_close(c);
+		if (s->conns == c) /* still listed: dead with its hook owed or busy */
+			flush_pending(s->loop, s);
+		if (s->conns == c)
+			conn_free(c);
+	}
 	for (size_t i = 0; i < s->nlfds; i++) {
 		ev_del(s->loop, s->lfds[i]);
 		close(s->lfds[i]);
@@ -240,6 +258,15 @@ void conn_close(struct http_conn *c)
 	c->on_close = NULL;
 	c->on_drain = NULL;
 	c->body_cb = NULL;
+	if (cb && c->api_depth > 0) {
+		/* The owner is on the stack (it called us): tell it at the end of the turn. */
+		c->deferred_close = cb;
+		c->deferred_arg = c->close_arg;
+		c->flush_queued = true;
+		c->next_flush = c->srv->flush_list;
+		c->srv->flush_list = c;
+		return;
+	}
 	conn_enter(c);
 	if (cb)
 		cb(c, c->close_arg);

@@ -52,6 +52,10 @@ struct http_conn {
 	bool eof;		/* the client closed its side */
 	bool flush_queued;	/* on the server's end-of-turn flush list */
 	struct http_conn *next_flush;
+	int api_depth;		/* > 0 inside a public http_resp_* / http_conn_* call */
+	int io_depth;		/* > 0 inside the loop's dispatch for this conn (it will process kicks) */
+	http_conn_cb *deferred_close;	/* on_close owed after such a call: run at end of turn */
+	void *deferred_arg;
 
 	struct buf in;		/* bytes read, not yet parsed */
 	size_t head_scanned;	/* bytes of `in` already known to hold no complete head */
@@ -104,7 +108,8 @@ void conn_free(struct http_conn *c);
 static inline void conn_enter(struct http_conn *c) { c->busy++; }
 static inline bool conn_leave(struct http_conn *c)
 {
-	if (--c->busy == 0 && c->dead) {
+	/* A dead conn that still owes its owner an on_close is freed after delivering it. */
+	if (--c->busy == 0 && c->dead && !c->deferred_close) {
 		conn_free(c);
 		return false;
 	}
@@ -119,6 +124,15 @@ void conn_request_done(struct http_conn *c);
 void conn_set_timer(struct http_conn *c, enum conn_timer kind);
 /* Writes c's queued output at the end of this loop turn (heads wait for their body). */
 void conn_flush_later(struct http_conn *c);
+
+/*
+ * Public calls a handler makes on its own connection are bracketed with
+ * API_ENTER/API_LEAVE: if the connection dies inside one (a failed write),
+ * the handler's on_close is not run under its feet but at the end of the
+ * turn, and the call returns -EPIPE. The conn stays allocated until then.
+ */
+#define API_ENTER(c) ((c)->api_depth++)
+#define API_LEAVE(c) ((c)->api_depth--)
 
 /* http_conn.c */
 void conn_process(struct http_conn *c);

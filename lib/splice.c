@@ -73,6 +73,8 @@ static int pump(struct splice *sp)
 		progress = false;
 		for (int i = 0; i < 2; i++) {
 			struct side *me = &sp->s[i], *peer = &sp->s[!i];
+			if (me->shut)
+				buf_reset(&me->to); /* it can take nothing more: drop, don't hold */
 			/* Write what is queued for me. */
 			while (me->to.len) {
 				ssize_t n = transport_write(me->t, buf_head(&me->to), me->to.len);
@@ -136,10 +138,24 @@ static void step(struct splice *sp)
 
 static void on_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
+	struct splice *sp = arg;
 	(void)loop;
-	(void)fd;
-	(void)events;
-	step(arg);
+	if (events & EPOLLERR) {
+		/* A reset or other socket error: the splice is over. */
+		finish(sp, -ECONNRESET);
+		splice_free(sp);
+		return;
+	}
+	if (events & EPOLLHUP) {
+		/* Both directions of this side are closed: nothing more comes from it
+		 * and nothing can be written to it. (HUP is reported even with an empty
+		 * mask, so leaving it unhandled would spin.) */
+		struct side *me = &sp->s[fd == sp->s[1].fd];
+		me->eof = true;
+		me->shut = true;
+		buf_reset(&me->to);
+	}
+	step(sp);
 }
 
 static void on_idle(struct ev_loop *loop, struct ev_timer *t, void *arg)

@@ -48,7 +48,7 @@ while [ $i -lt 50 ]; do
 done
 out="$work/node.out"
 EXECD_URL="127.0.0.1:$port" EXECD_TOKEN="$token" timeout 300 node --test --test-reporter=tap \
-	"$sdk/execd.test.mjs" "$sdk/pty.test.mjs" >"$out" 2>&1
+	"$sdk/execd.test.mjs" "$sdk/pty.test.mjs" "$sdk/robust.test.mjs" >"$out" 2>&1
 rc=$?
 grep -E '^(not ok|ok) |^# (pass|fail)' "$out" | sed 's/^/  /'
 if [ $rc -ne 0 ]; then
