@@ -54,11 +54,16 @@ BENCH_SRCS := $(wildcard tests/bench/bench_*.c tests/bench/tool_*.c)
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 
 # Which sources each fuzz target needs (pure parsers only): FUZZ_SRCS_<target>.
-FUZZ_SRCS_http := lib/http_parse.c lib/http_body.c lib/http_url.c
+FUZZ_SRCS_http := lib/http_parse.c lib/http_body.c lib/http_url.c lib/ascii.c
 FUZZ_SRCS_netlink := $(wildcard netfilter/*.c) lib/buf.c lib/err.c
-FUZZ_SRCS_ws := lib/ws.c lib/buf.c lib/base64.c lib/ws_accept.c lib/http_parse.c \
+FUZZ_SRCS_ws := lib/ws.c lib/buf.c lib/base64.c lib/ws_accept.c lib/http_parse.c lib/ascii.c \
 	-I$(DEPS)/host/include $(DEPS)/host/lib/libbearssl.a
-FUZZ_SRCS_multipart := -Iexecd execd/multipart.c
+FUZZ_SRCS_multipart := -Iexecd execd/multipart.c lib/ascii.c
+FUZZ_SRCS_api := -Iapi api/apival.c lib/ascii.c lib/http_parse.c lib/http_url.c lib/http_body.c lib/json.c lib/err.c lib/buf.c \
+	-I$(DEPS)/host/include $(DEPS)/host/lib/libcjson.a -lm
+FUZZ_SRCS_dns := -Iegressd egressd/dns.c
+FUZZ_SRCS_policy := -Iegressd egressd/policy.c egressd/policy_index.c lib/json.c lib/buf.c lib/err.c \
+	-I$(DEPS)/host/include $(DEPS)/host/lib/libcjson.a
 
 musl_obj = $(patsubst %.c,$(BUILD)/obj/musl/%.o,$(1))
 host_obj = $(patsubst %.c,$(BUILD)/obj/host/%.o,$(1))
@@ -73,7 +78,7 @@ UNIT_BIN := $(BUILD)/test/unit
 # Their modules other than main.c are also linked into the unit test binary,
 # so keep every public symbol prefixed by its file (STYLE.md).
 PROGRAMS := $(filter $(patsubst %/main.c,%,$(wildcard */main.c)),execd egressd api)
-BINS := $(patsubst api,$(BUILD)/bin/sandbox-api,$(addprefix $(BUILD)/bin/,$(PROGRAMS)))
+BINS := $(patsubst $(BUILD)/bin/api,$(BUILD)/bin/sandbox-api,$(addprefix $(BUILD)/bin/,$(PROGRAMS)))
 PROG_MODULE_SRCS := $(filter-out %/main.c,$(foreach p,$(PROGRAMS),$(wildcard $(p)/*.c)))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
@@ -179,8 +184,17 @@ fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
 bench: all $(BENCH_BINS)
 	$(Q)BUILD=$(BUILD) sh scripts/bench.sh
 
+# The README's main command: dockerd (setup.sh), every binary, the images, then
+# sandbox-api on :8080 with the Docker runtime. The API key comes from
+# OPENSANDBOX_SERVER_API_KEY or is generated and printed; RUN_ARGS adds flags.
 run:
-	@echo "make run: sandbox-api is not built yet (it lands with its issue)" >&2; exit 1
+	$(Q)sh scripts/setup.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh scripts/images.sh
+	$(Q)key=$${OPENSANDBOX_SERVER_API_KEY:-$$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}; \
+	echo "sandbox-api: http://localhost:8080  API key: $$key"; \
+	echo "  SDK: new ConnectionConfig({ domain: 'localhost:8080', apiKey: '$$key' }), image 'opensandbox-c/busybox:dev'"; \
+	OPENSANDBOX_SERVER_API_KEY=$$key exec $(BUILD)/bin/sandbox-api --port 8080 $(RUN_ARGS)
 
 fmt:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
