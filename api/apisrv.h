@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * apisrv: the state shared by sandbox-api's modules. One struct apisrv per
+ * process, touched only on the loop thread (workers get copies).
+ *
+ * Sandboxes are kept in memory (store.c), rebuilt from Docker container
+ * labels at start-up (sandbox_recover) and kept current by the Docker
+ * events stream and a periodic reconciliation; expiry and metadata patches
+ * are also persisted to a state file. Lists and gets never call Docker.
+ */
+#ifndef API_APISRV_H
+#define API_APISRV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <cJSON.h>
+
+#include "apicfg.h"
+#include "buf.h"
+#include "docker.h"
+#include "ev.h"
+#include "http_server.h"
+#include "jobs.h"
+#include "uuid.h"
+
+enum sbx_state { SBX_PENDING, SBX_RUNNING, SBX_PAUSED, SBX_TERMINATED, SBX_FAILED, SBX_UNKNOWN };
+#define SBX_NSTATES 6
+
+/* Container labels (wire contract). */
+#define LBL_ID "opensandbox.io/id"
+#define LBL_EXPIRES "opensandbox.io/expires-at"
+#define LBL_MANUAL "opensandbox.io/manual-cleanup"
+#define LBL_OS "opensandbox.io/platform-os"
+#define LBL_ARCH "opensandbox.io/platform-arch"
+#define LBL_EXECD_PORT "opensandbox.io/embedding-proxy-port"
+#define LBL_HTTP_PORT "opensandbox.io/http-port"
+#define LBL_EGRESS_TOKEN "opensandbox.io/egress-auth-token"
+#define LBL_SIDECAR_FOR "opensandbox.io/egress-sidecar-for"
+#define LBL_RENEW "opensandbox.io/access-renew-extend-seconds"
+#define LBL_MANAGED_VOLS "opensandbox.io/volume-managed-by"
+/* Ours, so that recovery needs no inspect per container. */
+#define LBL_ENTRYPOINT "opensandbox.io/entrypoint"
+#define LBL_IMAGE "opensandbox.io/image"
+#define LBL_EGRESS_PORT "opensandbox.io/egress-port"
+#define LBL_INSTANCE "opensandbox.io/instance"
+
+#define EXECD_PORT 44772
+#define HTTP_APP_PORT 8080
+#define EGRESS_PORT 18080
+
+struct sbx {
+	char id[UUID_STR_LEN];
+	char cid[DOCKER_ID_LEN];	/* main container ("" until created) */
+	char sidecar[DOCKER_ID_LEN];	/* egress sidecar, or "" */
+	char *image;
+	char *entrypoint;		/* compact JSON array */
+	cJSON *metadata;		/* object of strings, never NULL */
+	char plat_os[16], plat_arch[16];
+	int64_t created_us;
+	int64_t expires_us;		/* 0: manual cleanup */
+	enum sbx_state state;
+	char reason[40];
+	char message[200];
+	int64_t transition_us;
+	uint16_t port_execd, port_http, port_egress;	/* host ports (bridge modes) */
+	char ip[64];			/* address of the network namespace */
+	char egress_token[48];
+	char *managed_vols;		/* JSON array text of volumes to delete, or NULL */
+	int64_t renew_extend;
+	bool host_mode;
+	bool provisioning;		/* create is still running on a worker */
+	bool deleting;			/* a delete job is running */
+	bool doomed;			/* deleted while provisioning: clean up when it ends */
+	int64_t failed_at_us;		/* provisioning failed: listed as Failed until failed_ttl */
+	struct ev_timer expiry;
+	struct ev_timer ready;		/* polling execd /ping */
+	struct http_client *ping;
+	uint64_t ready_deadline;	/* monotonic ms */
+	uint64_t create_started;	/* monotonic ms, for the latency histogram */
+	struct apisrv *srv;
+};
+
+struct apisrv {
+	struct apicfg cfg;
+	struct ev_loop *loop;
+	struct http_server *http;
+	struct jobs *jobs;
+	struct docker docker;
+	struct store *store;
+	struct stats *stats;
+	char endpoint_host[256];	/* host in returned endpoints */
+	char internal_host[64];		/* how this host reaches mapped ports */
+	struct buf inject_tar;		/* execd + bootstrap.sh, built once */
+	bool inject_from_image;		/* inject_tar holds "opensandbox/..." for path=/opt */
+	struct ev_timer sweep;
+	unsigned sweeps;
+	struct http_client *events;	/* Docker events stream */
+	struct buf events_buf;
+	struct ev_timer events_retry;
+	bool docker_ok;			/* last call reached the daemon */
+	bool stopping;
+};
+
+const char *sandbox_state_name(enum sbx_state s);
+
+#endif

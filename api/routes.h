@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * routes: the lifecycle API (root and /v1), /health, /metrics, and the API
+ * key filter (constant-time comparison; /health is always open, the proxy
+ * routes unless proxy_auth is on).
+ */
+#ifndef API_ROUTES_H
+#define API_ROUTES_H
+
+#include "apisrv.h"
+
+/* 0 or -errno. */
+int routes_register(struct apisrv *srv);
+/* Constant-time equality of two NUL-terminated strings (time depends on a's length only). */
+bool routes_key_equal(const char *a, const char *b);
+
+#endif

@@ -1,0 +1,204 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# sandbox-api on the local dockerd, driven by the official OpenSandbox JS SDK
+# (tests/integration/sdk/api.test.mjs), then the fault checks: kill -9 with
+# live sandboxes and a restart (all listed again, renewal and metadata patch
+# kept, expiry still enforced, orphan sidecar removed), Docker unreachable
+# (503), graceful SIGTERM. Runs against the static release binary and the
+# ASan/UBSan build; any sanitizer report fails. Every container made here
+# carries the label run=<RUN_ID> and is removed on exit.
+# Ends with "api: N passed, N failed"; exits 77 when dockerd is not running.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+sdk="$top/tests/integration/sdk"
+tmp=${TMPDIR:-/tmp}
+if [ -z "${API_BIN:-}" ]; then
+	curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1 ||
+		{ echo "skip: dockerd is not running"; exit 77; }
+	sh "$top/scripts/images.sh" >/dev/null || { echo "api: 0 passed, 1 failed"; exit 1; }
+	[ -d "$sdk/node_modules/@alibaba-group/opensandbox" ] ||
+		(cd "$sdk" && npm install --no-audit --no-fund --silent) || { echo "api: 0 passed, 1 failed"; exit 1; }
+	# The egress sidecar image, FROM scratch over build/bin/egressd, when egressd is built,
+	# and a stub DNS server image (tests/integration/api_dns/stub_dns.c, static, FROM scratch).
+	if [ -x "$top/build/bin/egressd" ]; then
+		ctx=$(mktemp -d)
+		cp "$top/build/bin/egressd" "$ctx/"
+		printf 'FROM scratch\nCOPY egressd /egressd\nENTRYPOINT ["/egressd"]\n' >"$ctx/Dockerfile"
+		docker build -q -t opensandbox-c/egressd:dev "$ctx" >/dev/null 2>&1 || echo "  (egressd image build failed)"
+		rm -rf "$ctx"
+		ctx=$(mktemp -d)
+		musl-gcc -static -Os -o "$ctx/stub_dns" "$top/tests/integration/api_dns/stub_dns.c" &&
+			printf 'FROM scratch\nCOPY stub_dns /stub_dns\nENTRYPOINT ["/stub_dns"]\n' >"$ctx/Dockerfile" &&
+			docker build -q -t opensandbox-c/stub-dns:test "$ctx" >/dev/null 2>&1 || echo "  (stub DNS image build failed)"
+		rm -rf "$ctx"
+	fi
+	rc=0 p=0 f=0
+	for bin in "$top/build/bin/sandbox-api" "$top/build/test/api-san"; do
+		API_BIN=$bin "$0" >"$tmp/api_sdk.$$" 2>&1 || rc=1
+		cat "$tmp/api_sdk.$$"
+		p=$((p + $(sed -n 's/^run: \([0-9]*\) passed, \([0-9]*\) failed/\1/p' "$tmp/api_sdk.$$" | tail -n 1)))
+		f=$((f + $(sed -n 's/^run: \([0-9]*\) passed, \([0-9]*\) failed/\2/p' "$tmp/api_sdk.$$" | tail -n 1)))
+	done
+	rm -f "$tmp/api_sdk.$$"
+	echo "api: $p passed, $f failed"
+	[ $rc -eq 0 ] && [ $f -eq 0 ]
+	exit $?
+fi
+
+bin=$API_BIN
+echo "== $bin"
+[ -x "$bin" ] || { echo "  not ok - $bin is not built"; echo "run: 0 passed, 1 failed"; exit 1; }
+work=$(mktemp -d)
+run_id="apitest-$$-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+key=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+image=opensandbox-c/busybox:dev
+pass=0 fail=0 pid=""
+ok() { echo "  ok - $1"; pass=$((pass + 1)); }
+nok() { echo "  not ok - $1"; fail=$((fail + 1)); }
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+cleanup() {
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	ids=$(docker ps -aq --filter "label=run=$run_id")
+	for c in $ids; do
+		sid=$(docker inspect -f '{{index .Config.Labels "opensandbox.io/id"}}' "$c" 2>/dev/null)
+		[ -n "$sid" ] && docker ps -aq --filter "label=opensandbox.io/egress-sidecar-for=$sid" | xargs -r docker rm -f >/dev/null 2>&1
+	done
+	[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
+	docker ps -aq --filter "label=opensandbox.io/instance=$run_id" | xargs -r docker rm -f >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap cleanup EXIT
+port=$(freeport)
+base="http://127.0.0.1:$port"
+export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# Egress: a stub DNS server container answers allowed.test and denied.test (never a real domain).
+egress_args="" egress_env="" egress_skip=""
+if [ -x "$top/build/bin/egressd" ] && docker image inspect opensandbox-c/egressd:dev >/dev/null 2>&1 &&
+	docker image inspect opensandbox-c/stub-dns:test >/dev/null 2>&1; then
+	dns=$(docker run -d --label "run=$run_id" opensandbox-c/stub-dns:test allowed.test=10.1.2.3 denied.test=10.1.2.4)
+	dns_ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$dns")
+	egress_args="--egress-image opensandbox-c/egressd:dev --egress-env OPENSANDBOX_EGRESS_DNS_UPSTREAM=$dns_ip --egress-ready-timeout 10"
+	egress_env=1
+else
+	egress_skip="egressd is not built (build/bin/egressd missing)"
+fi
+start() {
+	OPENSANDBOX_SERVER_API_KEY=$key "$bin" --host 127.0.0.1 --port "$port" --state-dir "$work/state" \
+		--pull-policy never --sweep-seconds 2 --instance "$run_id" $egress_args "$@" \
+		>>"$work/server.log" 2>>"$work/server.err" &
+	pid=$!
+	i=0
+	until curl -fs -o /dev/null "$base/health"; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		sleep 0.05
+	done
+}
+api() { # method path [body]
+	if [ $# -ge 3 ]; then
+		curl -s -X "$1" -H "OPEN-SANDBOX-API-KEY: $key" -H 'content-type: application/json' -d "$3" "$base$2"
+	else
+		curl -s -X "$1" -H "OPEN-SANDBOX-API-KEY: $key" "$base$2"
+	fi
+}
+status() { curl -s -o /dev/null -w '%{http_code}' -X "$1" -H "OPEN-SANDBOX-API-KEY: $key" "$base$2"; }
+jget() { python3 -c 'import sys,json
+d=json.load(sys.stdin)
+for k in sys.argv[1].split("."): d=d[int(k)] if isinstance(d,list) else d.get(k) if d is not None else None
+print("" if d is None else d)' "$1"; }
+
+start || { nok "server starts"; echo "run: $pass passed, $((fail + 1)) failed"; exit 1; }
+
+# Sandboxes that must survive a kill -9: one expiring soon, one renewed, one manual with patched metadata.
+mk() { api POST /v1/sandboxes "{\"image\":{\"uri\":\"$image\"},\"entrypoint\":[\"sleep\",\"3600\"],\"resourceLimits\":{\"cpu\":\"1\"},\"metadata\":{\"run\":\"$run_id\",\"who\":\"$1\"}$2}" | jget id; }
+a=$(mk short ',"timeout":60')
+a_created=$(date +%s)
+b=$(mk renewed ',"timeout":120')
+c=$(mk manual '')
+renew_to=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc)+datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S.123456Z"))')
+[ "$(api POST "/v1/sandboxes/$b/renew-expiration" "{\"expiresAt\":\"$renew_to\"}" | jget expiresAt)" = "$renew_to" ] &&
+	ok "renew answers the new expiry" || nok "renew answers the new expiry"
+[ "$(api PATCH "/v1/sandboxes/$c/metadata" '{"patched":"yes"}' | jget metadata.patched)" = yes ] &&
+	ok "metadata patch" || nok "metadata patch"
+
+out="$work/node.out"
+EGRESS=$egress_env EGRESS_SKIP=$egress_skip API_DOMAIN="127.0.0.1:$port" API_KEY=$key IMAGE=$image RUN_ID=$run_id timeout 300 \
+	node --test --test-reporter=tap "$sdk/api.test.mjs" >"$out" 2>&1
+nrc=$?
+grep -E '^(not ok|ok) ' "$out" | sed 's/^/  /'
+[ $nrc -ne 0 ] && { echo "--- node output ---"; tail -n 60 "$out"; }
+pass=$((pass + $(sed -n 's/^# pass //p' "$out" | tail -n 1)))
+fail=$((fail + $(sed -n 's/^# fail //p' "$out" | tail -n 1)))
+[ $nrc -ne 0 ] && [ "$(sed -n 's/^# fail //p' "$out" | tail -n 1)" = 0 ] && fail=$((fail + 1))
+
+# kill -9 with live sandboxes, an orphan sidecar appears meanwhile, then restart.
+for s in $a $b $c; do
+	i=0
+	while [ "$(api GET "/v1/sandboxes/$s" | jget status.state)" != Running ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+done
+kill -9 "$pid"
+wait "$pid" 2>/dev/null
+pid=""
+orphan=$(docker create --label "run=$run_id" --label "opensandbox.io/instance=$run_id" \
+	--label "opensandbox.io/egress-sidecar-for=gone-$run_id" "$image" sleep 60)
+start || nok "server restarts"
+list=$(api GET "/v1/sandboxes?metadata=$(python3 -c "import urllib.parse; print(urllib.parse.quote('run=$run_id'))")&pageSize=200")
+n=$(echo "$list" | python3 -c 'import sys,json; print(len([i for i in json.load(sys.stdin)["items"] if i["metadata"].get("who")]))')
+[ "$n" = 3 ] && ok "after kill -9 and restart all 3 sandboxes are listed" || nok "after restart: $n of 3 listed ($list)"
+[ "$(api GET "/v1/sandboxes/$b" | jget expiresAt)" = "$renew_to" ] && ok "the renewal survived the restart" ||
+	nok "renewal lost: $(api GET "/v1/sandboxes/$b" | jget expiresAt) != $renew_to"
+[ "$(api GET "/v1/sandboxes/$c" | jget metadata.patched)" = yes ] && ok "patched metadata survived the restart" ||
+	nok "patched metadata lost"
+[ "$(api GET "/v1/sandboxes/$c" | jget expiresAt)" = "" ] && ok "manual cleanup sandbox has no expiresAt" || nok "manual expiresAt"
+[ -z "$(docker ps -aq --filter "id=$orphan")" ] && ok "orphan sidecar removed at start-up" || nok "orphan sidecar left"
+ep=$(api GET "/v1/sandboxes/$b/endpoints/44772" | jget endpoint)
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$ep/ping")" = 200 ] && ok "execd reachable after restart ($ep)" ||
+	nok "execd not reachable after restart ($ep)"
+api POST "/v1/sandboxes/$b/pause" >/dev/null
+[ "$(api GET "/v1/sandboxes/$b" | jget status.state)" = Paused ] && ok "pause after restart" || nok "pause after restart"
+
+# Expiry still enforced after the restart (timer re-armed; sweep every 2 s).
+deadline=$((a_created + 60 + 25))
+while [ "$(status GET "/v1/sandboxes/$a")" != 404 ] && [ "$(date +%s)" -lt $deadline ]; do sleep 1; done
+took=$(($(date +%s) - a_created))
+if [ "$(status GET "/v1/sandboxes/$a")" = 404 ] && [ -z "$(docker ps -aq --filter "label=opensandbox.io/id=$a")" ]; then
+	ok "the 60 s sandbox expired ${took} s after create, container removed"
+else
+	nok "the 60 s sandbox still exists after ${took} s"
+fi
+
+# Docker unreachable: a clear 503.
+port2=$(freeport)
+OPENSANDBOX_SERVER_API_KEY=$key DOCKER_HOST=unix://$work/nodocker.sock "$bin" --host 127.0.0.1 --port "$port2" \
+	--state-dir "$work/state2" --execd-image none >"$work/server2.log" 2>>"$work/server.err" &
+pid2=$!
+i=0
+until curl -fs -o /dev/null "http://127.0.0.1:$port2/health" || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+r=$(curl -s -w ' %{http_code}' -H "OPEN-SANDBOX-API-KEY: $key" -d "{\"image\":{\"uri\":\"$image\"},\"entrypoint\":[\"true\"],\"resourceLimits\":{}}" "http://127.0.0.1:$port2/v1/sandboxes")
+case "$r" in *unreachable*503) ok "Docker unreachable: 503 with a clear message" ;; *) nok "Docker unreachable: $r" ;; esac
+kill "$pid2" 2>/dev/null
+wait "$pid2" 2>/dev/null
+
+# Graceful shutdown.
+for s in $b $c; do [ "$(status DELETE "/v1/sandboxes/$s")" = 204 ] || nok "delete $s"; done
+kill -TERM "$pid"
+wait "$pid"
+src=$?
+pid=""
+[ $src -eq 0 ] && ok "SIGTERM: clean exit" || nok "SIGTERM: exit status $src"
+left=$(docker ps -aq --filter "label=opensandbox.io/instance=$run_id")
+[ -z "$left" ] && ok "no container left behind" || nok "containers left: $left"
+
+if grep -qE "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer" "$work/server.err"; then
+	echo "--- sanitizer report ---"
+	grep -E -A40 "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer" "$work/server.err" | head -60
+	fail=$((fail + 1))
+fi
+if [ $fail -ne 0 ]; then
+	echo "--- server log (tail) ---"
+	tail -n 30 "$work/server.log"
+	tail -n 20 "$work/server.err"
+	cp "$work/server.log" "$tmp/api_sdk.failed.log" 2>/dev/null
+fi
+echo "run: $pass passed, $fail failed"
+[ $fail -eq 0 ]

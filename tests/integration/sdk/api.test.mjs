@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: Apache-2.0
+// sandbox-api with the Docker runtime, driven by the official SDK (and raw
+// fetch where the SDK has no call). Needs API_DOMAIN (host:port), API_KEY,
+// IMAGE (a busybox image) and RUN_ID (tags every sandbox made here).
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { execFileSync } from "node:child_process";
+import WebSocket from "ws";
+import { ConnectionConfig, Sandbox, SandboxManager } from "@alibaba-group/opensandbox";
+
+const domain = process.env.API_DOMAIN;
+const apiKey = process.env.API_KEY;
+const image = process.env.IMAGE;
+const run = process.env.RUN_ID;
+const base = `http://${domain}`;
+const H = { "OPEN-SANDBOX-API-KEY": apiKey };
+const conn = (extra = {}) => new ConnectionConfig({ domain, apiKey, protocol: "http", ...extra });
+const manager = SandboxManager.create({ connectionConfig: conn() });
+const texts = (m) => m.map((x) => x.text);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const made = [];
+
+async function api(method, path, body, headers = {}) {
+  const r = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...H, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
+    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await r.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
+  return { status: r.status, json, text, headers: r.headers };
+}
+
+const httpd = ["sh", "-c", "mkdir -p /www && echo hello-http > /www/index.html && exec httpd -f -p 8080 -h /www"];
+
+async function create(opts = {}) {
+  const sbx = await Sandbox.create({
+    connectionConfig: conn(opts.conn ?? {}),
+    image,
+    entrypoint: httpd,
+    timeoutSeconds: 600,
+    resource: { cpu: "500m", memory: "256Mi" },
+    readyTimeoutSeconds: 30,
+    ...opts,
+    metadata: { run, ...(opts.metadata ?? {}) },
+  });
+  made.push(sbx.id);
+  return sbx;
+}
+
+after(async () => {
+  for (const id of made) await api("DELETE", `/v1/sandboxes/${id}`).catch(() => {});
+});
+
+let main;
+
+test("create: image, entrypoint, env, metadata, timeout, resources; Running once execd answers", async () => {
+  const t0 = Date.now();
+  main = await create({ env: { GREETING: "hi there", EMPTY: "" }, metadata: { role: "main" } });
+  // The SDK may see execd answer a moment before the server's own /ping probe does.
+  let info = await main.getInfo();
+  for (let i = 0; i < 100 && info.status.state !== "Running"; i++) {
+    await sleep(20);
+    info = await main.getInfo();
+  }
+  assert.equal(info.status.state, "Running");
+  assert.equal(info.metadata.role, "main");
+  assert.equal(info.metadata.run, run);
+  assert.deepEqual(info.entrypoint, httpd);
+  assert.ok(info.expiresAt instanceof Date || typeof info.expiresAt === "string");
+  const left = new Date(info.expiresAt).getTime() - Date.now();
+  assert.ok(left > 500_000 && left <= 600_000, `expiresAt ${info.expiresAt}`);
+  const ex = await main.commands.run('echo "$GREETING"; echo "[$EMPTY]"; cat /proc/self/status | grep -c NoNewPrivs');
+  assert.deepEqual(texts(ex.logs.stdout), ["hi there", "[]", "1"]);
+  // The limits reached the container's cgroup.
+  const mem = await main.commands.run("cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes");
+  assert.equal(texts(mem.logs.stdout)[0], String(256 * 1024 * 1024));
+  assert.ok(Date.now() - t0 < 30_000);
+});
+
+test("files through the returned endpoint", async () => {
+  const data = randomBytes(200_000);
+  await main.files.writeFiles([{ path: "/tmp/blob", data }]);
+  const got = Buffer.from(await main.files.readBytes("/tmp/blob"));
+  assert.ok(got.equals(data));
+  await main.files.writeFiles([{ path: "/tmp/t.txt", data: "line1\nline2\n" }]);
+  assert.equal(await main.files.readFile("/tmp/t.txt"), "line1\nline2\n");
+});
+
+test("endpoints: bridge shapes for 44772 and 8080, 18080 answers without egress", async () => {
+  const e1 = await main.getEndpoint(44772);
+  assert.match(e1.endpoint, /^[^/]+:\d+\/proxy\/44772$/);
+  const e2 = await main.getEndpoint(8080);
+  assert.match(e2.endpoint, /^[^/]+:\d+$/);
+  const r = await fetch(`http://${e2.endpoint}/index.html`);
+  assert.equal((await r.text()).trim(), "hello-http");
+  const e3 = await api("GET", `/v1/sandboxes/${main.id}/endpoints/18080`);
+  assert.equal(e3.status, 200);
+  assert.match(e3.json.endpoint, /\/proxy\/18080$/);
+  const sp = await api("GET", `/v1/sandboxes/${main.id}/endpoints/44772?use_server_proxy=true`);
+  assert.equal(sp.json.endpoint, `${domain}/sandboxes/${main.id}/proxy/44772`);
+  const bad = await api("GET", `/v1/sandboxes/${main.id}/endpoints/abc`);
+  assert.equal(bad.status, 422);
+  const range = await api("GET", `/v1/sandboxes/${main.id}/endpoints/70000`);
+  assert.equal(range.status, 400);
+  assert.equal(range.json.code, "DOCKER::INVALID_PORT");
+  const ex = await api("GET", `/v1/sandboxes/${main.id}/endpoints/44772?use_server_proxy=true&expires=2000000000`);
+  assert.equal(ex.status, 400);
+  assert.equal(ex.json.code, "SANDBOX::INVALID_PARAMETER");
+});
+
+test("server proxy: the SDK with useServerProxy (commands stream as SSE)", async () => {
+  const sbx = await Sandbox.connect({ sandboxId: main.id, connectionConfig: conn({ useServerProxy: true }) });
+  const times = [];
+  const ex = await sbx.commands.run("echo first; sleep 1; echo second", undefined, {
+    onStdout: () => times.push(Date.now()),
+  });
+  assert.deepEqual(texts(ex.logs.stdout), ["first", "second"]);
+  assert.ok(times[1] - times[0] >= 700, `streamed, not buffered (${times[1] - times[0]} ms)`);
+  const data = randomBytes(3_000_000);
+  await sbx.files.writeFiles([{ path: "/tmp/big", data }]);
+  assert.ok(Buffer.from(await sbx.files.readBytes("/tmp/big")).equals(data));
+});
+
+test("server proxy: HTTP to an in-sandbox server, query, auth, 404, 502", async () => {
+  let r = await fetch(`${base}/sandboxes/${main.id}/proxy/8080/index.html?x=1`, { headers: H });
+  assert.equal(r.status, 200);
+  assert.equal((await r.text()).trim(), "hello-http");
+  r = await fetch(`${base}/v1/sandboxes/${main.id}/proxy/8080/nope`, { headers: H });
+  assert.equal(r.status, 404);
+  await r.text();
+  r = await fetch(`${base}/sandboxes/${main.id}/proxy/8080/index.html`);
+  assert.equal(r.status, 401, "the proxy route needs the API key");
+  await r.text();
+  r = await fetch(`${base}/sandboxes/no-such-sandbox/proxy/8080/`, { headers: H });
+  assert.equal(r.status, 404);
+  await r.text();
+  r = await fetch(`${base}/sandboxes/${main.id}/proxy/9/`, { headers: H });
+  assert.equal(r.status, 502);
+  assert.equal((await r.json()).code, "SANDBOX::PROXY_CONNECT_FAILED");
+  // The API key is not forwarded: execd's /proxy echo shows what arrived (busybox httpd CGI is absent).
+  const echo = await main.commands.run("printf 'HTTP/1.1 200 OK\\r\\nContent-Length: 0\\r\\n\\r\\n' > /tmp/resp; (nc -l -p 9001 < /tmp/resp > /tmp/req &) ; sleep 0.2");
+  assert.equal(echo.exitCode ?? 0, 0);
+  r = await fetch(`${base}/sandboxes/${main.id}/proxy/9001/seen?q=a%20b`, { headers: { ...H, Cookie: "c=1", "X-App": "kept" } });
+  assert.equal(r.status, 200);
+  await r.text();
+  await sleep(200);
+  const seen = (await main.files.readFile("/tmp/req")).toLowerCase();
+  assert.match(seen, /^get \/seen\?q=a%20b http\/1.1/);
+  assert.ok(seen.includes("x-app: kept"));
+  assert.ok(!seen.includes("open-sandbox-api-key"), seen);
+  assert.ok(!seen.includes("cookie"), seen);
+  assert.ok(seen.includes("x-forwarded-for"));
+});
+
+test("server proxy: WebSocket both ways (execd PTY through the proxy)", async () => {
+  const px = `${base}/sandboxes/${main.id}/proxy/44772`;
+  const r = await fetch(`${px}/pty`, { method: "POST", headers: { ...H, "content-type": "application/json" }, body: "{}" });
+  assert.equal(r.status, 201);
+  const id = (await r.json()).session_id;
+  const ws = new WebSocket(`ws://${domain}/sandboxes/${main.id}/proxy/44772/pty/${id}/ws`, { headers: H });
+  let out = "";
+  ws.on("message", (d, bin) => { if (bin) out += Buffer.from(d).subarray(1).toString(); });
+  await new Promise((res, rej) => { ws.once("open", res); ws.once("error", rej); });
+  ws.send(Buffer.concat([Buffer.from([0]), Buffer.from("echo ws-$((6*7))\n")]));
+  const end = Date.now() + 5000;
+  while (!out.includes("ws-42") && Date.now() < end) await sleep(20);
+  assert.ok(out.includes("ws-42"), out);
+  const closed = new Promise((res) => ws.once("close", (code) => res(code)));
+  ws.close(1000);
+  assert.equal(await closed, 1000);
+});
+
+test("list: state and metadata filters, pagination, newest first", async () => {
+  const tag = randomBytes(4).toString("hex");
+  const ids = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await api("POST", "/v1/sandboxes", {
+      image: { uri: image }, entrypoint: ["sleep", "600"], resourceLimits: { cpu: "1" }, timeout: 300,
+      metadata: { run, tag, idx: String(i), note: "Demo.Test" },
+    });
+    assert.equal(r.status, 202, r.text);
+    assert.equal(r.json.status.state, "Pending");
+    ids.push(r.json.id);
+    made.push(r.json.id);
+  }
+  const page1 = await manager.listSandboxInfos({ metadata: { tag }, pageSize: 2 });
+  assert.equal(page1.items.length, 2);
+  assert.equal(page1.pagination.totalItems, 3);
+  assert.equal(page1.pagination.totalPages, 2);
+  assert.equal(page1.pagination.hasNextPage, true);
+  assert.deepEqual(page1.items.map((s) => s.id), [ids[2], ids[1]]);
+  const page2 = await manager.listSandboxInfos({ metadata: { tag }, pageSize: 2, page: 2 });
+  assert.deepEqual(page2.items.map((s) => s.id), [ids[0]]);
+  const one = await manager.listSandboxInfos({ metadata: { tag, idx: "1", note: "Demo.Test" } });
+  assert.deepEqual(one.items.map((s) => s.id), [ids[1]]);
+  const raw = await api("GET", `/v1/sandboxes?metadata=${encodeURIComponent(`tag=${tag}&note=Demo%2ETest`)}&state=running&state=PENDING`);
+  assert.equal(raw.json.pagination.totalItems, 3);
+  const none = await manager.listSandboxInfos({ metadata: { tag }, states: ["Paused"] });
+  assert.equal(none.items.length, 0);
+  const bad = await api("GET", `/v1/sandboxes?metadata=${encodeURIComponent("tag=x&broken")}`);
+  assert.equal(bad.status, 400);
+  assert.equal(bad.json.code, "INVALID_METADATA_FORMAT");
+  assert.match(bad.json.message, /bad query field: 'broken'/);
+  assert.equal((await api("GET", "/v1/sandboxes?page=0")).status, 422);
+  assert.equal((await api("GET", "/v1/sandboxes?pageSize=201")).status, 422);
+  for (const id of ids) assert.equal((await api("DELETE", `/v1/sandboxes/${id}`)).status, 204);
+  const gone = await manager.listSandboxInfos({ metadata: { tag } });
+  assert.equal(gone.items.length, 0);
+});
+
+test("pause and resume", async () => {
+  const sbx = await create({ entrypoint: ["sleep", "600"] });
+  await sbx.pause();
+  // Pause is asynchronous (202): poll as clients do, bounded.
+  let state;
+  for (let i = 0; i < 100; i++) {
+    state = (await sbx.getInfo()).status.state;
+    if (state === "Paused") break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(state, "Paused");
+  const again = await api("POST", `/v1/sandboxes/${sbx.id}/pause`);
+  assert.equal(again.status, 409);
+  assert.equal(again.json.code, "DOCKER::SANDBOX_NOT_RUNNING");
+  const resumed = await sbx.resume();
+  assert.equal((await resumed.getInfo()).status.state, "Running");
+  const ex = await resumed.commands.run("echo back");
+  assert.deepEqual(texts(ex.logs.stdout), ["back"]);
+  const notPaused = await api("POST", `/v1/sandboxes/${sbx.id}/resume`);
+  assert.equal(notPaused.status, 409);
+  // A paused sandbox can be deleted.
+  await sbx.pause();
+  await sbx.kill();
+  const g = await api("GET", `/v1/sandboxes/${sbx.id}`);
+  assert.equal(g.status, 404);
+  assert.equal(g.json.code, "DOCKER::SANDBOX_NOT_FOUND");
+});
+
+test("renew and metadata patch", async () => {
+  const before = new Date((await main.getInfo()).expiresAt).getTime();
+  await main.renew(1800);
+  const after1 = new Date((await main.getInfo()).expiresAt).getTime();
+  assert.ok(after1 > before + 1000_000, `${before} -> ${after1}`);
+  const past = await api("POST", `/v1/sandboxes/${main.id}/renew-expiration`, { expiresAt: "2001-01-01T00:00:00Z" });
+  assert.equal(past.status, 400);
+  assert.equal(past.json.code, "DOCKER::INVALID_EXPIRATION");
+  const badBody = await api("POST", `/v1/sandboxes/${main.id}/renew-expiration`, { expiresAt: 5 });
+  assert.equal(badBody.status, 422);
+  assert.match(badBody.json.message, /expiresAt/);
+  await main.patchMetadata({ role: null, color: "blue" });
+  const info = await main.getInfo();
+  assert.equal(info.metadata.color, "blue");
+  assert.equal(info.metadata.role, undefined);
+  const reserved = await api("PATCH", `/v1/sandboxes/${main.id}/metadata`, { "opensandbox.io/id": "x" });
+  assert.equal(reserved.status, 400);
+  assert.equal(reserved.json.code, "INVALID_METADATA_LABEL");
+});
+
+test("manual cleanup: no expiresAt; renew is 409", async () => {
+  const sbx = await create({ timeoutSeconds: null, entrypoint: ["sleep", "600"], skipHealthCheck: true });
+  const info = await api("GET", `/v1/sandboxes/${sbx.id}`);
+  assert.equal(info.json.expiresAt, undefined);
+  const r = await api("POST", `/v1/sandboxes/${sbx.id}/renew-expiration`, { expiresAt: new Date(Date.now() + 3600_000).toISOString() });
+  assert.equal(r.status, 409);
+  await sbx.kill();
+});
+
+test("validation errors name the field; auth and request ids", async () => {
+  let r = await api("POST", "/v1/sandboxes", "{not json");
+  assert.equal(r.status, 400);
+  assert.ok(r.json.code && r.json.message);
+  r = await api("POST", "/v1/sandboxes", { image: { uri: image }, entrypoint: ["x"], resourceLimits: {}, timeout: 10 });
+  assert.equal(r.status, 422);
+  assert.match(r.json.message, /timeout/);
+  r = await api("POST", "/v1/sandboxes", { image: { uri: image }, entrypoint: "sleep", resourceLimits: {} });
+  assert.equal(r.status, 422);
+  assert.match(r.json.message, /entrypoint/);
+  r = await api("POST", "/v1/sandboxes", { image: { uri: image }, entrypoint: ["x"], resourceLimits: {}, networkPolicy: { defaultAction: "maybe", egress: [] } });
+  assert.equal(r.status, 422);
+  assert.match(r.json.message, /networkPolicy.defaultAction/);
+  r = await api("POST", "/v1/sandboxes", { image: { uri: image }, entrypoint: ["x"], resourceLimits: {}, metadata: { "bad key!": "v" } });
+  assert.equal(r.status, 400);
+  assert.equal(r.json.code, "SANDBOX::INVALID_METADATA_LABEL");
+  r = await api("POST", "/v1/sandboxes", { image: { uri: image }, entrypoint: ["x"] });
+  assert.equal(r.status, 422);
+  assert.match(r.json.message, /resourceLimits/);
+  r = await api("GET", "/v1/sandboxes", undefined, { "OPEN-SANDBOX-API-KEY": "wrong", "X-Request-ID": "req-123" });
+  assert.equal(r.status, 401);
+  assert.equal(r.json.code, "INVALID_API_KEY");
+  assert.equal(r.headers.get("x-request-id"), "req-123");
+  const nokey = await fetch(`${base}/v1/sandboxes`);
+  assert.equal(nokey.status, 401);
+  assert.equal((await nokey.json()).code, "MISSING_API_KEY");
+  assert.ok(nokey.headers.get("x-request-id"));
+  const health = await fetch(`${base}/health`);
+  assert.deepEqual(await health.json(), { status: "healthy" });
+});
+
+test("a bad image is a clear error and leaves nothing behind", async () => {
+  const before = (await manager.listSandboxInfos({ metadata: { run } })).pagination.totalItems;
+  await assert.rejects(
+    Sandbox.create({ connectionConfig: conn(), image: "opensandbox-c/no-such-image:nope", metadata: { run }, readyTimeoutSeconds: 5 }),
+    (err) => /no-such-image/.test(String(err.message ?? err)),
+  );
+  const after2 = (await manager.listSandboxInfos({ metadata: { run } })).pagination.totalItems;
+  assert.equal(after2, before);
+});
+
+test("delete", async () => {
+  const sbx = await create({ entrypoint: ["sleep", "600"], skipHealthCheck: true });
+  await sbx.kill();
+  await assert.rejects(manager.getSandboxInfo(sbx.id));
+  const again = await api("DELETE", `/v1/sandboxes/${sbx.id}`);
+  assert.equal(again.status, 404);
+});
+
+test("metrics", async () => {
+  const r = await api("GET", "/metrics");
+  assert.equal(r.status, 200);
+  assert.match(r.text, /sandbox_api_requests_total\{route="create",status="202"\} \d+/);
+  assert.match(r.text, /sandbox_api_sandboxes\{state="Running"\} \d+/);
+  assert.match(r.text, /sandbox_api_create_seconds_count [1-9]/);
+});
+
+const egressSkip = process.env.EGRESS ? false : process.env.EGRESS_SKIP || "no egress image";
+test("networkPolicy: the egress sidecar allows and denies names; policy API through the endpoint", { skip: egressSkip }, async () => {
+  const out = (ex) => texts(ex.logs.stdout).join("\n");
+  const sbx = await create({
+    entrypoint: ["sleep", "600"],
+    networkPolicy: { defaultAction: "deny", egress: [{ action: "allow", target: "allowed.test" }] },
+  });
+  const ep = await sbx.getEndpoint(18080);
+  assert.match(ep.endpoint, /\/proxy\/18080$/);
+  assert.ok(ep.headers?.["OPENSANDBOX-EGRESS-AUTH"], JSON.stringify(ep));
+  let ex = await sbx.commands.run("nslookup allowed.test 2>&1");
+  assert.match(out(ex), /10\.1\.2\.3/);
+  ex = await sbx.commands.run("nslookup denied.test 2>&1");
+  assert.ok(!out(ex).includes("10.1.2.4"), out(ex));
+  ex = await sbx.commands.run("cat /proc/self/status | grep CapEff");
+  const capEff = BigInt("0x" + out(ex).split(/\s+/)[1]);
+  assert.equal(capEff & (1n << 12n), 0n, "NET_ADMIN is dropped in the sandbox");
+  const policy = await sbx.getEgressPolicy();
+  assert.equal(policy.defaultAction, "deny");
+  assert.deepEqual(policy.egress.map((r) => r.target), ["allowed.test"]);
+  await sbx.patchEgressRules([{ action: "allow", target: "denied.test" }]);
+  ex = await sbx.commands.run("nslookup denied.test 2>&1");
+  assert.match(out(ex), /10\.1\.2\.4/);
+  await sbx.deleteEgressRules(["denied.test"]);
+  assert.deepEqual((await sbx.getEgressPolicy()).egress.map((r) => r.target), ["allowed.test"]);
+  const sidecars = () => execFileSync("docker", ["ps", "-aq", "--filter", `label=opensandbox.io/egress-sidecar-for=${sbx.id}`]).toString().trim();
+  assert.notEqual(sidecars(), "");
+  await sbx.kill();
+  assert.equal(sidecars(), "", "the sidecar goes with the sandbox");
+});
+
+test("networkPolicy: a sidecar that never gets ready fails the create clearly and leaves nothing", { skip: egressSkip }, async () => {
+  // A policy target egressd rejects makes it exit: /healthz never answers.
+  const r = await api("POST", "/v1/sandboxes", {
+    image: { uri: image }, entrypoint: ["sleep", "60"], resourceLimits: {}, metadata: { run, bad: "egress" },
+    networkPolicy: { defaultAction: "deny", egress: [{ action: "allow", target: "bad target with spaces" }] },
+  });
+  assert.equal(r.status, 500, r.text);
+  assert.equal(r.json.code, "DOCKER::SANDBOX_START_FAILED");
+  assert.match(r.json.message, /egress sidecar not ready/);
+  const list = await api("GET", `/v1/sandboxes?metadata=${encodeURIComponent("bad=egress")}`);
+  assert.equal(list.json.pagination.totalItems, 0);
+  const left = execFileSync("docker", ["ps", "-aq", "--filter", "label=bad=egress", "--filter", `label=run=${run}`]).toString().trim();
+  assert.equal(left, "", "no container left behind");
+});

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: Apache-2.0
+/* sandbox-api's pure parts: request validation, list queries, quantities, times, tar, auth. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apival.h"
+#include "ingress.h"
+#include "routes.h"
+#include "tar.h"
+#include "unit.h"
+
+static int create_status(const char *body, struct apival_err *ae)
+{
+	struct apival_create c;
+	memset(ae, 0, sizeof(*ae));
+	int r = apival_create_parse(body, strlen(body), 86400, &c, ae);
+	if (r == 0) {
+		apival_create_free(&c);
+		return 0;
+	}
+	return ae->status;
+}
+
+#define BASE "\"image\":{\"uri\":\"busybox\"},\"entrypoint\":[\"sh\"],\"resourceLimits\":{}"
+
+TEST(api_create_valid)
+{
+	const char *body = "{\"image\":{\"uri\":\"  img:1 \",\"auth\":{\"username\":\"u\",\"password\":\"p\"}},"
+			   "\"entrypoint\":[\"python\",\"-c\",\"1\"],\"timeout\":3600,"
+			   "\"resourceLimits\":{\"cpu\":\"500m\",\"memory\":\"512Mi\",\"gpu\":\"all\"},"
+			   "\"env\":{\"A\":\"1\",\"B\":null,\"C\":\"\"},\"metadata\":{\"team\":\"infra\",\"x.io/k\":\"v\"},"
+			   "\"platform\":{\"os\":\"Linux\",\"arch\":\"AMD64\"},\"secureAccess\":false,"
+			   "\"networkPolicy\":{\"egress\":[{\"action\":\"allow\",\"target\":\"*.example.org\"}]},"
+			   "\"volumes\":[{\"name\":\"data\",\"mountPath\":\"/data\",\"pvc\":{\"claimName\":\"vol-1\"}}],"
+			   "\"extensions\":{\"access.renew.extend.seconds\":\"600\"},\"unknown\":1}";
+	struct apival_create c;
+	struct apival_err ae = { 0 };
+	CHECK_INT(apival_create_parse(body, strlen(body), 0, &c, &ae), 0);
+	CHECK_STR(c.image, "img:1");
+	CHECK_STR(c.auth_user, "u");
+	CHECK_INT(c.timeout, 3600);
+	CHECK_INT(c.nano_cpus, 500000000);
+	CHECK_INT(c.memory, 512LL * 1024 * 1024);
+	CHECK_INT(c.gpus, -1);
+	CHECK_STR(c.plat_os, "linux");
+	CHECK_STR(c.plat_arch, "amd64");
+	CHECK(c.network_policy != NULL);
+	CHECK_INT(c.num_volumes, 1);
+	CHECK_STR(c.volumes[0].claim, "vol-1");
+	CHECK(c.volumes[0].create_if_missing);
+	CHECK_INT(c.renew_extend, 600);
+	apival_create_free(&c);
+}
+
+TEST(api_create_errors_name_the_field)
+{
+	struct apival_err ae;
+	CHECK_INT(create_status("{bad", &ae), 400);
+	CHECK_INT(create_status("[]", &ae), 422);
+	CHECK_INT(create_status("{" BASE ",\"timeout\":59}", &ae), 422);
+	CHECK(strstr(ae.msg, "timeout") != NULL);
+	CHECK_INT(create_status("{" BASE ",\"timeout\":86401}", &ae), 400);
+	CHECK_STR(ae.code, "SANDBOX::INVALID_PARAMETER");
+	CHECK_INT(create_status("{" BASE ",\"timeout\":\"60\"}", &ae), 422);
+	CHECK_INT(create_status("{\"image\":{\"uri\":\"x\"},\"resourceLimits\":{}}", &ae), 422);
+	CHECK(strstr(ae.msg, "entrypoint") != NULL);
+	CHECK_INT(create_status("{\"image\":{\"uri\":\"x\"},\"entrypoint\":[],\"resourceLimits\":{}}", &ae), 422);
+	CHECK_INT(create_status("{\"image\":{\"uri\":\"x\"},\"entrypoint\":[1],\"resourceLimits\":{}}", &ae), 422);
+	CHECK(strstr(ae.msg, "entrypoint[0]") != NULL);
+	CHECK_INT(create_status("{\"image\":{\"uri\":\"   \"},\"entrypoint\":[\"a\"],\"resourceLimits\":{}}", &ae), 422);
+	CHECK_INT(create_status("{\"image\":{\"uri\":\"x\"},\"entrypoint\":[\"a\"]}", &ae), 422);
+	CHECK(strstr(ae.msg, "resourceLimits") != NULL);
+	CHECK_INT(create_status("{\"image\":{\"uri\":\"x\"},\"entrypoint\":[\"a\"],\"resourceLimits\":{\"cpu\":1}}", &ae), 422);
+	CHECK(strstr(ae.msg, "resourceLimits.cpu") != NULL);
+	CHECK_INT(create_status("{" BASE ",\"snapshotId\":\"s\"}", &ae), 422);
+	CHECK_INT(create_status("{\"snapshotId\":\"s\",\"resourceLimits\":{}}", &ae), 501);
+	CHECK_INT(create_status("{" BASE ",\"metadata\":{\"opensandbox.io/id\":\"x\"}}", &ae), 400);
+	CHECK_STR(ae.code, "SANDBOX::INVALID_METADATA_LABEL");
+	CHECK_INT(create_status("{" BASE ",\"metadata\":{\"k\":\"has space\"}}", &ae), 400);
+	CHECK_INT(create_status("{" BASE ",\"platform\":{\"os\":\"linux\"}}", &ae), 422);
+	CHECK(strstr(ae.msg, "platform.") != NULL);
+	CHECK_INT(create_status("{" BASE ",\"platform\":{\"os\":\"plan9\",\"arch\":\"amd64\"}}", &ae), 400);
+	CHECK_INT(create_status("{" BASE ",\"networkPolicy\":{\"defaultAction\":\"x\"}}", &ae), 422);
+	CHECK_INT(create_status("{" BASE ",\"networkPolicy\":{\"egress\":[{\"action\":\"allow\"}]}}", &ae), 422);
+	CHECK(strstr(ae.msg, "egress[0]") != NULL);
+	CHECK_INT(create_status("{" BASE ",\"networkPolicy\":{\"egress\":[{\"action\":\"maybe\",\"target\":\"a\"}]}}", &ae), 422);
+	CHECK_INT(create_status("{" BASE ",\"credentialProxy\":{\"enabled\":true}}", &ae), 422);
+	CHECK_INT(create_status("{" BASE ",\"secureAccess\":true}", &ae), 400);
+	CHECK_INT(create_status("{" BASE ",\"extensions\":{\"poolRef\":\"p\"}}", &ae), 400);
+	CHECK_STR(ae.code, "SANDBOX::UNSUPPORTED_POOL_REF");
+	CHECK_INT(create_status("{" BASE ",\"extensions\":{\"access.renew.extend.seconds\":\"10\"}}", &ae), 400);
+	CHECK_INT(create_status("{" BASE ",\"env\":{\"A=B\":\"x\"}}", &ae), 400);
+	CHECK_INT(create_status("{" BASE ",\"volumes\":[{\"name\":\"v\",\"mountPath\":\"/m\"}]}", &ae), 400);
+	CHECK_STR(ae.code, "VOLUME::INVALID_BACKEND");
+	CHECK_INT(create_status("{" BASE ",\"volumes\":[{\"name\":\"v\",\"mountPath\":\"/m\",\"host\":{\"path\":\"/a/../b\"}}]}", &ae), 400);
+	CHECK_STR(ae.code, "VOLUME::INVALID_HOST_PATH");
+	CHECK_INT(create_status("{" BASE ",\"volumes\":[{\"name\":\"v\",\"mountPath\":\"/m\",\"subPath\":\"../x\",\"host\":{\"path\":\"/a\"}}]}", &ae), 400);
+	CHECK_STR(ae.code, "VOLUME::INVALID_SUB_PATH");
+	CHECK_INT(create_status("{" BASE ",\"volumes\":[{\"name\":\"v\",\"mountPath\":\"/m\",\"host\":{\"path\":\"/a\"}},"
+				"{\"name\":\"v\",\"mountPath\":\"/n\",\"host\":{\"path\":\"/b\"}}]}", &ae), 400);
+	CHECK_STR(ae.code, "VOLUME::DUPLICATE_NAME");
+}
+
+TEST(api_labels)
+{
+	CHECK(apival_label_key_ok("team"));
+	CHECK(apival_label_key_ok("example.com/team-a_b.c"));
+	CHECK(!apival_label_key_ok("-team"));
+	CHECK(!apival_label_key_ok("Example.com/team"));
+	CHECK(!apival_label_key_ok("a/"));
+	CHECK(!apival_label_key_ok(""));
+	char long_name[70];
+	memset(long_name, 'a', 64);
+	long_name[64] = '\0';
+	CHECK(!apival_label_key_ok(long_name));
+	CHECK(apival_label_value_ok(""));
+	CHECK(apival_label_value_ok("v1.2_x-y"));
+	CHECK(!apival_label_value_ok("a b"));
+}
+
+TEST(api_list_query)
+{
+	struct apival_list q;
+	struct apival_err ae;
+	CHECK_INT(apival_list_parse("state=Running&state=Paused&metadata=team%3Dinfra%26project%3Dalpha&page=2&pageSize=5",
+				    &q, &ae), 0);
+	CHECK_INT(q.num_states, 2);
+	CHECK_STR(q.states[1], "Paused");
+	CHECK_INT(q.page, 2);
+	CHECK_INT(q.page_size, 5);
+	CHECK_STR(cJSON_GetObjectItem(q.metadata, "project")->valuestring, "alpha");
+	apival_list_free(&q);
+	/* Decoded twice: %2520 -> %20 -> space; '+' -> space; a blank value kept. */
+	CHECK_INT(apival_list_parse("metadata=project%3DApollo%26note%3DDemo%2520Test%26e%3D%26p%3Da%2Bb", &q, &ae), 0);
+	CHECK_STR(cJSON_GetObjectItem(q.metadata, "note")->valuestring, "Demo Test");
+	CHECK_STR(cJSON_GetObjectItem(q.metadata, "e")->valuestring, "");
+	CHECK_STR(cJSON_GetObjectItem(q.metadata, "p")->valuestring, "a b");
+	apival_list_free(&q);
+	CHECK_INT(apival_list_parse("metadata=team%3Dinfra%26broken", &q, &ae), -EINVAL);
+	CHECK_INT(ae.status, 400);
+	CHECK_STR(ae.code, "INVALID_METADATA_FORMAT");
+	CHECK(strstr(ae.msg, "bad query field: 'broken'") != NULL);
+	CHECK_INT(apival_list_parse("page=0", &q, &ae), -EINVAL);
+	CHECK_INT(ae.status, 422);
+	CHECK_INT(apival_list_parse("pageSize=201", &q, &ae), -EINVAL);
+	CHECK_INT(apival_list_parse("pageSize=x", &q, &ae), -EINVAL);
+	CHECK_INT(apival_list_parse("", &q, &ae), 0);
+	CHECK_INT(q.page, 1);
+	CHECK_INT(q.page_size, 20);
+	apival_list_free(&q);
+}
+
+TEST(api_quantities)
+{
+	int64_t v = 0;
+	CHECK_INT(apival_memory_parse("512Mi", &v), 0);
+	CHECK_INT(v, 512LL << 20);
+	CHECK_INT(apival_memory_parse(" 1gb ", &v), 0);
+	CHECK_INT(v, 1000000000LL);
+	CHECK_INT(apival_memory_parse("2K", &v), 0);
+	CHECK_INT(v, 2000);
+	CHECK_INT(apival_memory_parse("1024", &v), 0);
+	CHECK_INT(v, 1024);
+	CHECK_INT(apival_memory_parse("1Ti", &v), 0);
+	CHECK_INT(v, 1LL << 40);
+	CHECK(apival_memory_parse("1.5Gi", &v) < 0);
+	CHECK(apival_memory_parse("Gi", &v) < 0);
+	CHECK(apival_memory_parse("1Xi", &v) < 0);
+	CHECK(apival_memory_parse("99999999999999999999", &v) < 0);
+	CHECK_INT(apival_cpu_parse("500m", &v), 0);
+	CHECK_INT(v, 500000000);
+	CHECK_INT(apival_cpu_parse("2", &v), 0);
+	CHECK_INT(v, 2000000000LL);
+	CHECK(apival_cpu_parse("0", &v) < 0);
+	CHECK(apival_cpu_parse("-1", &v) < 0);
+	CHECK(apival_cpu_parse("x", &v) < 0);
+	CHECK_INT(apival_gpu_parse("ALL", &v), 0);
+	CHECK_INT(v, -1);
+	CHECK_INT(apival_gpu_parse("2", &v), 0);
+	CHECK_INT(v, 2);
+	CHECK(apival_gpu_parse("0", &v) < 0);
+}
+
+TEST(api_times)
+{
+	char out[APIVAL_TIME_LEN];
+	int64_t us;
+	apival_time_format(1781517600123456LL, out);
+	CHECK_STR(out, "2026-06-15T10:00:00.123456Z");
+	apival_time_format(1781517600000000LL, out);
+	CHECK_STR(out, "2026-06-15T10:00:00Z");
+	CHECK_INT(apival_time_parse("2026-06-15T10:00:00.123456Z", &us), 0);
+	CHECK_INT(us, 1781517600123456LL);
+	CHECK_INT(apival_time_parse("2026-06-15T11:00:00.123456+01:00", &us), 0);
+	CHECK_INT(us, 1781517600123456LL);
+	CHECK_INT(apival_time_parse("2026-06-15T10:00:00", &us), 0); /* naive = UTC */
+	CHECK_INT(us, 1781517600000000LL);
+	CHECK_INT(apival_time_parse("2026-06-15 10:00:00.5Z", &us), 0);
+	CHECK_INT(us, 1781517600500000LL);
+	CHECK_INT(apival_time_parse("2026-06-15T10:00:00.1234567891Z", &us), 0);
+	CHECK_INT(us, 1781517600123456LL);
+	CHECK(apival_time_parse("2026-13-01T00:00:00Z", &us) < 0);
+	CHECK(apival_time_parse("2026-06-15T10:00:00Zjunk", &us) < 0);
+	CHECK(apival_time_parse("yesterday", &us) < 0);
+	CHECK(apival_time_parse("", &us) < 0);
+}
+
+TEST(api_tar)
+{
+	struct buf b;
+	buf_init(&b, 0);
+	CHECK_INT(tar_add_dir(&b, "opt", 0755), 0);
+	CHECK_INT(tar_add_file(&b, "opt/x", 0755, "hello", 5), 0);
+	CHECK_INT(tar_end(&b), 0);
+	CHECK_INT(b.len, 512 * 5);
+	const unsigned char *h = (const unsigned char *)buf_head(&b);
+	CHECK(memcmp(h, "opt/", 5) == 0);
+	CHECK_INT(h[156], '5');
+	CHECK(memcmp(h + 257, "ustar", 6) == 0);
+	/* The checksum field holds the sum of the header with the field as spaces. */
+	unsigned sum = 0;
+	for (int i = 0; i < 512; i++)
+		sum += (i >= 148 && i < 156) ? ' ' : h[i];
+	CHECK_INT(strtoul((const char *)h + 148, NULL, 8), sum);
+	CHECK(memcmp(h + 512 + 124, "00000000005", 11) == 0);
+	CHECK(memcmp(h + 1024, "hello", 5) == 0);
+	char name[120];
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	CHECK(tar_add_file(&b, name, 0644, "", 0) < 0);
+	buf_free(&b);
+}
+
+TEST(api_auth_and_proxy_paths)
+{
+	CHECK(routes_key_equal("secret", "secret"));
+	CHECK(!routes_key_equal("secret", "secreT"));
+	CHECK(!routes_key_equal("secret", "secret2"));
+	CHECK(!routes_key_equal("", "x"));
+	CHECK(!routes_key_equal("x", ""));
+	CHECK(ingress_path_is_proxy("/sandboxes/id/proxy/8080"));
+	CHECK(ingress_path_is_proxy("/sandboxes/id/proxy/8080/"));
+	CHECK(ingress_path_is_proxy("/v1/sandboxes/id/proxy/443/path"));
+	CHECK(!ingress_path_is_proxy("/proxy/sandboxes/x"));
+	CHECK(!ingress_path_is_proxy("/foo/sandboxes/id/proxy/8080"));
+	CHECK(!ingress_path_is_proxy("/sandboxes/id/proxy/not-a-port"));
+	CHECK(!ingress_path_is_proxy("/sandboxes/id/proxy/8080x"));
+	CHECK(!ingress_path_is_proxy("/sandboxes/id/proxy/8080/../../x"));
+}
