@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <semaphore.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,11 @@
 #include "tar.h"
 
 #define PING_INTERVAL_MS 20
+#define INJECT_PARALLEL 3	/* archive uploads at once: each holds a copy of the tar */
+
+/* The HTTP client copies a request body into its output queue, so every upload in
+ * flight costs one tar (~400 KiB): bounding them bounds the server's peak memory. */
+static sem_t inject_sem;
 #define INJECT_MAX (64u << 20)
 
 const char *sandbox_state_name(enum sbx_state s)
@@ -176,6 +182,7 @@ int sandbox_inject_init(struct apisrv *srv, const char *argv0, struct err *e)
 		 srv->cfg.bootstrap_path[0] ? srv->cfg.bootstrap_path : "");
 	if (!boot[0])
 		snprintf(boot, sizeof(boot), "%s/../../images/bootstrap.sh", dir);
+	sem_init(&inject_sem, 0, INJECT_PARALLEL);
 	buf_init(&srv->inject_tar, INJECT_MAX);
 	if (access(execd, R_OK) == 0 && access(boot, R_OK) == 0) {
 		struct buf f1, f2;
@@ -379,6 +386,8 @@ static void provision_work(void *arg)
 	}
 	if ((r = docker_create(d, j->name, j->body, j->cid, &j->e)) < 0)
 		goto fail;
+	while (sem_wait(&inject_sem) < 0 && errno == EINTR)
+		;
 	if (srv->inject_from_image) {
 		struct buf t;
 		buf_init(&t, 0);
@@ -392,6 +401,7 @@ static void provision_work(void *arg)
 		r = docker_put_archive(d, j->cid, "/", buf_head(&srv->inject_tar),
 				       srv->inject_tar.len, &j->e);
 	}
+	sem_post(&inject_sem);
 	if (r < 0) {
 		err_wrap(&j->e, "installing execd");
 		j->code = "DOCKER::SANDBOX_EXECD_DISTRIBUTION_FAILED";
