@@ -193,7 +193,7 @@ run:
 	$(Q)sh scripts/images.sh
 	$(Q)key=$${OPENSANDBOX_SERVER_API_KEY:-$$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}; \
 	echo "sandbox-api: http://localhost:8080  API key: $$key"; \
-	echo "  SDK: new ConnectionConfig({ domain: 'localhost:8080', apiKey: '$$key' }), image 'opensandbox-c/busybox:dev'"; \
+	echo "  SDK: new ConnectionConfig({ domain: 'localhost:8080', apiKey: '$$key' }), image 'sandbox/base:latest'"; \
 	OPENSANDBOX_SERVER_API_KEY=$$key exec $(BUILD)/bin/sandbox-api --port 8080 $(RUN_ARGS)
 
 fmt:

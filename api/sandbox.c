@@ -252,7 +252,25 @@ static void image_work(void *arg)
 {
 	struct create_job *j = arg;
 	struct docker *d = &j->srv->docker;
-	int r = docker_image_inspect(d, j->req.image, NULL, &j->e);
+	const char *net = j->srv->cfg.network_mode;
+	int r;
+	if (strcmp(net, "bridge") != 0 && strcmp(net, "host") != 0) {
+		/* A user-defined network: a missing one is a configuration error worth naming. */
+		char target[300];
+		snprintf(target, sizeof(target), "/networks/");
+		docker_query_escape(net, target + strlen(target), sizeof(target) - strlen(target));
+		r = docker_json(d, "GET", target, NULL, NULL, &j->e);
+		if (r == -ENOENT) {
+			err_set(&j->e, ENOENT, "the configured network '%s' does not exist on the Docker host", net);
+			job_fail(j, r, 400, "SANDBOX::INVALID_PARAMETER");
+			return;
+		}
+		if (r < 0) {
+			job_fail(j, r, 500, "DOCKER::SANDBOX_START_FAILED");
+			return;
+		}
+	}
+	r = docker_image_inspect(d, j->req.image, NULL, &j->e);
 	if (r == -ENOENT && strcmp(j->srv->cfg.pull_policy, "never") != 0) {
 		err_clear(&j->e);
 		r = docker_image_pull(d, j->req.image, j->auth[0] ? j->auth : NULL,

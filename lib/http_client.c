@@ -34,6 +34,8 @@ struct http_client {
 	bool stream_body, body_ended, paused, cancelled;
 	int busy;		/* > 0 inside our callbacks: frees wait for the outermost */
 	struct buf in, out;
+	const char *body;	/* a whole request body, borrowed from the caller: sent after out */
+	size_t body_left;
 	struct http_body dec;
 	struct err err;
 };
@@ -182,7 +184,7 @@ static void arm(struct http_client *c)
 	if (c->state == ST_CONNECTING)
 		ev = EPOLLOUT;
 	else
-		ev = transport_want(c->t, !c->paused, c->out.len > 0);
+		ev = transport_want(c->t, !c->paused, c->out.len > 0 || c->body_left > 0);
 	if (ev != c->armed) {
 		ev_mod(c->loop, c->fd, ev);
 		c->armed = ev;
@@ -214,8 +216,11 @@ static int build_request(struct http_client *c, const struct http_client_request
 		r = buf_printf(o, "Content-Length: %zu\r\n", rq->body_len);
 	if (!r)
 		r = buf_puts(o, "Connection: close\r\n\r\n");
-	if (!r && rq->body_len && !rq->stream_body)
-		r = buf_append(o, rq->body, rq->body_len);
+	if (!r && rq->body_len && !rq->stream_body) {
+		/* Borrowed, not copied: an archive upload must not cost its size again. */
+		c->body = rq->body;
+		c->body_left = rq->body_len;
+	}
 	return r;
 }
 
@@ -288,7 +293,7 @@ const char *http_client_error(const struct http_client *c)
 
 size_t http_client_out_pending(const struct http_client *c)
 {
-	return c->out.len;
+	return c->out.len + c->body_left;
 }
 
 static void flush_out(struct http_client *c)
@@ -302,6 +307,18 @@ static void flush_out(struct http_client *c)
 			return;
 		}
 		buf_consume(&c->out, (size_t)n);
+		ev_timer_start(c->loop, &c->timer, c->timeout_ms);
+	}
+	while (!c->out.len && c->body_left) {
+		ssize_t n = transport_write(c->t, c->body, c->body_left);
+		if (n == -EAGAIN)
+			break;
+		if (n <= 0) {
+			fail(c, n == 0 ? EPIPE : (int)-n, "write to server failed");
+			return;
+		}
+		c->body += n;
+		c->body_left -= (size_t)n;
 		ev_timer_start(c->loop, &c->timer, c->timeout_ms);
 	}
 	int r = transport_flush(c->t);

@@ -53,7 +53,8 @@ struct http_client_request {
 	const char *target;	/* origin-form: "/path?query" */
 	const char *host;	/* Host header; default: endpoint host[:port] */
 	const char *const *headers;	/* "Name: value" strings, NULL-terminated; may be NULL */
-	const void *body;	/* whole body (Content-Length), if has_body */
+	const void *body;	/* whole body (Content-Length), if has_body; borrowed: it must
+				 * stay valid until on_done (or http_client_cancel) */
 	size_t body_len;
 	bool has_body;
 	bool stream_body;	/* body follows via http_client_write (chunked) */

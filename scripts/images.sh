@@ -1,26 +1,35 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # Builds the project's FROM-scratch images with the local dockerd (no registry):
-#   opensandbox-c/execd:dev     execd + bootstrap.sh in /opt/opensandbox
-#   opensandbox-c/busybox:dev   a minimal shell image (Debian's busybox-static)
-# Needs `make` to have built build/bin/execd. Repeated runs reuse docker's cache.
+#   sandbox/execd:latest    execd + bootstrap.sh in /opt/opensandbox
+#   sandbox/egressd:latest  the egress sidecar (static egressd)
+#   sandbox/base:latest     the default sandbox image: Debian's busybox-static
+#                           applets, bash-static as /bin/bash, /etc/passwd, /tmp
+# Needs `make` to have built build/bin/{execd,egressd}. Repeated runs reuse
+# docker's build cache, so they take well under a second.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 ctx=$(mktemp -d)
 trap 'rm -rf "$ctx"' EXIT
 
-[ -x "$top/build/bin/execd" ] || { echo "images.sh: build/bin/execd missing (run make)" >&2; exit 1; }
-busybox=$(command -v busybox || true)
-[ -n "$busybox" ] && file "$busybox" | grep -q "statically linked" ||
-	{ echo "images.sh: a static busybox is needed (apt-get install busybox-static)" >&2; exit 1; }
+for b in execd egressd; do
+	[ -x "$top/build/bin/$b" ] || { echo "images.sh: build/bin/$b missing (run make)" >&2; exit 1; }
+done
+static() { # path package
+	[ -x "$1" ] && file -L "$1" | grep -q "statically linked" ||
+		{ echo "images.sh: a static $1 is needed (apt-get install $2)" >&2; exit 1; }
+}
+static /bin/busybox busybox-static
+static /bin/bash-static bash-static
 
-mkdir -p "$ctx/execd" "$ctx/busybox"
-cp "$top/build/bin/execd" "$top/images/bootstrap.sh" "$ctx/execd/"
-cp "$top/images/execd/Dockerfile" "$ctx/execd/"
+mkdir -p "$ctx/execd" "$ctx/egressd" "$ctx/base"
+cp "$top/build/bin/execd" "$top/images/bootstrap.sh" "$top/images/execd/Dockerfile" "$ctx/execd/"
+cp "$top/build/bin/egressd" "$top/images/egressd/Dockerfile" "$ctx/egressd/"
+cp /bin/busybox "$ctx/base/busybox"
+cp /bin/bash-static "$ctx/base/bash"
+cp "$top/images/base/Dockerfile" "$ctx/base/"
 build() { docker build -q -t "$1" "$2" >"$ctx/build.log" 2>&1 || { cat "$ctx/build.log" >&2; exit 1; }; }
-build opensandbox-c/execd:dev "$ctx/execd"
-
-cp "$busybox" "$ctx/busybox/busybox"
-cp "$top/images/busybox/Dockerfile" "$ctx/busybox/"
-build opensandbox-c/busybox:dev "$ctx/busybox"
-echo "images.sh: built opensandbox-c/execd:dev opensandbox-c/busybox:dev"
+build sandbox/execd:latest "$ctx/execd"
+build sandbox/egressd:latest "$ctx/egressd"
+build sandbox/base:latest "$ctx/base"
+echo "images.sh: built sandbox/execd:latest sandbox/egressd:latest sandbox/base:latest"

@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="make gcc musl-tools clang llvm libclang-rt-14-dev dpkg-dev file binutils \
-      docker.io nftables iproute2 busybox-static openssl ca-certificates \
+      docker.io nftables iproute2 busybox-static bash-static openssl ca-certificates \
       curl procps wrk nginx-light dnsmasq-base dnsperf bind9-dnsutils"
 # Node.js may come from another repository that bundles npm (and conflicts with
 # Debian's npm package): only ask Debian for it when there is no node at all.

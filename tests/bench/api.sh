@@ -15,7 +15,7 @@ curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping
 	{ echo "api bench: skip (dockerd is not running)"; exit 0; }
 sh "$top/scripts/images.sh" >/dev/null || exit 1
 bin="$top/build/bin/sandbox-api"
-image=opensandbox-c/busybox:dev
+image=sandbox/base:latest
 work=$(mktemp -d)
 run_id="apibench-$$"
 key=bench-key

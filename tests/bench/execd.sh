@@ -91,8 +91,8 @@ med=$1
 p90=$2
 echo "command round trip (POST /command true, 200 runs): median ${med} us, p90 ${p90} us"
 if curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1 &&
-	docker image inspect opensandbox-c/busybox:dev >/dev/null 2>&1; then
-	ctr=$(docker run -d --rm opensandbox-c/busybox:dev sleep 600)
+	docker image inspect sandbox/base:latest >/dev/null 2>&1; then
+	ctr=$(docker run -d --rm sandbox/base:latest sleep 600)
 	docker exec "$ctr" true
 	i=0
 	: >"$work/dx"
@@ -108,7 +108,7 @@ if curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_p
 	awk -v m="$med" -v d="$dmed" 'BEGIN {
 		printf "  execd is %.0fx faster than docker exec (goal >= 20x); median %.2f ms (goal <= 3 ms)\n", d / m, m / 1000 }'
 else
-	echo "docker exec: skipped (no dockerd or no opensandbox-c/busybox:dev image; run scripts/images.sh)"
+	echo "docker exec: skipped (no dockerd or no sandbox/base:latest image; run scripts/images.sh)"
 fi
 
 echo "footprint: idle RSS ${rss} KiB (goal <= 1024 KiB); stripped static binary ${size} bytes ($((size / 1024)) KiB, goal <= 400 KiB)"

@@ -3,8 +3,10 @@
 # sandbox-api on the local dockerd, driven by the official OpenSandbox JS SDK
 # (tests/integration/sdk/api.test.mjs), then the fault checks: kill -9 with
 # live sandboxes and a restart (all listed again, renewal and metadata patch
-# kept, expiry still enforced, orphan sidecar removed), Docker unreachable
-# (503), graceful SIGTERM. Runs against the static release binary and the
+# kept, expiry still enforced, orphan sidecar removed), the other set-ups
+# (api_modes.test.mjs: host network mode; a user-defined network with dockerd
+# over tcp:// and a registry-auth pull), Docker unreachable (503), graceful
+# SIGTERM. Runs against the static release binary and the
 # ASan/UBSan build; any sanitizer report fails. Every container made here
 # carries the label run=<RUN_ID> and is removed on exit.
 # Ends with "api: N passed, N failed"; exits 77 when dockerd is not running.
@@ -18,20 +20,15 @@ if [ -z "${API_BIN:-}" ]; then
 	sh "$top/scripts/images.sh" >/dev/null || { echo "api: 0 passed, 1 failed"; exit 1; }
 	[ -d "$sdk/node_modules/@alibaba-group/opensandbox" ] ||
 		(cd "$sdk" && npm install --no-audit --no-fund --silent) || { echo "api: 0 passed, 1 failed"; exit 1; }
-	# The egress sidecar image, FROM scratch over build/bin/egressd, when egressd is built,
-	# and a stub DNS server image (tests/integration/api_dns/stub_dns.c, static, FROM scratch).
-	if [ -x "$top/build/bin/egressd" ]; then
-		ctx=$(mktemp -d)
-		cp "$top/build/bin/egressd" "$ctx/"
-		printf 'FROM scratch\nCOPY egressd /egressd\nENTRYPOINT ["/egressd"]\n' >"$ctx/Dockerfile"
-		docker build -q -t opensandbox-c/egressd:dev "$ctx" >/dev/null 2>&1 || echo "  (egressd image build failed)"
-		rm -rf "$ctx"
-		ctx=$(mktemp -d)
-		musl-gcc -static -Os -o "$ctx/stub_dns" "$top/tests/integration/api_dns/stub_dns.c" &&
-			printf 'FROM scratch\nCOPY stub_dns /stub_dns\nENTRYPOINT ["/stub_dns"]\n' >"$ctx/Dockerfile" &&
-			docker build -q -t opensandbox-c/stub-dns:test "$ctx" >/dev/null 2>&1 || echo "  (stub DNS image build failed)"
-		rm -rf "$ctx"
-	fi
+	# A stub DNS server image for the egress checks (tests/integration/fixtures/stub_dns.c,
+	# static, FROM scratch); the sidecar is sandbox/egressd:latest from images.sh.
+	ctx=$(mktemp -d)
+	musl-gcc -static -Os -o "$ctx/stub_dns" "$top/tests/integration/fixtures/stub_dns.c" &&
+		printf 'FROM scratch\nCOPY stub_dns /stub_dns\nENTRYPOINT ["/stub_dns"]\n' >"$ctx/Dockerfile" &&
+		docker build -q -t opensandbox-c/stub-dns:test "$ctx" >/dev/null 2>&1 || echo "  (stub DNS image build failed)"
+	rm -rf "$ctx"
+	sh "$top/tests/integration/fixtures/debian_image.sh" opensandbox-c/debian-min:test ||
+		echo "  (Debian-based image build failed)"
 	rc=0 p=0 f=0
 	for bin in "$top/build/bin/sandbox-api" "$top/build/test/api-san"; do
 		API_BIN=$bin "$0" >"$tmp/api_sdk.$$" 2>&1 || rc=1
@@ -51,8 +48,8 @@ echo "== $bin"
 work=$(mktemp -d)
 run_id="apitest-$$-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 key=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
-image=opensandbox-c/busybox:dev
-pass=0 fail=0 pid=""
+image=sandbox/base:latest
+pass=0 fail=0 pid="" front=""
 ok() { echo "  ok - $1"; pass=$((pass + 1)); }
 nok() { echo "  not ok - $1"; fail=$((fail + 1)); }
 freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -64,7 +61,12 @@ cleanup() {
 		[ -n "$sid" ] && docker ps -aq --filter "label=opensandbox.io/egress-sidecar-for=$sid" | xargs -r docker rm -f >/dev/null 2>&1
 	done
 	[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
-	docker ps -aq --filter "label=opensandbox.io/instance=$run_id" | xargs -r docker rm -f >/dev/null 2>&1
+	for i in "$run_id" "$run_id-m"; do
+		docker ps -aq --filter "label=opensandbox.io/instance=$i" | xargs -r docker rm -f >/dev/null 2>&1
+	done
+	[ -n "$front" ] && kill "$front" 2>/dev/null
+	docker network rm "$run_id-net" >/dev/null 2>&1
+	docker volume ls -q --filter "name=$run_id" | xargs -r docker volume rm >/dev/null 2>&1
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -73,18 +75,19 @@ base="http://127.0.0.1:$port"
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # Egress: a stub DNS server container answers allowed.test and denied.test (never a real domain).
 egress_args="" egress_env="" egress_skip=""
-if [ -x "$top/build/bin/egressd" ] && docker image inspect opensandbox-c/egressd:dev >/dev/null 2>&1 &&
+if docker image inspect sandbox/egressd:latest >/dev/null 2>&1 &&
 	docker image inspect opensandbox-c/stub-dns:test >/dev/null 2>&1; then
 	dns=$(docker run -d --label "run=$run_id" opensandbox-c/stub-dns:test allowed.test=10.1.2.3 denied.test=10.1.2.4)
 	dns_ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$dns")
-	egress_args="--egress-image opensandbox-c/egressd:dev --egress-env OPENSANDBOX_EGRESS_DNS_UPSTREAM=$dns_ip --egress-ready-timeout 10"
+	egress_args="--egress-image sandbox/egressd:latest --egress-env OPENSANDBOX_EGRESS_DNS_UPSTREAM=$dns_ip --egress-ready-timeout 10"
 	egress_env=1
 else
-	egress_skip="egressd is not built (build/bin/egressd missing)"
+	egress_skip="no sandbox/egressd:latest or stub DNS image"
 fi
 start() {
 	OPENSANDBOX_SERVER_API_KEY=$key "$bin" --host 127.0.0.1 --port "$port" --state-dir "$work/state" \
-		--pull-policy never --sweep-seconds 2 --instance "$run_id" $egress_args "$@" \
+		--pull-policy never --sweep-seconds 2 --instance "$run_id" --allowed-host-paths "$work/vols" \
+		$egress_args "$@" \
 		>>"$work/server.log" 2>>"$work/server.err" &
 	pid=$!
 	i=0
@@ -121,15 +124,20 @@ renew_to=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.ti
 [ "$(api PATCH "/v1/sandboxes/$c/metadata" '{"patched":"yes"}' | jget metadata.patched)" = yes ] &&
 	ok "metadata patch" || nok "metadata patch"
 
+# Adds a node --test TAP file's counts to pass/fail (a non-zero exit with no failed test counts as one).
+tap_count() { # file exit-status
+	grep -E '^(not ok|ok) ' "$1" | sed 's/^/  /'
+	[ "$2" -ne 0 ] && { echo "--- node output ---"; tail -n 60 "$1"; }
+	pass=$((pass + $(sed -n 's/^# pass //p' "$1" | tail -n 1)))
+	fail=$((fail + $(sed -n 's/^# fail //p' "$1" | tail -n 1)))
+	[ "$2" -ne 0 ] && [ "$(sed -n 's/^# fail //p' "$1" | tail -n 1)" = 0 ] && fail=$((fail + 1))
+}
+debian=""
+docker image inspect opensandbox-c/debian-min:test >/dev/null 2>&1 && debian=opensandbox-c/debian-min:test
 out="$work/node.out"
-EGRESS=$egress_env EGRESS_SKIP=$egress_skip API_DOMAIN="127.0.0.1:$port" API_KEY=$key IMAGE=$image RUN_ID=$run_id timeout 300 \
-	node --test --test-reporter=tap "$sdk/api.test.mjs" >"$out" 2>&1
-nrc=$?
-grep -E '^(not ok|ok) ' "$out" | sed 's/^/  /'
-[ $nrc -ne 0 ] && { echo "--- node output ---"; tail -n 60 "$out"; }
-pass=$((pass + $(sed -n 's/^# pass //p' "$out" | tail -n 1)))
-fail=$((fail + $(sed -n 's/^# fail //p' "$out" | tail -n 1)))
-[ $nrc -ne 0 ] && [ "$(sed -n 's/^# fail //p' "$out" | tail -n 1)" = 0 ] && fail=$((fail + 1))
+EGRESS=$egress_env EGRESS_SKIP=$egress_skip API_DOMAIN="127.0.0.1:$port" API_KEY=$key IMAGE=$image RUN_ID=$run_id \
+	VOLROOT="$work/vols" DEBIAN_IMAGE=$debian timeout 300 node --test --test-reporter=tap "$sdk/api.test.mjs" >"$out" 2>&1
+tap_count "$out" $?
 
 # kill -9 with live sandboxes, an orphan sidecar appears meanwhile, then restart.
 for s in $a $b $c; do
@@ -156,6 +164,54 @@ ep=$(api GET "/v1/sandboxes/$b/endpoints/44772" | jget endpoint)
 	nok "execd not reachable after restart ($ep)"
 api POST "/v1/sandboxes/$b/pause" >/dev/null
 [ "$(api GET "/v1/sandboxes/$b" | jget status.state)" = Paused ] && ok "pause after restart" || nok "pause after restart"
+
+# The other set-ups, each on a second server, while the 60 s sandbox's expiry is pending.
+mode_run() { # mode then server flags
+	m=$1
+	shift
+	p=$(freeport)
+	OPENSANDBOX_SERVER_API_KEY=$key "$bin" --host 127.0.0.1 --port "$p" --state-dir "$work/state-m" \
+		--sweep-seconds 2 --instance "$run_id-m" "$@" >>"$work/server.log" 2>>"$work/server.err" &
+	mpid=$!
+	i=0
+	until curl -fs -o /dev/null "http://127.0.0.1:$p/health" || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	MODE=$m DOCKER_LOG=${docker_log:-} API_DOMAIN="127.0.0.1:$p" API_KEY=$key IMAGE=$image RUN_ID=$run_id \
+		timeout 120 node --test --test-reporter=tap "$sdk/api_modes.test.mjs" >"$work/modes.out" 2>&1
+	tap_count "$work/modes.out" $?
+	kill -TERM "$mpid"
+	wait "$mpid" || nok "$m server: exit status $? after SIGTERM"
+}
+# Host mode puts execd on the host's 44772 and the sandbox's server on 8080: only when both are free.
+if python3 -c 'import socket
+for p in (44772, 8080):
+    s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", p)); s.close()' 2>/dev/null; then
+	mode_run host --network-mode host --pull-policy never
+else
+	echo "  skip - host network mode: port 44772 or 8080 is busy on this host"
+fi
+docker network create --label "run=$run_id" "$run_id-net" >/dev/null
+dport=$(freeport)
+docker_log="$work/docker_tcp.log"
+node "$top/tests/integration/fixtures/docker_tcp.mjs" "$dport" "$docker_log" >"$work/front.out" 2>&1 &
+front=$!
+i=0
+until grep -q docker_tcp "$work/front.out" || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+DOCKER_HOST=tcp://127.0.0.1:$dport mode_run "$run_id-net" --network-mode "$run_id-net" --pull-policy missing
+docker_log=""
+# A configured network that does not exist: 400 naming it, nothing created.
+p=$(freeport)
+OPENSANDBOX_SERVER_API_KEY=$key "$bin" --host 127.0.0.1 --port "$p" --state-dir "$work/state-n" \
+	--instance "$run_id-m" --network-mode "$run_id-absent" >>"$work/server.log" 2>>"$work/server.err" &
+mpid=$!
+i=0
+until curl -fs -o /dev/null "http://127.0.0.1:$p/health" || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+r=$(curl -s -w ' %{http_code}' -H "OPEN-SANDBOX-API-KEY: $key" \
+	-d "{\"image\":{\"uri\":\"$image\"},\"entrypoint\":[\"true\"],\"resourceLimits\":{}}" "http://127.0.0.1:$p/v1/sandboxes")
+case "$r" in *"$run_id-absent"*400) ok "a missing user-defined network: 400 naming it" ;; *) nok "missing network: $r" ;; esac
+[ -z "$(docker ps -aq --filter "label=opensandbox.io/instance=$run_id-m")" ] && ok "other set-ups left no container" ||
+	nok "other set-ups left containers"
+kill -TERM "$mpid"
+wait "$mpid"
 
 # Expiry still enforced after the restart (timer re-armed; sweep every 2 s).
 deadline=$((a_created + 60 + 25))

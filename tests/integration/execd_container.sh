@@ -16,7 +16,7 @@ name="execd-test-$$"
 work=$(mktemp -d)
 trap 'docker rm -f "$name" >/dev/null 2>&1; rm -rf "$work"' EXIT
 docker create --name "$name" -p 127.0.0.1::44772 --entrypoint /opt/opensandbox/bootstrap.sh \
-	opensandbox-c/busybox:dev -c "sleep 3600" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+	sandbox/base:latest -c "sleep 3600" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 # Inject execd the way the lifecycle server does: a tar archive put into the
 # created (not yet started) container.
 mkdir -p "$work/root/opt/opensandbox"

@@ -502,6 +502,19 @@ TEST(http_client_sync_request)
 	/* A body over max_body fails cleanly. */
 	CHECK_INT(http_request_sync(&ep, &rq, 2, &resp, &e), -EFBIG);
 	http_response_free(&resp);
+
+	/* A large whole body is sent from the caller's memory (borrowed, in several writes). */
+	size_t big_len = 900 * 1024;
+	char *big = malloc(big_len);
+	for (size_t i = 0; i < big_len; i++)
+		big[i] = (char)('a' + i % 23);
+	struct http_client_request brq = { .method = "POST", .target = "/echo", .body = big,
+					   .body_len = big_len, .has_body = true };
+	CHECK_INT(http_request_sync(&ep, &brq, big_len, &resp, &e), 0);
+	CHECK_INT(resp.status, 200);
+	CHECK(resp.body.len == big_len && memcmp(buf_head(&resp.body), big, big_len) == 0);
+	http_response_free(&resp);
+	free(big);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 }

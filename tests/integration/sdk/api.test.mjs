@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // sandbox-api with the Docker runtime, driven by the official SDK (and raw
 // fetch where the SDK has no call). Needs API_DOMAIN (host:port), API_KEY,
-// IMAGE (a busybox image) and RUN_ID (tags every sandbox made here).
+// IMAGE (a busybox image) and RUN_ID (tags every sandbox made here);
+// VOLROOT (the server's --allowed-host-paths) and DEBIAN_IMAGE are optional.
 import { test, after } from "node:test";
+import fs from "node:fs";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
@@ -297,6 +299,76 @@ test("validation errors name the field; auth and request ids", async () => {
   assert.ok(nokey.headers.get("x-request-id"));
   const health = await fetch(`${base}/health`);
   assert.deepEqual(await health.json(), { status: "healthy" });
+});
+
+const volroot = process.env.VOLROOT;
+const docker = (...args) => {
+  try { return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim(); } catch { return null; }
+};
+test("volumes: host paths under the allowlist (rw, ro, created), named volume as pvc, removed with the sandbox", { skip: !volroot && "no VOLROOT" }, async () => {
+  fs.mkdirSync(`${volroot}/data`, { recursive: true });
+  fs.writeFileSync(`${volroot}/data/hello.txt`, "from-host\n");
+  const claim = `${run}-cache`;
+  const sbx = await create({
+    entrypoint: ["sleep", "600"],
+    volumes: [
+      { name: "data", host: { path: `${volroot}/data` }, mountPath: "/mnt/data" },
+      { name: "ro", host: { path: `${volroot}/data` }, mountPath: "/mnt/ro", readOnly: true },
+      { name: "made", host: { path: `${volroot}/made` }, mountPath: "/mnt/made", subPath: "deep/er" },
+      { name: "cache", pvc: { claimName: claim, createIfNotExists: true, deleteOnSandboxTermination: true }, mountPath: "/cache" },
+    ],
+  });
+  const ex = await sbx.commands.run(
+    "cat /mnt/data/hello.txt; echo from-sandbox > /mnt/data/back.txt; " +
+    "(echo x > /mnt/ro/nope) 2>/dev/null && echo writable || echo read-only; " +
+    "echo y > /mnt/made/f && echo kept > /cache/k && cat /cache/k");
+  assert.deepEqual(texts(ex.logs.stdout), ["from-host", "read-only", "kept"]);
+  assert.equal(fs.readFileSync(`${volroot}/data/back.txt`, "utf8"), "from-sandbox\n");
+  assert.equal(fs.readFileSync(`${volroot}/made/deep/er/f`, "utf8"), "y\n");
+  assert.equal(fs.existsSync(`${volroot}/data/nope`), false);
+  assert.equal(docker("volume", "inspect", "-f", '{{index .Labels "opensandbox.io/volume-managed-by"}}', claim), "server");
+  await sbx.kill();
+  let gone = false;
+  for (let i = 0; i < 50 && !gone; i++) {
+    gone = docker("volume", "inspect", claim) === null;
+    if (!gone) await sleep(100);
+  }
+  assert.ok(gone, `volume ${claim} was not removed with its sandbox`);
+});
+
+test("volumes: refused outside the allowlist, through a symlink, missing pvc, bad subPath (nothing created)", { skip: !volroot && "no VOLROOT" }, async () => {
+  fs.mkdirSync(volroot, { recursive: true });
+  try { fs.symlinkSync("/etc", `${volroot}/escape`); } catch { /* made by the other build's run */ }
+  const body = (vol) => ({ image: { uri: image }, entrypoint: ["sleep", "60"], resourceLimits: {}, metadata: { run }, volumes: [vol] });
+  const before = (await manager.listSandboxInfos({ metadata: { run } })).pagination.totalItems;
+  const cases = [
+    [{ name: "v", host: { path: "/etc" }, mountPath: "/m" }, 400, "VOLUME::HOST_PATH_NOT_ALLOWED", /\/etc/],
+    [{ name: "v", host: { path: `${volroot}/escape` }, mountPath: "/m" }, 400, "VOLUME::HOST_PATH_NOT_ALLOWED", /resolves to \/etc/],
+    [{ name: "v", host: { path: `${volroot}/../x` }, mountPath: "/m" }, 400, "VOLUME::INVALID_HOST_PATH", /volumes\[0\]\.host\.path/],
+    [{ name: "v", pvc: { claimName: `${run}-absent`, createIfNotExists: false }, mountPath: "/m" }, 400, "VOLUME::PVC_NOT_FOUND", /absent/],
+    [{ name: "v", host: { path: `${volroot}/data` }, mountPath: "/m", subPath: "../up" }, 400, "VOLUME::INVALID_SUB_PATH", /subPath/],
+    [{ name: "v", host: { path: `${volroot}/data` }, pvc: { claimName: "x" }, mountPath: "/m" }, 400, "VOLUME::INVALID_BACKEND", /exactly one/],
+  ];
+  for (const [vol, status, code, msg] of cases) {
+    const r = await api("POST", "/v1/sandboxes", body(vol));
+    assert.equal(r.status, status, `${JSON.stringify(vol)} -> ${r.text}`);
+    assert.equal(r.json.code, code, r.text);
+    assert.match(r.json.message, msg);
+  }
+  assert.equal(docker("volume", "inspect", `${run}-absent`), null);
+  assert.equal((await manager.listSandboxInfos({ metadata: { run } })).pagination.totalItems, before);
+});
+
+const debian = process.env.DEBIAN_IMAGE;
+test("execd injection into a Debian-based image (glibc, dash as /bin/sh, bash)", { skip: !debian && "no DEBIAN_IMAGE" }, async () => {
+  const sbx = await create({ image: debian, entrypoint: ["sleep", "600"], env: { WHO: "debian" } });
+  const ex = await sbx.commands.run('cat /etc/debian_version; readlink /bin/sh; echo "$WHO"; ls /lib64/ld-linux-x86-64.so.2');
+  const out = texts(ex.logs.stdout);
+  assert.match(out[0], /^\d+(\.\d+)?$/);
+  assert.deepEqual(out.slice(1), ["dash", "debian", "/lib64/ld-linux-x86-64.so.2"]);
+  await sbx.files.writeFiles([{ path: "/root/note.txt", data: "on debian" }]);
+  assert.equal(await sbx.files.readFile("/root/note.txt"), "on debian");
+  await sbx.kill();
 });
 
 test("a bad image is a clear error and leaves nothing behind", async () => {
