@@ -61,7 +61,7 @@ struct sbx {
 	int64_t expires_us;		/* 0: manual cleanup */
 	enum sbx_state state;
 	char reason[40];
-	char message[200];
+	char message[480];
 	int64_t transition_us;
 	uint16_t port_execd, port_http, port_egress;	/* host ports (bridge modes) */
 	char ip[64];			/* address of the network namespace */

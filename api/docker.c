@@ -229,6 +229,41 @@ int docker_put_archive(struct docker *d, const char *cid, const char *path, cons
 	return r;
 }
 
+/* A non-TTY log stream is framed: {stream 0|1|2, 0, 0, 0, size (4 bytes, big-endian)}
+ * then size bytes. Anything else is a TTY's raw stream, kept as it is. */
+static int demux_logs(const unsigned char *p, size_t len, struct buf *out)
+{
+	size_t off = 0;
+	while (off + 8 <= len) {
+		if (p[off] > 2 || p[off + 1] || p[off + 2] || p[off + 3])
+			break;
+		size_t n = (size_t)p[off + 4] << 24 | (size_t)p[off + 5] << 16 |
+			   (size_t)p[off + 6] << 8 | p[off + 7];
+		if (n > len - off - 8)
+			n = len - off - 8;
+		int r = buf_append(out, p + off + 8, n);
+		if (r < 0)
+			return r;
+		off += 8 + n;
+	}
+	return off == 0 && len ? buf_append(out, p, len) : 0;
+}
+
+int docker_logs_tail(struct docker *d, const char *cid, unsigned lines, struct buf *out,
+		     struct err *e)
+{
+	char target[256];
+	snprintf(target, sizeof(target), "/containers/%s/logs?stdout=1&stderr=1&tail=%u", cid, lines);
+	struct http_response resp;
+	int st = docker_call(d, "GET", target, NULL, 0, NULL, NULL, 64 * 1024, &resp, e);
+	if (st < 0)
+		return st;
+	int r = st >= 300 ? engine_error(&resp, st, "logs", e)
+			  : demux_logs((const unsigned char *)buf_head(&resp.body), resp.body.len, out);
+	http_response_free(&resp);
+	return r;
+}
+
 int docker_get_archive(struct docker *d, const char *cid, const char *path, struct buf *out,
 		       struct err *e)
 {

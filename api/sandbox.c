@@ -41,11 +41,15 @@ const char *sandbox_state_name(enum sbx_state s)
 
 void sandbox_set_state(struct sbx *s, enum sbx_state st, const char *reason, const char *msg)
 {
-	if (s->state != st || strcmp(s->reason, reason) != 0)
+	bool changed = s->state != st || strcmp(s->reason, reason) != 0;
+	if (changed)
 		s->transition_us = apival_now_us();
 	s->state = st;
 	snprintf(s->reason, sizeof(s->reason), "%s", reason);
-	snprintf(s->message, sizeof(s->message), "%s", msg ? msg : "");
+	if (changed || !strstr(s->message, " Last output: "))
+		snprintf(s->message, sizeof(s->message), "%s", msg ? msg : "");
+	if (changed && st == SBX_FAILED)
+		sandbox_failed_logs(s);
 }
 
 bool sandbox_visible(const struct sbx *s)

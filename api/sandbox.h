@@ -38,6 +38,8 @@ int sandbox_json(const struct sbx *s, bool create_shape, struct buf *out);
 /* Internal, shared by sandbox*.c. */
 void sandbox_set_state(struct sbx *s, enum sbx_state st, const char *reason, const char *msg);
 void sandbox_expire(struct apisrv *srv, struct sbx *s);
+/* Appends the container's last output to a Failed sandbox's message (asynchronously). */
+void sandbox_failed_logs(struct sbx *s);
 void sandbox_remove_containers(struct apisrv *srv, const char *id, const char *cid,
 			       const char *managed_vols, struct reply *r, bool drop_record);
 void sandbox_events_start(struct apisrv *srv);

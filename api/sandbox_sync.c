@@ -206,6 +206,7 @@ void sandbox_label_filter(struct apisrv *srv, const char *label, const char *ext
 struct sync_job {
 	struct apisrv *srv;
 	bool startup;		/* recovery: unfinished creates are ours to remove */
+	int64_t snapshot_us;	/* when the lists were asked for */
 	cJSON *list, *sidecars;
 	int result;
 	struct err e;
@@ -223,6 +224,13 @@ static void sync_work(void *arg)
 }
 
 static bool reconciling;
+
+/* The lists are a snapshot taken on a worker: a record created or changed since
+ * (a create that finished, a ping that made it Running) knows better. */
+static bool newer_than(const struct sbx *s, const struct sync_job *j)
+{
+	return !j->startup && (s->created_us >= j->snapshot_us || s->transition_us >= j->snapshot_us);
+}
 
 static void sync_done(void *arg)
 {
@@ -264,7 +272,7 @@ static void sync_done(void *arg)
 			continue;
 		}
 		if (s->provisioning || s->deleting || s->doomed || s->failed_at_us ||
-		    ev_timer_active(&s->ready) || s->ping)
+		    ev_timer_active(&s->ready) || s->ping || newer_than(s, j))
 			continue;
 		state_from_list(s, it);
 	}
@@ -280,7 +288,8 @@ static void sync_done(void *arg)
 				break;
 			}
 		}
-		if (!found && !s->provisioning && !s->deleting && !s->doomed && !s->failed_at_us) {
+		if (!found && !s->provisioning && !s->deleting && !s->doomed && !s->failed_at_us &&
+		    !newer_than(s, j)) {
 			log_msg(LOG_INFO, NULL, "sandbox container vanished", "sandbox_id", s->id, NULL);
 			if (s->sidecar[0])
 				sandbox_remove_containers(srv, s->id, NULL, NULL, NULL, false);
@@ -328,6 +337,7 @@ void sandbox_reconcile(struct apisrv *srv)
 	if (!j)
 		return;
 	j->srv = srv;
+	j->snapshot_us = apival_now_us();
 	reconciling = true;
 	if (jobs_submit(srv->jobs, sync_work, sync_done, j) < 0) {
 		reconciling = false;

@@ -96,6 +96,9 @@ while [ "$(curl -s -H "OPEN-SANDBOX-API-KEY: $key" "http://127.0.0.1:$port/v1/sa
 	sleep 1
 	i=$((i + 1))
 done
+pending=$(curl -s -H "OPEN-SANDBOX-API-KEY: $key" "http://127.0.0.1:$port/v1/sandboxes?state=Pending&pageSize=1" |
+	python3 -c 'import sys,json; print(json.load(sys.stdin)["pagination"]["totalItems"])')
+[ "$pending" -gt 0 ] && echo "  WARNING: $pending sandboxes still Pending after ${i} s"
 total=$(curl -s -H "OPEN-SANDBOX-API-KEY: $key" "http://127.0.0.1:$port/v1/sandboxes?pageSize=1" |
 	python3 -c 'import sys,json; print(json.load(sys.stdin)["pagination"]["totalItems"])')
 lat=""

@@ -389,6 +389,20 @@ test("delete", async () => {
   assert.equal(again.status, 404);
 });
 
+test("a sandbox whose command fails is Failed with its exit code and last output", async () => {
+  const sbx = await create({ entrypoint: ["sh", "-c", "sleep 1; echo first; echo boom-marker >&2; exit 3"], skipHealthCheck: true });
+  let info = await sbx.getInfo();
+  for (let i = 0; i < 100 && !/boom-marker/.test(info.status.message ?? ""); i++) {
+    await sleep(100);
+    info = await sbx.getInfo();
+  }
+  assert.equal(info.status.state, "Failed");
+  assert.equal(info.status.reason, "CONTAINER_EXITED_ERROR");
+  // stdout and stderr lines, in the order the log driver kept them.
+  assert.match(info.status.message, /^Container exited with code 3\. Last output: .*\b(first\|boom-marker|boom-marker\|first)$/);
+  await sbx.kill();
+});
+
 test("metrics", async () => {
   const r = await api("GET", "/metrics");
   assert.equal(r.status, 200);
