@@ -44,7 +44,7 @@ static const struct opt opts[] = {
 	{ "ready-timeout", "SANDBOX_API_READY_TIMEOUT", "server.ready_timeout_seconds", OPT_INT,
 	  O(ready_timeout), "120", "seconds a new sandbox may take for execd to answer /ping" },
 	{ "failed-ttl", "PENDING_FAILURE_TTL", "server.pending_failure_ttl", OPT_INT, O(failed_ttl),
-	  "3600", "seconds a sandbox whose provisioning failed stays listed as Failed" },
+	  "3600", "seconds a sandbox whose execd never answered /ping stays listed as Failed before it is removed" },
 	{ "log-level", "SANDBOX_API_LOG_LEVEL", "log.level", OPT_STR, O(log_level), "info",
 	  "debug|info|warn|error" },
 	{ "runtime", "SANDBOX_API_RUNTIME", "runtime.type", OPT_STR, O(runtime), "docker",

@@ -72,7 +72,10 @@ struct sbx {
 	bool provisioning;		/* create is still running on a worker */
 	bool deleting;			/* a delete job is running */
 	bool doomed;			/* deleted while provisioning: clean up when it ends */
-	int64_t failed_at_us;		/* provisioning failed: listed as Failed until failed_ttl */
+	int64_t failed_at_us;		/* execd never answered: Failed, removed after failed_ttl */
+	int64_t settled_us;		/* when provisioning ended */
+	bool died;			/* the container exited while it was being provisioned */
+	int died_code;
 	struct ev_timer expiry;
 	struct ev_timer ready;		/* polling execd /ping */
 	struct http_client *ping;

@@ -182,7 +182,13 @@ static void px_data(struct http_client *hc, const char *data, size_t len, void *
 	if (!p->c)
 		return;
 	if (http_resp_write(p->c, data, len) < 0) {
-		http_resp_abort(p->c);
+		/* Both sides end here: no callback may reach p or the connection again. */
+		struct http_conn *c = p->c;
+		http_conn_on_close(c, NULL, NULL);
+		http_conn_on_drain(c, NULL, NULL);
+		p->c = NULL;
+		http_resp_abort(c);
+		px_free(p); /* cancels hc: freed once this callback returns */
 		return;
 	}
 	if (http_conn_out_pending(p->c) > PX_HIGH && !p->client_paused) {

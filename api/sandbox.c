@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base64.h"
+#include "hostpath.h"
 #include "http_client.h"
 #include "json.h"
 #include "log.h"
@@ -235,6 +236,11 @@ struct create_job {
 	const char *code;
 	struct err e;
 	char cid[DOCKER_ID_LEN], sidecar[DOCKER_ID_LEN], ip[64];
+	/* host volumes: what was checked, compared with what the started container sees */
+	struct hostpath_id host_ids[APIVAL_MAX_VOLUMES];
+	bool has_host;
+	bool made_volume[APIVAL_MAX_VOLUMES];	/* created here: removed if the create fails */
+	char warning[ERR_MSG_MAX];	/* logged on the loop thread */
 };
 
 static void create_job_free(struct create_job *j)
@@ -364,6 +370,7 @@ static int ensure_volumes(struct create_job *j)
 						"server");
 			r = docker_json(d, "POST", "/volumes/create", b, NULL, &j->e);
 			cJSON_Delete(b);
+			j->made_volume[i] = r >= 0;
 		} else if (r == -ENOENT) {
 			err_set(&j->e, ENOENT, "volume %s does not exist", v->claim);
 			j->status = 400;
@@ -375,6 +382,8 @@ static int ensure_volumes(struct create_job *j)
 	}
 	return 0;
 }
+
+static int verify_host_volumes(struct create_job *j);
 
 static void provision_work(void *arg)
 {
@@ -431,6 +440,8 @@ static void provision_work(void *arg)
 	}
 	if ((r = docker_action(d, j->cid, "start", &j->e)) < 0)
 		goto fail;
+	if (j->has_host && (r = verify_host_volumes(j)) < 0)
+		goto fail;
 	if (!j->sidecar_body && strcmp(srv->cfg.network_mode, "host") != 0) {
 		if ((r = docker_inspect(d, j->cid, &ins, &j->e)) < 0)
 			goto fail;
@@ -448,6 +459,21 @@ fail:
 		docker_remove(d, j->cid, &e2);
 	if (j->sidecar[0])
 		docker_remove(d, j->sidecar, &e2);
+	/* A call that timed out may still have created its container: go by the labels too. */
+	if (r != -EHOSTUNREACH) {
+		char label[128];
+		snprintf(label, sizeof(label), "%s=%s", LBL_ID, j->id);
+		docker_remove_by_label(d, label, &e2);
+		snprintf(label, sizeof(label), "%s=%s", LBL_SIDECAR_FOR, j->id);
+		docker_remove_by_label(d, label, &e2);
+	}
+	for (size_t i = 0; i < j->req.num_volumes; i++) {
+		if (!j->made_volume[i])
+			continue;
+		char target[400];
+		snprintf(target, sizeof(target), "/volumes/%s", j->req.volumes[i].claim);
+		docker_json(d, "DELETE", target, NULL, NULL, &e2);
+	}
 	j->cid[0] = j->sidecar[0] = '\0';
 }
 
@@ -467,6 +493,7 @@ static void ping_retry(struct sbx *s)
 		snprintf(msg, sizeof(msg), "execd did not answer /ping within %lld s",
 			 (long long)s->srv->cfg.ready_timeout);
 		sandbox_set_state(s, SBX_FAILED, "EXECD_NOT_READY", msg);
+		s->failed_at_us = apival_now_us();
 		log_msg(LOG_WARN, NULL, "sandbox not ready", "sandbox_id", s->id, NULL);
 		return;
 	}
@@ -521,6 +548,9 @@ static void provision_done(void *arg)
 		return;
 	}
 	s->provisioning = false;
+	s->settled_us = apival_now_us();
+	if (j->warning[0])
+		log_msg(LOG_WARN, NULL, j->warning, "sandbox_id", s->id, NULL);
 	snprintf(s->cid, sizeof(s->cid), "%s", j->cid);
 	snprintf(s->sidecar, sizeof(s->sidecar), "%s", j->sidecar);
 	snprintf(s->ip, sizeof(s->ip), "%s", j->ip);
@@ -535,6 +565,7 @@ static void provision_done(void *arg)
 		if (j->reply)
 			reply_error(j->reply, 409, "SANDBOX::DELETED", "Sandbox %s was deleted while it was created.",
 				    s->id);
+		s->deleting = true;
 		sandbox_remove_containers(srv, s->id, s->cid, s->managed_vols, NULL, true);
 	} else {
 		/* 202 Pending once the container runs (so clients never probe a port whose
@@ -546,8 +577,15 @@ static void provision_done(void *arg)
 			sandbox_json(s, true, &out);
 			reply_json(j->reply, 202, &out);
 		}
-		s->ready_deadline = ev_now(srv->loop) + (uint64_t)srv->cfg.ready_timeout * 1000;
-		ping_start(s);
+		if (s->died) { /* it exited already (its "die" event came while we were busy) */
+			char msg[64];
+			snprintf(msg, sizeof(msg), "Container exited with code %d.", s->died_code);
+			sandbox_set_state(s, s->died_code ? SBX_FAILED : SBX_TERMINATED,
+					  s->died_code ? "CONTAINER_EXITED_ERROR" : "CONTAINER_EXITED", msg);
+		} else {
+			s->ready_deadline = ev_now(srv->loop) + (uint64_t)srv->cfg.ready_timeout * 1000;
+			ping_start(s);
+		}
 	}
 	j->reply = NULL;
 	create_job_free(j);
@@ -612,71 +650,65 @@ static void port_binding(cJSON *pb, cJSON *exposed, unsigned cport, unsigned hpo
 	cJSON_AddObjectToObject(exposed, key);
 }
 
-/* Host volume: the allowlist, lexically and after resolving symlinks. */
+/* Host volume: under the allowlist, walked without following links (hostpath.h). */
 static int host_bind(struct apisrv *srv, const struct apival_volume *v, char *out, size_t cap,
-		     struct apival_err *ae)
+		     struct hostpath_id *id, struct apival_err *ae)
 {
 	char path[PATH_MAX], real[PATH_MAX];
 	snprintf(path, sizeof(path), "%s%s%s", v->host_path, v->sub_path ? "/" : "",
 		 v->sub_path ? v->sub_path : "");
-	const char *allow = srv->cfg.allowed_host_paths;
-	bool lexical = false, resolved = false;
-	struct stat sb;
-	if (stat(path, &sb) != 0) {
-		/* mkdir -p of a missing directory, once it is known to be allowed lexically. */
-	}
-	for (int pass = 0; pass < 2; pass++) {
-		const char *p = allow;
-		const char *check = pass == 0 ? path : real;
-		if (pass == 1) {
-			if (!realpath(path, real)) {
-				if (errno != ENOENT)
-					return apival_fail(ae, 400, "VOLUME::INVALID_HOST_PATH",
-							   "volume %s: %s: %s", v->name, path, strerror(errno));
-				/* Create it (the parents are checked by the lexical pass). */
-				char tmp[PATH_MAX];
-				snprintf(tmp, sizeof(tmp), "%s", path);
-				for (char *s = tmp + 1; *s; s++) {
-					if (*s != '/')
-						continue;
-					*s = '\0';
-					mkdir(tmp, 0755);
-					*s = '/';
-				}
-				if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-					return apival_fail(ae, 500, "VOLUME::HOST_PATH_CREATE_FAILED",
-							   "volume %s: cannot create %s: %s", v->name, path,
-							   strerror(errno));
-				if (!realpath(path, real))
-					return apival_fail(ae, 500, "VOLUME::HOST_PATH_CREATE_FAILED",
-							   "volume %s: %s", v->name, strerror(errno));
-			}
-		}
-		while (p && *p) {
-			const char *comma = strchr(p, ',');
-			size_t n = comma ? (size_t)(comma - p) : strlen(p);
-			while (n > 1 && p[n - 1] == '/')
-				n--;
-			if (n && strncmp(check, p, n) == 0 &&
-			    (check[n] == '\0' || check[n] == '/' || (n == 1 && p[0] == '/'))) {
-				if (pass == 0)
-					lexical = true;
-				else
-					resolved = true;
-				break;
-			}
-			p = comma ? comma + 1 : NULL;
-		}
-		if (pass == 0 && !lexical)
-			return apival_fail(ae, 400, "VOLUME::HOST_PATH_NOT_ALLOWED",
-					   "volume %s: host path %s is not under an allowed prefix%s",
-					   v->name, path, allow[0] ? "" : " (none is configured)");
-	}
-	if (!resolved)
-		return apival_fail(ae, 400, "VOLUME::HOST_PATH_NOT_ALLOWED",
-				   "volume %s: host path %s resolves to %s, outside the allowed prefixes",
-				   v->name, path, real);
+	struct err e = { 0 };
+	int r = hostpath_resolve(srv->cfg.allowed_host_paths, path, true, real, sizeof(real), id, &e);
+	if (r == -EPERM || r == -ELOOP)
+		return apival_fail(ae, 400, "VOLUME::HOST_PATH_NOT_ALLOWED", "volume %s: %s", v->name,
+				   e.msg);
+	if (r == -ENOTDIR || r == -EINVAL || r == -ENAMETOOLONG || r == -ENOENT)
+		return apival_fail(ae, 400, "VOLUME::INVALID_HOST_PATH", "volume %s: %s", v->name,
+				   e.msg);
+	if (r < 0)
+		return apival_fail(ae, 500, "VOLUME::HOST_PATH_CREATE_FAILED", "volume %s: %s",
+				   v->name, e.msg);
 	snprintf(out, cap, "%s:%s:%s", real, v->mount_path, v->read_only ? "ro" : "rw");
+	return 0;
+}
+
+/*
+ * After start: each host volume's mount point, seen from inside the container,
+ * must be the inode that host_bind() checked (a link swapped in meanwhile by
+ * another sandbox would have sent the mount elsewhere). Needs the server in the
+ * host's PID namespace; without /proc/<pid> the check is skipped with a warning.
+ */
+static int verify_host_volumes(struct create_job *j)
+{
+	cJSON *ins = NULL;
+	int r = docker_inspect(&j->srv->docker, j->cid, &ins, &j->e);
+	if (r < 0)
+		return r;
+	const cJSON *pid = cJSON_GetObjectItem(cJSON_GetObjectItem(ins, "State"), "Pid");
+	int p = cJSON_IsNumber(pid) ? pid->valueint : 0;
+	cJSON_Delete(ins);
+	if (p <= 0)
+		return 0; /* not running any more: nothing is exposed */
+	char root[64];
+	snprintf(root, sizeof(root), "/proc/%d/root", p);
+	if (access(root, F_OK) < 0) {
+		snprintf(j->warning, sizeof(j->warning),
+			 "host volumes not verified: %s is not visible to this server", root);
+		return 0;
+	}
+	for (size_t i = 0; i < j->req.num_volumes; i++) {
+		const struct apival_volume *v = &j->req.volumes[i];
+		if (v->kind != APIVAL_VOL_HOST)
+			continue;
+		struct err e = { 0 };
+		if ((r = hostpath_verify(root, v->mount_path, &j->host_ids[i], &e)) < 0) {
+			err_set(&j->e, -r, "volume %s: %s", v->name,
+				r == -EXDEV ? "the host path changed while the sandbox was created" : e.msg);
+			j->status = 400;
+			j->code = "VOLUME::HOST_PATH_NOT_ALLOWED";
+			return r;
+		}
+	}
 	return 0;
 }
 
@@ -721,7 +753,7 @@ static cJSON *labels_for(struct apisrv *srv, const struct apival_create *rq, con
 }
 
 static cJSON *main_body(struct apisrv *srv, const struct apival_create *rq, const struct sbx *s,
-			bool egress, struct apival_err *ae)
+			struct hostpath_id *host_ids, bool egress, struct apival_err *ae)
 {
 	const struct apicfg *cfg = &srv->cfg;
 	cJSON *b = cJSON_CreateObject();
@@ -813,7 +845,7 @@ static cJSON *main_body(struct apisrv *srv, const struct apival_create *rq, cons
 		const struct apival_volume *v = &rq->volumes[i];
 		char bind[PATH_MAX + 300];
 		if (v->kind == APIVAL_VOL_HOST) {
-			if (host_bind(srv, v, bind, sizeof(bind), ae) < 0) {
+			if (host_bind(srv, v, bind, sizeof(bind), &host_ids[i], ae) < 0) {
 				cJSON_Delete(b);
 				return NULL;
 			}
@@ -962,7 +994,9 @@ void sandbox_create(struct apisrv *srv, struct apival_create *rq, struct reply *
 		reply_error(r, 500, "GENERAL::UNKNOWN_ERROR", "out of memory");
 		goto out;
 	}
-	j->body = main_body(srv, rq, s, egress, &ae);
+	j->body = main_body(srv, rq, s, j->host_ids, egress, &ae);
+	for (size_t i = 0; i < rq->num_volumes; i++)
+		j->has_host |= rq->volumes[i].kind == APIVAL_VOL_HOST;
 	if (!j->body) {
 		store_remove(srv->store, s);
 		reply_error(r, ae.status, ae.code, "%s", ae.msg);

@@ -233,7 +233,7 @@ void sandbox_pause(struct apisrv *srv, struct sbx *s, bool resume, struct reply 
 {
 	/* Pending too: the SDK's own readiness ping can succeed before our readiness
 	 * check marks the sandbox Running; Docker refuses a container that is not running. */
-	if (!resume && s->state != SBX_RUNNING && s->state != SBX_PENDING) {
+	if (!resume && (s->provisioning || (s->state != SBX_RUNNING && s->state != SBX_PENDING))) {
 		reply_error(r, 409, "DOCKER::SANDBOX_NOT_RUNNING", "Sandbox %s is not running (state %s).",
 			    s->id, sandbox_state_name(s->state));
 		return;

@@ -114,19 +114,19 @@ static void adopt(struct apisrv *srv, const cJSON *item, const cJSON *sidecars)
 	const char *img = label(labels, LBL_IMAGE);
 	const cJSON *image = cJSON_GetObjectItem(item, "Image");
 	s->image = strdup(img ? img : cJSON_IsString(image) ? image->valuestring : "unknown");
+	/* The entrypoint label is our JSON array; a container made by another server
+	 * has only the list's Command string (no inspect: this runs on the loop). */
 	const char *ep = label(labels, LBL_ENTRYPOINT);
-	if (ep) {
-		s->entrypoint = strdup(ep);
-	} else {
-		/* Created by another server: Config.Cmd from one inspect. */
-		cJSON *ins = NULL;
-		struct err e = { 0 };
-		if (docker_inspect(&srv->docker, s->cid, &ins, &e) == 0) {
-			const cJSON *cmd = cJSON_GetObjectItem(cJSON_GetObjectItem(ins, "Config"), "Cmd");
-			s->entrypoint = cJSON_IsArray(cmd) ? cJSON_PrintUnformatted(cmd) : NULL;
-		}
-		cJSON_Delete(ins);
+	cJSON *arr = ep ? cJSON_Parse(ep) : NULL;
+	if (!cJSON_IsArray(arr)) {
+		cJSON_Delete(arr);
+		const cJSON *cmd = cJSON_GetObjectItem(item, "Command");
+		arr = cJSON_CreateArray();
+		if (cJSON_IsString(cmd))
+			cJSON_AddItemToArray(arr, cJSON_CreateString(cmd->valuestring));
 	}
+	s->entrypoint = cJSON_PrintUnformatted(arr);
+	cJSON_Delete(arr);
 	const cJSON *created = cJSON_GetObjectItem(item, "Created");
 	s->created_us = cJSON_IsNumber(created) ? (int64_t)created->valuedouble * 1000000 : 0;
 	const char *exp = label(labels, LBL_EXPIRES);
@@ -229,7 +229,8 @@ static bool reconciling;
  * (a create that finished, a ping that made it Running) knows better. */
 static bool newer_than(const struct sbx *s, const struct sync_job *j)
 {
-	return !j->startup && (s->created_us >= j->snapshot_us || s->transition_us >= j->snapshot_us);
+	return !j->startup && (s->created_us >= j->snapshot_us || s->transition_us >= j->snapshot_us ||
+			       s->settled_us >= j->snapshot_us);
 }
 
 static void sync_done(void *arg)
@@ -268,6 +269,8 @@ static void sync_done(void *arg)
 				}
 				continue;
 			}
+			if (!j->startup && store_removed_since(srv->store, id, j->snapshot_us))
+				continue; /* deleted after the list was taken */
 			adopt(srv, it, j->sidecars);
 			continue;
 		}
@@ -289,7 +292,7 @@ static void sync_done(void *arg)
 			}
 		}
 		if (!found && !s->provisioning && !s->deleting && !s->doomed && !s->failed_at_us &&
-		    !newer_than(s, j)) {
+		    !s->ping && !ev_timer_active(&s->ready) && !newer_than(s, j)) {
 			log_msg(LOG_INFO, NULL, "sandbox container vanished", "sandbox_id", s->id, NULL);
 			if (s->sidecar[0])
 				sandbox_remove_containers(srv, s->id, NULL, NULL, NULL, false);
@@ -357,9 +360,15 @@ static void on_event(struct apisrv *srv, const cJSON *ev)
 	if (!cJSON_IsString(action) || !id || !owned(srv, attrs))
 		return;
 	struct sbx *s = store_find(srv->store, id);
+	const char *a = action->valuestring;
+	if (s && s->provisioning && !strcmp(a, "die")) {
+		const char *code = label(attrs, "exitCode");
+		s->died = true;
+		s->died_code = code ? atoi(code) : 0;
+		return;
+	}
 	if (!s || s->provisioning || s->doomed)
 		return;
-	const char *a = action->valuestring;
 	if (!strcmp(a, "die") && !s->deleting) {
 		const char *code = label(attrs, "exitCode");
 		int c = code ? atoi(code) : 0;
@@ -458,13 +467,18 @@ static void on_sweep(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	int64_t now = apival_now_us();
 	for (size_t i = 0; i < store_count(srv->store);) {
 		struct sbx *s = store_at(srv->store, i);
-		if (s->failed_at_us && !s->provisioning &&
+		if (s->failed_at_us && !s->deleting &&
 		    now - s->failed_at_us > srv->cfg.failed_ttl * 1000000) {
-			store_remove(srv->store, s);
-			continue;
-		}
-		if (s->expires_us && s->expires_us <= now && !s->deleting && !s->doomed)
+			log_msg(LOG_INFO, NULL, "removing a sandbox that never became ready", "sandbox_id",
+				s->id, NULL);
 			sandbox_expire(srv, s);
+		} else if (s->doomed && !s->provisioning && !s->deleting) {
+			/* Deleted while provisioning and its removal failed: try again. */
+			s->deleting = true;
+			sandbox_remove_containers(srv, s->id, s->cid, s->managed_vols, NULL, true);
+		} else if (s->expires_us && s->expires_us <= now && !s->deleting && !s->doomed) {
+			sandbox_expire(srv, s);
+		}
 		i++;
 	}
 	sandbox_reconcile(srv);

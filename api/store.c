@@ -20,6 +20,8 @@
 #define PORT_MAX 60000
 #define PORT_TRIES 200
 
+#define STORE_GONE_RING 256
+
 struct store {
 	struct apisrv *srv;
 	struct sbx **v;
@@ -28,6 +30,13 @@ struct store {
 	char path[512], tmp[520];
 	cJSON *loaded;		/* "sandboxes" object of the file read at start-up */
 	bool dirty;
+	/* Recently removed ids, so a Docker list taken before a removal does not bring
+	 * the sandbox back: a ring, enough for the removals of one sweep period. */
+	struct {
+		char id[UUID_STR_LEN];
+		int64_t at_us;
+	} gone[STORE_GONE_RING];
+	size_t gone_next;
 };
 
 static void on_turn(struct ev_loop *loop, void *arg)
@@ -183,10 +192,21 @@ void store_remove(struct store *st, struct sbx *s)
 		if (st->v[i] != s)
 			continue;
 		st->v[i] = st->v[--st->n];
+		snprintf(st->gone[st->gone_next].id, UUID_STR_LEN, "%s", s->id);
+		st->gone[st->gone_next].at_us = apival_now_us();
+		st->gone_next = (st->gone_next + 1) % STORE_GONE_RING;
 		sbx_free(st, s);
 		store_dirty(st);
 		return;
 	}
+}
+
+bool store_removed_since(const struct store *st, const char *id, int64_t since_us)
+{
+	for (size_t i = 0; i < STORE_GONE_RING; i++)
+		if (st->gone[i].at_us >= since_us && strcmp(st->gone[i].id, id) == 0)
+			return true;
+	return false;
 }
 
 size_t store_count(const struct store *st)
@@ -275,7 +295,7 @@ int store_save(struct store *st, struct err *e)
 	cJSON_AddNumberToObject(root, "version", 1);
 	for (size_t i = 0; i < st->n; i++) {
 		struct sbx *s = st->v[i];
-		if (s->doomed || s->failed_at_us)
+		if (s->doomed)
 			continue;
 		cJSON *o = cJSON_AddObjectToObject(all, s->id);
 		if (s->expires_us) {

@@ -8,6 +8,7 @@
 #ifndef API_STORE_H
 #define API_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,8 @@ struct sbx *store_find(struct store *st, const char *id);
 struct sbx *store_find_cid(struct store *st, const char *cid);
 /* Removes and frees a record: releases its ports, stops its timers. */
 void store_remove(struct store *st, struct sbx *s);
+/* Whether id was removed at or after since_us (among the last 256 removals). */
+bool store_removed_since(const struct store *st, const char *id, int64_t since_us);
 size_t store_count(const struct store *st);
 /* The i-th record (0 <= i < count); order changes on removal. */
 struct sbx *store_at(struct store *st, size_t i);

@@ -144,15 +144,10 @@ static void send_error(struct pty_client *cl, const char *msg, const char *code)
 	buf_free(&b);
 }
 
-void pty_client_output(struct pty_client *cl, int channel, const char *data, size_t len)
+/* Writes what is queued; frees the client if that killed it (unless a caller up
+ * the stack is still inside it), else re-arms. cl may be gone afterwards. */
+static void flush_and_rearm(struct pty_client *cl)
 {
-	char ch = (char)channel;
-	while (len) {
-		size_t n = len > PTY_CHUNK ? PTY_CHUNK : len;
-		send_frame(cl, WS_OP_BINARY, &ch, 1, data, n);
-		data += n;
-		len -= n;
-	}
 	cl->busy++;
 	flush(cl);
 	cl->busy--;
@@ -164,21 +159,25 @@ void pty_client_output(struct pty_client *cl, int channel, const char *data, siz
 	arm(cl);
 }
 
+void pty_client_output(struct pty_client *cl, int channel, const char *data, size_t len)
+{
+	char ch = (char)channel;
+	while (len) {
+		size_t n = len > PTY_CHUNK ? PTY_CHUNK : len;
+		send_frame(cl, WS_OP_BINARY, &ch, 1, data, n);
+		data += n;
+		len -= n;
+	}
+	flush_and_rearm(cl);
+}
+
 void pty_client_exit(struct pty_client *cl, int exit_code)
 {
 	char json[64];
 	int n = snprintf(json, sizeof(json), "{\"type\":\"exit\",\"exit_code\":%d}", exit_code);
 	send_frame(cl, WS_OP_TEXT, json, (size_t)n, NULL, 0);
 	send_close(cl, WS_CLOSE_NORMAL, "process exited");
-	cl->busy++;
-	flush(cl);
-	cl->busy--;
-	if (cl->dead) {
-		if (!cl->busy)
-			client_free(cl);
-		return;
-	}
-	arm(cl);
+	flush_and_rearm(cl);
 }
 
 void pty_client_evict(struct pty_client *cl, uint16_t code, const char *reason)

@@ -138,6 +138,8 @@ out="$work/node.out"
 EGRESS=$egress_env EGRESS_SKIP=$egress_skip API_DOMAIN="127.0.0.1:$port" API_KEY=$key IMAGE=$image RUN_ID=$run_id \
 	VOLROOT="$work/vols" DEBIAN_IMAGE=$debian timeout 300 node --test --test-reporter=tap "$sdk/api.test.mjs" >"$out" 2>&1
 tap_count "$out" $?
+# The host volumes above were checked from inside the started containers (hostpath_verify).
+grep -q "host volumes not verified" "$work/server.log" && nok "host volume mounts were not verified from /proc/<pid>/root"
 
 # kill -9 with live sandboxes, an orphan sidecar appears meanwhile, then restart.
 for s in $a $b $c; do

@@ -12,11 +12,14 @@ sh "$top/scripts/images.sh" || { echo "0 passed, 1 failed"; exit 1; }
 [ -d "$sdk/node_modules/@alibaba-group/opensandbox" ] ||
 	(cd "$sdk" && npm install --no-audit --no-fund --silent) || { echo "0 passed, 1 failed"; exit 1; }
 
+# sandbox/base without bash: execd must fall back to busybox sh.
+printf 'FROM sandbox/base:latest\nRUN ["/bin/busybox", "rm", "/bin/bash"]\n' |
+	docker build -q -t opensandbox-c/busybox-only:test - >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 name="execd-test-$$"
 work=$(mktemp -d)
 trap 'docker rm -f "$name" >/dev/null 2>&1; rm -rf "$work"' EXIT
 docker create --name "$name" -p 127.0.0.1::44772 --entrypoint /opt/opensandbox/bootstrap.sh \
-	sandbox/base:latest -c "sleep 3600" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+	opensandbox-c/busybox-only:test -c "sleep 3600" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 # Inject execd the way the lifecycle server does: a tar archive put into the
 # created (not yet started) container.
 mkdir -p "$work/root/opt/opensandbox"

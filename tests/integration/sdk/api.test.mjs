@@ -343,7 +343,8 @@ test("volumes: refused outside the allowlist, through a symlink, missing pvc, ba
   const before = (await manager.listSandboxInfos({ metadata: { run } })).pagination.totalItems;
   const cases = [
     [{ name: "v", host: { path: "/etc" }, mountPath: "/m" }, 400, "VOLUME::HOST_PATH_NOT_ALLOWED", /\/etc/],
-    [{ name: "v", host: { path: `${volroot}/escape` }, mountPath: "/m" }, 400, "VOLUME::HOST_PATH_NOT_ALLOWED", /resolves to \/etc/],
+    [{ name: "v", host: { path: `${volroot}/escape` }, mountPath: "/m" }, 400, "VOLUME::HOST_PATH_NOT_ALLOWED", /escape is a symbolic link/],
+    [{ name: "v", host: { path: `${volroot}/escape/${run}-made` }, mountPath: "/m" }, 400, "VOLUME::HOST_PATH_NOT_ALLOWED", /symbolic link/],
     [{ name: "v", host: { path: `${volroot}/../x` }, mountPath: "/m" }, 400, "VOLUME::INVALID_HOST_PATH", /volumes\[0\]\.host\.path/],
     [{ name: "v", pvc: { claimName: `${run}-absent`, createIfNotExists: false }, mountPath: "/m" }, 400, "VOLUME::PVC_NOT_FOUND", /absent/],
     [{ name: "v", host: { path: `${volroot}/data` }, mountPath: "/m", subPath: "../up" }, 400, "VOLUME::INVALID_SUB_PATH", /subPath/],
@@ -356,6 +357,7 @@ test("volumes: refused outside the allowlist, through a symlink, missing pvc, ba
     assert.match(r.json.message, msg);
   }
   assert.equal(docker("volume", "inspect", `${run}-absent`), null);
+  assert.equal(fs.existsSync(`/etc/${run}-made`), false, "nothing is created through a link");
   assert.equal((await manager.listSandboxInfos({ metadata: { run } })).pagination.totalItems, before);
 });
 
@@ -400,6 +402,20 @@ test("a sandbox whose command fails is Failed with its exit code and last output
   assert.equal(info.status.reason, "CONTAINER_EXITED_ERROR");
   // stdout and stderr lines, in the order the log driver kept them.
   assert.match(info.status.message, /^Container exited with code 3\. Last output: .*\b(first\|boom-marker|boom-marker\|first)$/);
+  await sbx.kill();
+});
+
+test("a command that exits at once is Failed within seconds, not after the ready timeout", async () => {
+  const t0 = Date.now();
+  const sbx = await create({ entrypoint: ["sh", "-c", "echo gone-at-once; exit 7"], skipHealthCheck: true });
+  let info = await sbx.getInfo();
+  for (let i = 0; i < 100 && info.status.state !== "Failed"; i++) {
+    await sleep(100);
+    info = await sbx.getInfo();
+  }
+  assert.equal(info.status.state, "Failed");
+  assert.match(info.status.message, /^Container exited with code 7\./);
+  assert.ok(Date.now() - t0 < 15_000);
   await sbx.kill();
 });
 
