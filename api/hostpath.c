@@ -45,7 +45,8 @@ int hostpath_resolve(const char *allow, const char *path, bool create, char *out
 	int dir = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return err_set(e, errno, "allowed prefix %s: %s", prefix, strerror(errno));
-	size_t len = (size_t)snprintf(out, cap, "%s", real);
+	/* The root as a prefix contributes no characters of its own ("/a", not "//a"). */
+	size_t len = (size_t)snprintf(out, cap, "%s", strcmp(real, "/") ? real : "");
 	const char *rest = path + (n == 1 ? 0 : n);
 	while (*rest) {
 		while (*rest == '/')
@@ -73,7 +74,12 @@ int hostpath_resolve(const char *allow, const char *path, bool create, char *out
 			goto out;
 		}
 		struct stat st;
-		if (fstat(fd, &st) < 0 || S_ISLNK(st.st_mode) || (*rest && !S_ISDIR(st.st_mode))) {
+		if (fstat(fd, &st) < 0) {
+			r = err_set(e, errno, "%s/%s: %s", out, part, strerror(errno));
+			close(fd);
+			goto out;
+		}
+		if (S_ISLNK(st.st_mode) || (*rest && !S_ISDIR(st.st_mode))) {
 			int code = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
 			close(fd);
 			r = err_set(e, code, "%s/%s is %s", out, part,
@@ -89,6 +95,8 @@ int hostpath_resolve(const char *allow, const char *path, bool create, char *out
 		}
 		len += (size_t)snprintf(out + len, cap - len, "/%s", part);
 	}
+	if (!len)
+		snprintf(out, cap, "/");
 	struct stat st;
 	if (fstat(dir, &st) < 0) {
 		r = err_set(e, errno, "%s: %s", out, strerror(errno));

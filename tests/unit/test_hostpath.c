@@ -116,6 +116,12 @@ TEST(hostpath_resolve_walks_without_links)
 	CHECK_INT(resolve("link-prefix", "link-prefix/d", false, out, &id), 0);
 	snprintf(want, sizeof(want), "%s/real/d", tmp);
 	CHECK(strcmp(out, want) == 0);
+	/* "/" as the prefix. */
+	snprintf(p, sizeof(p), "%s/allowed/a", tmp);
+	CHECK_INT(hostpath_resolve("/", p, false, out, sizeof(out), &id, &e), 0);
+	CHECK(strcmp(out, p) == 0);
+	CHECK_INT(hostpath_resolve("/", "/", false, out, sizeof(out), &id, &e), 0);
+	CHECK(strcmp(out, "/") == 0);
 	/* A comma list. */
 	char allow[PATH_MAX * 3];
 	snprintf(allow, sizeof(allow), "/nonexistent,%s/allowed", tmp);
