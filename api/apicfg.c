@@ -80,7 +80,8 @@ static const struct opt opts[] = {
 	{ "secure-runtime", "SANDBOX_API_SECURE_RUNTIME", "docker.runtime", OPT_STR,
 	  O(secure_runtime), "", "OCI runtime name (e.g. runsc)" },
 	{ "allowed-host-paths", "SANDBOX_API_ALLOWED_HOST_PATHS", "storage.allowed_host_paths", OPT_STR,
-	  O(allowed_host_paths), "", "host path prefixes allowed for host volumes (empty: none)" },
+	  O(allowed_host_paths), "", "host path prefixes allowed for host volumes, comma list (empty: none); opened at "
+	  "start-up, so they must exist then" },
 	{ "egress-image", "SANDBOX_API_EGRESS_IMAGE", "egress.image", OPT_STR, O(egress_image),
 	  "sandbox/egressd:latest",
 	  "egress sidecar image (needed for networkPolicy)" },

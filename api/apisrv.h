@@ -20,6 +20,7 @@
 #include "buf.h"
 #include "docker.h"
 #include "ev.h"
+#include "hostpath.h"
 #include "http_server.h"
 #include "jobs.h"
 #include "uuid.h"
@@ -73,7 +74,7 @@ struct sbx {
 	bool deleting;			/* a delete job is running */
 	bool doomed;			/* deleted while provisioning: clean up when it ends */
 	int64_t failed_at_us;		/* execd never answered: Failed, removed after failed_ttl */
-	int64_t settled_us;		/* when provisioning ended */
+	uint64_t changed_ms;		/* monotonic: created, state changed, provisioning ended */
 	bool died;			/* the container exited while it was being provisioned */
 	int died_code;
 	struct ev_timer expiry;
@@ -83,6 +84,8 @@ struct sbx {
 	uint64_t create_started;	/* monotonic ms, for the latency histogram */
 	struct apisrv *srv;
 };
+
+#define APISRV_MAX_HOST_PREFIXES 32
 
 struct apisrv {
 	struct apicfg cfg;
@@ -103,6 +106,9 @@ struct apisrv {
 	struct ev_timer events_retry;
 	bool docker_ok;			/* last call reached the daemon */
 	bool stopping;
+	struct hostpath_prefix host_prefixes[APISRV_MAX_HOST_PREFIXES];	/* --allowed-host-paths */
+	size_t num_host_prefixes;
+	char mounts_dir[512];		/* <state-dir>/mounts: staged host volumes */
 };
 
 const char *sandbox_state_name(enum sbx_state s);

@@ -249,13 +249,16 @@ static int demux_logs(const unsigned char *p, size_t len, struct buf *out)
 	return off == 0 && len ? buf_append(out, p, len) : 0;
 }
 
+/* Ten lines, but a line may be a long progress bar redrawn with '\r'. */
+#define LOGS_MAX_BODY (512 * 1024)
+
 int docker_logs_tail(struct docker *d, const char *cid, unsigned lines, struct buf *out,
 		     struct err *e)
 {
 	char target[256];
 	snprintf(target, sizeof(target), "/containers/%s/logs?stdout=1&stderr=1&tail=%u", cid, lines);
 	struct http_response resp;
-	int st = docker_call(d, "GET", target, NULL, 0, NULL, NULL, 64 * 1024, &resp, e);
+	int st = docker_call(d, "GET", target, NULL, 0, NULL, NULL, LOGS_MAX_BODY, &resp, e);
 	if (st < 0)
 		return st;
 	int r = st >= 300 ? engine_error(&resp, st, "logs", e)

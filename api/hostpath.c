@@ -5,185 +5,157 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "hostpath.h"
 
-#define HOSTPATH_MAX_LINKS 40
-
-/* The length of the prefix in allow (comma list) that holds path, or 0. */
-static size_t allowed_prefix(const char *allow, const char *path, char *prefix, size_t cap)
+size_t hostpath_prefixes_open(const char *allow, struct hostpath_prefix *out, size_t max,
+			      struct err *warn)
 {
-	for (const char *p = allow; p && *p;) {
+	size_t n = 0;
+	for (const char *p = allow; p && *p && n < max;) {
 		const char *comma = strchr(p, ',');
-		size_t n = comma ? (size_t)(comma - p) : strlen(p);
-		while (n > 1 && p[n - 1] == '/')
-			n--;
-		if (n && p[0] == '/' && strncmp(path, p, n) == 0 &&
-		    (path[n] == '\0' || path[n] == '/' || n == 1) && n < cap) {
-			memcpy(prefix, p, n);
-			prefix[n] = '\0';
-			return n;
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		while (len > 1 && p[len - 1] == '/')
+			len--;
+		char *path = len && p[0] == '/' ? strndup(p, len) : NULL;
+		int fd = path ? open(path, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+		if (fd >= 0) {
+			out[n].path = path;
+			out[n].fd = fd;
+			n++;
+		} else {
+			err_set(warn, path ? errno : EINVAL, "allowed host path '%.*s' skipped: %s",
+				(int)len, p, path ? strerror(errno) : "not absolute");
+			free(path);
 		}
 		p = comma ? comma + 1 : NULL;
 	}
-	return 0;
+	return n;
 }
 
-int hostpath_resolve(const char *allow, const char *path, bool create, char *out, size_t cap,
-		     struct hostpath_id *id, struct err *e)
+void hostpath_prefixes_close(struct hostpath_prefix *p, size_t n)
 {
-	char prefix[PATH_MAX], real[PATH_MAX], part[NAME_MAX + 1];
-	size_t n = allowed_prefix(allow, path, prefix, sizeof(prefix));
-	if (!n)
+	for (size_t i = 0; i < n; i++) {
+		close(p[i].fd);
+		free(p[i].path);
+	}
+}
+
+/* The longest prefix holding path lexically, or NULL. */
+static const struct hostpath_prefix *prefix_of(const struct hostpath_prefix *pre, size_t n,
+					       const char *path)
+{
+	const struct hostpath_prefix *best = NULL;
+	size_t best_len = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(pre[i].path);
+		bool root = len == 1;
+		if (strncmp(path, pre[i].path, len) == 0 &&
+		    (root || path[len] == '\0' || path[len] == '/') && (!best || len > best_len)) {
+			best = &pre[i];
+			best_len = len;
+		}
+	}
+	return best;
+}
+
+bool hostpath_allowed(const struct hostpath_prefix *pre, size_t n, const char *path)
+{
+	return prefix_of(pre, n, path) != NULL;
+}
+
+int hostpath_open(const struct hostpath_prefix *pre, size_t n, const char *path, bool create,
+		  struct err *e)
+{
+	const struct hostpath_prefix *p = prefix_of(pre, n, path);
+	if (!p)
 		return err_set(e, EPERM, "host path %s is not under an allowed prefix%s", path,
-			       allow && *allow ? "" : " (none is configured)");
-	if (!realpath(prefix, real))
-		return err_set(e, errno, "allowed prefix %s: %s", prefix, strerror(errno));
-	int r = 0;
-	int dir = open(real, O_PATH | O_DIRECTORY | O_CLOEXEC);
+			       n ? "" : " (none is configured)");
+	int dir = fcntl(p->fd, F_DUPFD_CLOEXEC, 0);
 	if (dir < 0)
-		return err_set(e, errno, "allowed prefix %s: %s", prefix, strerror(errno));
-	/* The root as a prefix contributes no characters of its own ("/a", not "//a"). */
-	size_t len = (size_t)snprintf(out, cap, "%s", strcmp(real, "/") ? real : "");
-	const char *rest = path + (n == 1 ? 0 : n);
+		return err_set(e, errno, "%s: %s", p->path, strerror(errno));
+	char part[NAME_MAX + 1];
+	const char *rest = path + (strlen(p->path) == 1 ? 0 : strlen(p->path));
 	while (*rest) {
 		while (*rest == '/')
 			rest++;
 		size_t k = strcspn(rest, "/");
 		if (!k)
 			break;
-		if (k > NAME_MAX || (k == 1 && rest[0] == '.') || (k == 2 && !strncmp(rest, "..", 2))) {
-			r = err_set(e, EINVAL, "host path %s: bad component", path);
-			goto out;
+		int r = 0;
+		if (k > NAME_MAX)
+			r = err_set(e, ENAMETOOLONG, "host path %s: a name is too long", path);
+		else if ((k == 1 && rest[0] == '.') || (k == 2 && !strncmp(rest, "..", 2)))
+			r = err_set(e, EINVAL, "host path %s: '.' and '..' are not allowed", path);
+		if (r) {
+			close(dir);
+			return r;
 		}
 		memcpy(part, rest, k);
 		part[k] = '\0';
 		rest += k;
+		int upto = (int)(rest - path); /* errors name the path up to this component */
 		int fd = openat(dir, part, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 && errno == ENOENT && create) {
-			if (mkdirat(dir, part, 0755) < 0 && errno != EEXIST) {
-				r = err_set(e, errno, "cannot create %s/%s: %s", out, part, strerror(errno));
-				goto out;
-			}
-			fd = openat(dir, part, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		}
-		if (fd < 0) {
-			r = err_set(e, errno, "%s/%s: %s", out, part, strerror(errno));
-			goto out;
+			if (mkdirat(dir, part, 0755) < 0 && errno != EEXIST)
+				r = err_set(e, errno, "cannot create %.*s: %s", upto, path,
+					    strerror(errno));
+			else
+				fd = openat(dir, part, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		}
 		struct stat st;
-		if (fstat(fd, &st) < 0) {
-			r = err_set(e, errno, "%s/%s: %s", out, part, strerror(errno));
-			close(fd);
-			goto out;
-		}
-		if (S_ISLNK(st.st_mode) || (*rest && !S_ISDIR(st.st_mode))) {
-			int code = S_ISLNK(st.st_mode) ? ELOOP : ENOTDIR;
-			close(fd);
-			r = err_set(e, code, "%s/%s is %s", out, part,
-				    code == ELOOP ? "a symbolic link (not followed below an allowed prefix)"
-						  : "not a directory");
-			goto out;
-		}
+		if (!r && fd < 0)
+			r = err_set(e, errno, "%.*s: %s", upto, path, strerror(errno));
+		else if (!r && fstat(fd, &st) < 0)
+			r = err_set(e, errno, "%.*s: %s", upto, path, strerror(errno));
+		else if (!r && S_ISLNK(st.st_mode))
+			r = err_set(e, ELOOP,
+				    "%.*s is a symbolic link (not followed below an allowed prefix)",
+				    upto, path);
+		else if (!r && *rest && !S_ISDIR(st.st_mode))
+			r = err_set(e, ENOTDIR, "%.*s is not a directory", upto, path);
+		else if (!r && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+			r = err_set(e, EINVAL, "%.*s is neither a directory nor a regular file",
+				    upto, path);
 		close(dir);
-		dir = fd;
-		if (len + 1 + k >= cap) {
-			r = err_set(e, ENAMETOOLONG, "host path %s is too long", path);
-			goto out;
-		}
-		len += (size_t)snprintf(out + len, cap - len, "/%s", part);
-	}
-	if (!len)
-		snprintf(out, cap, "/");
-	struct stat st;
-	if (fstat(dir, &st) < 0) {
-		r = err_set(e, errno, "%s: %s", out, strerror(errno));
-		goto out;
-	}
-	id->dev = st.st_dev;
-	id->ino = st.st_ino;
-out:
-	close(dir);
-	return r;
-}
-
-int hostpath_verify(const char *root, const char *path, const struct hostpath_id *id,
-		    struct err *e)
-{
-	char todo[PATH_MAX * 2], part[NAME_MAX + 1], link[PATH_MAX];
-	struct stat rst, st;
-	int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (rootfd < 0)
-		return err_set(e, errno, "%s: %s", root, strerror(errno));
-	if (fstat(rootfd, &rst) < 0) {
-		close(rootfd);
-		return err_set(e, errno, "%s: %s", root, strerror(errno));
-	}
-	int cur = dup(rootfd), r = 0, links = 0;
-	snprintf(todo, sizeof(todo), "%s", path);
-	const char *rest = todo;
-	while (cur >= 0 && *rest) {
-		while (*rest == '/')
-			rest++;
-		size_t k = strcspn(rest, "/");
-		if (!k)
-			break;
-		if (k > NAME_MAX) {
-			r = err_set(e, ENAMETOOLONG, "%s: name too long", path);
-			goto out;
-		}
-		memcpy(part, rest, k);
-		part[k] = '\0';
-		rest += k;
-		if (!strcmp(part, "."))
-			continue;
-		struct stat cst;
-		if (!strcmp(part, "..") && fstat(cur, &cst) == 0 && cst.st_dev == rst.st_dev &&
-		    cst.st_ino == rst.st_ino)
-			continue; /* ".." at the root stays there */
-		int fd = openat(cur, part, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd < 0 || fstat(fd, &st) < 0) {
-			r = err_set(e, errno, "%s: %s: %s", path, part, strerror(errno));
+		if (r) {
 			if (fd >= 0)
 				close(fd);
-			goto out;
+			return r;
 		}
-		if (!S_ISLNK(st.st_mode)) {
-			close(cur);
-			cur = fd;
-			continue;
-		}
-		ssize_t ln = readlinkat(fd, "", link, sizeof(link) - 1);
-		close(fd);
-		if (ln < 0 || ++links > HOSTPATH_MAX_LINKS) {
-			r = err_set(e, ln < 0 ? errno : ELOOP, "%s: cannot follow %s", path, part);
-			goto out;
-		}
-		link[ln] = '\0';
-		/* The link's target, then what was left. */
-		char next[PATH_MAX * 2];
-		if (snprintf(next, sizeof(next), "%s/%s", link, rest) >= (int)sizeof(next)) {
-			r = err_set(e, ENAMETOOLONG, "%s: too long after links", path);
-			goto out;
-		}
-		snprintf(todo, sizeof(todo), "%s", next);
-		rest = todo;
-		if (link[0] == '/') {
-			close(cur);
-			cur = dup(rootfd);
-		}
+		dir = fd;
 	}
-	if (cur < 0 || fstat(cur, &st) < 0) {
-		r = err_set(e, errno, "%s: %s", path, strerror(errno));
-		goto out;
+	return dir;
+}
+
+int hostpath_stage(int fd, const char *stage, struct err *e)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return err_set(e, errno, "staging %s: %s", stage, strerror(errno));
+	int r = S_ISDIR(st.st_mode) ? mkdir(stage, 0700) : mknod(stage, S_IFREG | 0600, 0);
+	if (r < 0)
+		return err_set(e, errno, "staging %s: %s", stage, strerror(errno));
+	/* The kernel follows the descriptor's magic link to its inode: no path is
+	 * looked up again, so nothing can be swapped in. */
+	char src[64];
+	snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
+	if (mount(src, stage, NULL, MS_BIND, NULL) < 0) {
+		int err = errno;
+		S_ISDIR(st.st_mode) ? rmdir(stage) : unlink(stage);
+		return err_set(e, err, "bind-mounting a host volume at %s: %s%s", stage, strerror(err),
+			       err == EPERM ? " (needs CAP_SYS_ADMIN in the host's mount namespace)"
+					    : "");
 	}
-	if (st.st_dev != id->dev || st.st_ino != id->ino)
-		r = err_set(e, EXDEV, "%s is not the host path that was checked", path);
-out:
-	if (cur >= 0)
-		close(cur);
-	close(rootfd);
-	return r;
+	return 0;
+}
+
+void hostpath_unstage(const char *stage)
+{
+	umount2(stage, MNT_DETACH);
+	if (rmdir(stage) < 0 && errno == ENOTDIR)
+		unlink(stage);
 }

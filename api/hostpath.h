@@ -1,48 +1,59 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * hostpath: host directories for bind mounts, opened one component at a time.
+ * hostpath: host directories (or files) for bind mounts, with no window for a
+ * symbolic link to redirect them.
  *
- * Below an allowed prefix no symbolic link is followed, so a sandbox that can
- * write inside an allowed tree cannot point another sandbox's mount elsewhere
- * (a link swapped in after a realpath() check would be followed by the mount).
- * The prefixes themselves are the administrator's and are resolved. After the
- * container starts, hostpath_verify() checks that what it sees at the mount
- * point is the very inode that was checked, closing the remaining window.
+ * The allowed prefixes are the administrator's: they are opened once, at
+ * start-up (links followed then), and kept open. A requested path is walked
+ * from its prefix's descriptor one component at a time with O_NOFOLLOW (a link
+ * below a prefix is refused; missing directories are made with mkdirat on the
+ * opened parent). The result is a descriptor of the exact inode that passed,
+ * and hostpath_stage() bind-mounts that descriptor (through /proc/self/fd) at
+ * a root-only staging path that the Docker daemon is given instead of the
+ * user's path: a sandbox that can write inside an allowed tree cannot swap a
+ * component between the check and the container's mount. This needs the
+ * server in the host's mount namespace with CAP_SYS_ADMIN.
  */
 #ifndef API_HOSTPATH_H
 #define API_HOSTPATH_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <sys/types.h>
 
 #include "err.h"
 
-struct hostpath_id {
-	dev_t dev;
-	ino_t ino;
+struct hostpath_prefix {
+	char *path;	/* as configured, without a trailing '/' ("/" stays "/") */
+	int fd;		/* O_PATH directory */
 };
 
 /*
- * path must be absolute and normalised (no "." or ".." segments, no "//").
- * It must lie, lexically, under one of the comma-separated prefixes in allow.
- * Missing directories are created (0755) when create is set. On success out
- * (cap bytes) gets the path to give the Docker daemon (the resolved prefix +
- * the rest) and id the identity of the final directory or file.
- * Returns 0; -EPERM (not under a prefix), -ELOOP (a symbolic link below the
- * prefix), -ENOENT, or another -errno; e says which component.
+ * Opens each prefix of the comma-separated list into out (at most max). A
+ * prefix that cannot be opened is skipped and named in warn (the last one).
+ * Returns how many were opened.
  */
-int hostpath_resolve(const char *allow, const char *path, bool create, char *out, size_t cap,
-		     struct hostpath_id *id, struct err *e);
+size_t hostpath_prefixes_open(const char *allow, struct hostpath_prefix *out, size_t max,
+			      struct err *warn);
+void hostpath_prefixes_close(struct hostpath_prefix *p, size_t n);
+
+/* Whether path lies, lexically, under one of the prefixes (a cheap first check). */
+bool hostpath_allowed(const struct hostpath_prefix *pre, size_t n, const char *path);
 
 /*
- * Walks path inside the directory tree rooted at root (e.g. "/proc/PID/root"),
- * resolving symbolic links within that root as the container would (absolute
- * targets restart at root, ".." stops at root, at most 40 links), and compares
- * the final inode with id. 0 when equal, -EXDEV when different, other -errno
- * when it cannot be checked.
+ * path must be absolute and normalised (no "." or ".." segments, no "//").
+ * It must lie, lexically, under one of the n prefixes (the longest match is
+ * used). Missing directories are created (0755) when create is set.
+ * Returns an O_PATH descriptor (the caller closes it); -EPERM (not under a
+ * prefix), -ELOOP (a symbolic link below it), -ENOENT, -ENOTDIR, -EINVAL or
+ * another -errno, with e naming the component.
  */
-int hostpath_verify(const char *root, const char *path, const struct hostpath_id *id,
-		    struct err *e);
+int hostpath_open(const struct hostpath_prefix *pre, size_t n, const char *path, bool create,
+		  struct err *e);
+
+/* Bind-mounts what fd names (a directory or a regular file) at stage, which is
+ * created (a directory or an empty file). 0 or -errno. */
+int hostpath_stage(int fd, const char *stage, struct err *e);
+/* Detaches and removes a staging path (the containers keep their mounts). */
+void hostpath_unstage(const char *stage);
 
 #endif

@@ -112,6 +112,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sandbox-api: %s\n", e.msg);
 		goto out;
 	}
+	struct err warn = { 0 };
+	srv->num_host_prefixes = hostpath_prefixes_open(srv->cfg.allowed_host_paths, srv->host_prefixes,
+							APISRV_MAX_HOST_PREFIXES, &warn);
+	if (warn.msg[0])
+		log_msg(LOG_WARN, NULL, warn.msg, NULL);
 	if (sandbox_inject_init(srv, argv[0], &e) < 0) {
 		fprintf(stderr, "sandbox-api: cannot prepare execd for injection: %s\n", e.msg);
 		goto out;
@@ -151,6 +156,7 @@ out:
 	store_free(srv->store);
 	stats_free(srv->stats);
 	buf_free(&srv->inject_tar);
+	hostpath_prefixes_close(srv->host_prefixes, srv->num_host_prefixes);
 	if (srv->loop)
 		ev_loop_free(srv->loop);
 out_cfg:

@@ -43,8 +43,10 @@ const char *sandbox_state_name(enum sbx_state s)
 void sandbox_set_state(struct sbx *s, enum sbx_state st, const char *reason, const char *msg)
 {
 	bool changed = s->state != st || strcmp(s->reason, reason) != 0;
-	if (changed)
+	if (changed) {
 		s->transition_us = apival_now_us();
+		s->changed_ms = ev_clock_ms();
+	}
 	s->state = st;
 	snprintf(s->reason, sizeof(s->reason), "%s", reason);
 	if (changed || !strstr(s->message, " Last output: "))
@@ -236,11 +238,8 @@ struct create_job {
 	const char *code;
 	struct err e;
 	char cid[DOCKER_ID_LEN], sidecar[DOCKER_ID_LEN], ip[64];
-	/* host volumes: what was checked, compared with what the started container sees */
-	struct hostpath_id host_ids[APIVAL_MAX_VOLUMES];
-	bool has_host;
 	bool made_volume[APIVAL_MAX_VOLUMES];	/* created here: removed if the create fails */
-	char warning[ERR_MSG_MAX];	/* logged on the loop thread */
+	bool staged[APIVAL_MAX_VOLUMES];	/* host volume bind-mounted in mounts_dir */
 };
 
 static void create_job_free(struct create_job *j)
@@ -383,7 +382,8 @@ static int ensure_volumes(struct create_job *j)
 	return 0;
 }
 
-static int verify_host_volumes(struct create_job *j);
+static int stage_host_volumes(struct create_job *j);
+static void unstage_host_volumes(struct create_job *j);
 
 static void provision_work(void *arg)
 {
@@ -394,7 +394,7 @@ static void provision_work(void *arg)
 	cJSON *ins = NULL;
 	j->code = "DOCKER::SANDBOX_START_FAILED";
 	j->status = 500;
-	if ((r = ensure_volumes(j)) < 0)
+	if ((r = ensure_volumes(j)) < 0 || (r = stage_host_volumes(j)) < 0)
 		goto fail;
 	if (j->sidecar_body) {
 		char name[96];
@@ -440,8 +440,7 @@ static void provision_work(void *arg)
 	}
 	if ((r = docker_action(d, j->cid, "start", &j->e)) < 0)
 		goto fail;
-	if (j->has_host && (r = verify_host_volumes(j)) < 0)
-		goto fail;
+	unstage_host_volumes(j); /* the container holds its own copies of the mounts now */
 	if (!j->sidecar_body && strcmp(srv->cfg.network_mode, "host") != 0) {
 		if ((r = docker_inspect(d, j->cid, &ins, &j->e)) < 0)
 			goto fail;
@@ -454,6 +453,7 @@ static void provision_work(void *arg)
 	return;
 fail:
 	job_fail(j, r, j->status, j->code);
+	unstage_host_volumes(j);
 	struct err e2 = { 0 };
 	if (j->cid[0])
 		docker_remove(d, j->cid, &e2);
@@ -548,9 +548,7 @@ static void provision_done(void *arg)
 		return;
 	}
 	s->provisioning = false;
-	s->settled_us = apival_now_us();
-	if (j->warning[0])
-		log_msg(LOG_WARN, NULL, j->warning, "sandbox_id", s->id, NULL);
+	s->changed_ms = ev_clock_ms();
 	snprintf(s->cid, sizeof(s->cid), "%s", j->cid);
 	snprintf(s->sidecar, sizeof(s->sidecar), "%s", j->sidecar);
 	snprintf(s->ip, sizeof(s->ip), "%s", j->ip);
@@ -650,66 +648,56 @@ static void port_binding(cJSON *pb, cJSON *exposed, unsigned cport, unsigned hpo
 	cJSON_AddObjectToObject(exposed, key);
 }
 
-/* Host volume: under the allowlist, walked without following links (hostpath.h). */
-static int host_bind(struct apisrv *srv, const struct apival_volume *v, char *out, size_t cap,
-		     struct hostpath_id *id, struct apival_err *ae)
+/* Host volumes, on the worker: each path opened without links below its allowed prefix
+ * and bind-mounted by descriptor at a staging path that the daemon is given (hostpath.h). */
+static int stage_host_volumes(struct create_job *j)
 {
-	char path[PATH_MAX], real[PATH_MAX];
-	snprintf(path, sizeof(path), "%s%s%s", v->host_path, v->sub_path ? "/" : "",
-		 v->sub_path ? v->sub_path : "");
-	struct err e = { 0 };
-	int r = hostpath_resolve(srv->cfg.allowed_host_paths, path, true, real, sizeof(real), id, &e);
-	if (r == -EPERM || r == -ELOOP)
-		return apival_fail(ae, 400, "VOLUME::HOST_PATH_NOT_ALLOWED", "volume %s: %s", v->name,
-				   e.msg);
-	if (r == -ENOTDIR || r == -EINVAL || r == -ENAMETOOLONG || r == -ENOENT)
-		return apival_fail(ae, 400, "VOLUME::INVALID_HOST_PATH", "volume %s: %s", v->name,
-				   e.msg);
-	if (r < 0)
-		return apival_fail(ae, 500, "VOLUME::HOST_PATH_CREATE_FAILED", "volume %s: %s",
-				   v->name, e.msg);
-	snprintf(out, cap, "%s:%s:%s", real, v->mount_path, v->read_only ? "ro" : "rw");
-	return 0;
-}
-
-/*
- * After start: each host volume's mount point, seen from inside the container,
- * must be the inode that host_bind() checked (a link swapped in meanwhile by
- * another sandbox would have sent the mount elsewhere). Needs the server in the
- * host's PID namespace; without /proc/<pid> the check is skipped with a warning.
- */
-static int verify_host_volumes(struct create_job *j)
-{
-	cJSON *ins = NULL;
-	int r = docker_inspect(&j->srv->docker, j->cid, &ins, &j->e);
-	if (r < 0)
-		return r;
-	const cJSON *pid = cJSON_GetObjectItem(cJSON_GetObjectItem(ins, "State"), "Pid");
-	int p = cJSON_IsNumber(pid) ? pid->valueint : 0;
-	cJSON_Delete(ins);
-	if (p <= 0)
-		return 0; /* not running any more: nothing is exposed */
-	char root[64];
-	snprintf(root, sizeof(root), "/proc/%d/root", p);
-	if (access(root, F_OK) < 0) {
-		snprintf(j->warning, sizeof(j->warning),
-			 "host volumes not verified: %s is not visible to this server", root);
-		return 0;
-	}
+	struct apisrv *srv = j->srv;
+	cJSON *binds = cJSON_GetObjectItem(cJSON_GetObjectItem(j->body, "HostConfig"), "Binds");
 	for (size_t i = 0; i < j->req.num_volumes; i++) {
 		const struct apival_volume *v = &j->req.volumes[i];
 		if (v->kind != APIVAL_VOL_HOST)
 			continue;
+		char path[PATH_MAX], stage[PATH_MAX], bind[PATH_MAX + 300];
+		snprintf(path, sizeof(path), "%s%s%s", v->host_path, v->sub_path ? "/" : "",
+			 v->sub_path ? v->sub_path : "");
 		struct err e = { 0 };
-		if ((r = hostpath_verify(root, v->mount_path, &j->host_ids[i], &e)) < 0) {
-			err_set(&j->e, -r, "volume %s: %s", v->name,
-				r == -EXDEV ? "the host path changed while the sandbox was created" : e.msg);
-			j->status = 400;
-			j->code = "VOLUME::HOST_PATH_NOT_ALLOWED";
+		int fd = hostpath_open(srv->host_prefixes, srv->num_host_prefixes, path, true, &e);
+		int r = fd;
+		if (fd >= 0) {
+			snprintf(stage, sizeof(stage), "%s/%s-%zu", srv->mounts_dir, j->id, i);
+			r = hostpath_stage(fd, stage, &e);
+			close(fd);
+		}
+		if (r < 0) {
+			err_set(&j->e, -r, "volume %s: %s", v->name, e.msg);
+			j->status = r == -EPERM || r == -ELOOP ? 400
+				    : fd < 0 && (r == -ENOTDIR || r == -EINVAL || r == -ENAMETOOLONG ||
+						 r == -ENOENT)
+					? 400
+					: 500;
+			j->code = r == -EPERM || r == -ELOOP ? "VOLUME::HOST_PATH_NOT_ALLOWED"
+				  : j->status == 400	     ? "VOLUME::INVALID_HOST_PATH"
+							     : "VOLUME::HOST_PATH_CREATE_FAILED";
 			return r;
 		}
+		j->staged[i] = true;
+		snprintf(bind, sizeof(bind), "%s:%s:%s", stage, v->mount_path, v->read_only ? "ro" : "rw");
+		cJSON_AddItemToArray(binds, cJSON_CreateString(bind));
 	}
 	return 0;
+}
+
+static void unstage_host_volumes(struct create_job *j)
+{
+	for (size_t i = 0; i < j->req.num_volumes; i++) {
+		if (!j->staged[i])
+			continue;
+		char stage[PATH_MAX];
+		snprintf(stage, sizeof(stage), "%s/%s-%zu", j->srv->mounts_dir, j->id, i);
+		hostpath_unstage(stage);
+		j->staged[i] = false;
+	}
 }
 
 static cJSON *labels_for(struct apisrv *srv, const struct apival_create *rq, const struct sbx *s)
@@ -753,7 +741,7 @@ static cJSON *labels_for(struct apisrv *srv, const struct apival_create *rq, con
 }
 
 static cJSON *main_body(struct apisrv *srv, const struct apival_create *rq, const struct sbx *s,
-			struct hostpath_id *host_ids, bool egress, struct apival_err *ae)
+			bool egress, struct apival_err *ae)
 {
 	const struct apicfg *cfg = &srv->cfg;
 	cJSON *b = cJSON_CreateObject();
@@ -845,10 +833,18 @@ static cJSON *main_body(struct apisrv *srv, const struct apival_create *rq, cons
 		const struct apival_volume *v = &rq->volumes[i];
 		char bind[PATH_MAX + 300];
 		if (v->kind == APIVAL_VOL_HOST) {
-			if (host_bind(srv, v, bind, sizeof(bind), &host_ids[i], ae) < 0) {
+			/* Staged on the worker (stage_host_volumes); only the allowlist here. */
+			snprintf(bind, sizeof(bind), "%s%s%s", v->host_path, v->sub_path ? "/" : "",
+				 v->sub_path ? v->sub_path : "");
+			if (!hostpath_allowed(srv->host_prefixes, srv->num_host_prefixes, bind)) {
 				cJSON_Delete(b);
+				apival_fail(ae, 400, "VOLUME::HOST_PATH_NOT_ALLOWED",
+					    "volume %s: host path %s is not under an allowed prefix%s",
+					    v->name, bind,
+					    srv->num_host_prefixes ? "" : " (none is configured)");
 				return NULL;
 			}
+			continue;
 		} else {
 			if (v->sub_path) {
 				cJSON_Delete(b);
@@ -994,9 +990,7 @@ void sandbox_create(struct apisrv *srv, struct apival_create *rq, struct reply *
 		reply_error(r, 500, "GENERAL::UNKNOWN_ERROR", "out of memory");
 		goto out;
 	}
-	j->body = main_body(srv, rq, s, j->host_ids, egress, &ae);
-	for (size_t i = 0; i < rq->num_volumes; i++)
-		j->has_host |= rq->volumes[i].kind == APIVAL_VOL_HOST;
+	j->body = main_body(srv, rq, s, egress, &ae);
 	if (!j->body) {
 		store_remove(srv->store, s);
 		reply_error(r, ae.status, ae.code, "%s", ae.msg);

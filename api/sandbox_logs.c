@@ -74,7 +74,7 @@ void sandbox_failed_logs(struct sbx *s)
 	snprintf(j->id, sizeof(j->id), "%s", s->id);
 	snprintf(j->cid, sizeof(j->cid), "%s", s->cid);
 	snprintf(j->reason, sizeof(j->reason), "%s", s->reason);
-	buf_init(&j->text, 64 * 1024);
+	buf_init(&j->text, 512 * 1024);
 	if (jobs_submit(s->srv->jobs, logs_work, logs_done, j) < 0) {
 		buf_free(&j->text);
 		free(j);

@@ -4,10 +4,12 @@
  * and a periodic reconciliation + expiry sweep (the in-process timers alone
  * would miss expiries across restarts; upstream had no sweep).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "json.h"
 #include "log.h"
@@ -187,6 +189,13 @@ static void adopt(struct apisrv *srv, const cJSON *item, const cJSON *sidecars)
 		}
 	}
 	state_from_list(s, item);
+	/* A sandbox whose execd never answered stays Failed (and is removed after failed_ttl). */
+	const cJSON *pf = p ? cJSON_GetObjectItem(p, "failedAtUs") : NULL;
+	if (cJSON_IsNumber(pf) && pf->valuedouble > 0 && s->state != SBX_TERMINATED) {
+		sandbox_set_state(s, SBX_FAILED, "EXECD_NOT_READY",
+				  "execd did not answer /ping before the ready timeout.");
+		s->failed_at_us = (int64_t)pf->valuedouble;
+	}
 	s->transition_us = s->created_us;
 	sandbox_arm_expiry(srv, s);
 	log_msg(LOG_INFO, NULL, "sandbox adopted", "sandbox_id", s->id, "state",
@@ -206,7 +215,7 @@ void sandbox_label_filter(struct apisrv *srv, const char *label, const char *ext
 struct sync_job {
 	struct apisrv *srv;
 	bool startup;		/* recovery: unfinished creates are ours to remove */
-	int64_t snapshot_us;	/* when the lists were asked for */
+	uint64_t snapshot_ms;	/* when the lists were asked for (monotonic) */
 	cJSON *list, *sidecars;
 	int result;
 	struct err e;
@@ -229,8 +238,7 @@ static bool reconciling;
  * (a create that finished, a ping that made it Running) knows better. */
 static bool newer_than(const struct sbx *s, const struct sync_job *j)
 {
-	return !j->startup && (s->created_us >= j->snapshot_us || s->transition_us >= j->snapshot_us ||
-			       s->settled_us >= j->snapshot_us);
+	return !j->startup && s->changed_ms >= j->snapshot_ms;
 }
 
 static void sync_done(void *arg)
@@ -269,7 +277,7 @@ static void sync_done(void *arg)
 				}
 				continue;
 			}
-			if (!j->startup && store_removed_since(srv->store, id, j->snapshot_us))
+			if (!j->startup && store_removed_since(srv->store, id, j->snapshot_ms))
 				continue; /* deleted after the list was taken */
 			adopt(srv, it, j->sidecars);
 			continue;
@@ -340,7 +348,7 @@ void sandbox_reconcile(struct apisrv *srv)
 	if (!j)
 		return;
 	j->srv = srv;
-	j->snapshot_us = apival_now_us();
+	j->snapshot_ms = ev_clock_ms();
 	reconciling = true;
 	if (jobs_submit(srv->jobs, sync_work, sync_done, j) < 0) {
 		reconciling = false;
@@ -485,8 +493,30 @@ static void on_sweep(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	ev_timer_start(loop, t, (uint64_t)srv->cfg.sweep_seconds * 1000);
 }
 
+/* Host volumes are staged in a root-only directory; a crash may leave some behind. */
+static void mounts_dir_init(struct apisrv *srv)
+{
+	snprintf(srv->mounts_dir, sizeof(srv->mounts_dir), "%s/mounts", srv->cfg.state_dir);
+	if (mkdir(srv->mounts_dir, 0700) < 0 && errno != EEXIST)
+		log_msg(LOG_WARN, NULL, "cannot create the host volume staging directory", "path",
+			srv->mounts_dir, "error", strerror(errno), NULL);
+	chmod(srv->mounts_dir, 0700);
+	DIR *d = opendir(srv->mounts_dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", srv->mounts_dir, de->d_name);
+		hostpath_unstage(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 int sandbox_start(struct apisrv *srv, struct err *e)
 {
+	mounts_dir_init(srv);
 	/* Recovery runs before serving: the same reconciliation, waited for. */
 	struct sync_job *j = calloc(1, sizeof(*j));
 	if (!j)

@@ -34,7 +34,7 @@ struct store {
 	 * the sandbox back: a ring, enough for the removals of one sweep period. */
 	struct {
 		char id[UUID_STR_LEN];
-		int64_t at_us;
+		uint64_t at_ms;	/* monotonic */
 	} gone[STORE_GONE_RING];
 	size_t gone_next;
 };
@@ -162,6 +162,7 @@ struct sbx *store_add(struct store *st, const char *id)
 	snprintf(s->id, sizeof(s->id), "%s", id);
 	s->srv = st->srv;
 	s->state = SBX_PENDING;
+	s->changed_ms = ev_clock_ms();
 	ev_timer_init(&s->expiry, NULL, s);
 	ev_timer_init(&s->ready, NULL, s);
 	st->v[st->n++] = s;
@@ -193,7 +194,7 @@ void store_remove(struct store *st, struct sbx *s)
 			continue;
 		st->v[i] = st->v[--st->n];
 		snprintf(st->gone[st->gone_next].id, UUID_STR_LEN, "%s", s->id);
-		st->gone[st->gone_next].at_us = apival_now_us();
+		st->gone[st->gone_next].at_ms = ev_clock_ms();
 		st->gone_next = (st->gone_next + 1) % STORE_GONE_RING;
 		sbx_free(st, s);
 		store_dirty(st);
@@ -201,10 +202,10 @@ void store_remove(struct store *st, struct sbx *s)
 	}
 }
 
-bool store_removed_since(const struct store *st, const char *id, int64_t since_us)
+bool store_removed_since(const struct store *st, const char *id, uint64_t since_ms)
 {
 	for (size_t i = 0; i < STORE_GONE_RING; i++)
-		if (st->gone[i].at_us >= since_us && strcmp(st->gone[i].id, id) == 0)
+		if (st->gone[i].at_ms >= since_ms && strcmp(st->gone[i].id, id) == 0)
 			return true;
 	return false;
 }
@@ -304,6 +305,8 @@ int store_save(struct store *st, struct err *e)
 			cJSON_AddStringToObject(o, "expiresAt", t);
 		}
 		cJSON_AddItemToObject(o, "metadata", cJSON_Duplicate(s->metadata, 1));
+		if (s->failed_at_us)
+			cJSON_AddNumberToObject(o, "failedAtUs", (double)s->failed_at_us);
 	}
 	char *text = cJSON_PrintUnformatted(root);
 	cJSON_Delete(root);

@@ -27,8 +27,8 @@ struct sbx *store_find(struct store *st, const char *id);
 struct sbx *store_find_cid(struct store *st, const char *cid);
 /* Removes and frees a record: releases its ports, stops its timers. */
 void store_remove(struct store *st, struct sbx *s);
-/* Whether id was removed at or after since_us (among the last 256 removals). */
-bool store_removed_since(const struct store *st, const char *id, int64_t since_us);
+/* Whether id was removed at or after since_ms (ev_clock_ms; among the last 256 removals). */
+bool store_removed_since(const struct store *st, const char *id, uint64_t since_ms);
 size_t store_count(const struct store *st);
 /* The i-th record (0 <= i < count); order changes on removal. */
 struct sbx *store_at(struct store *st, size_t i);

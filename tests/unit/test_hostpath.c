@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-/* api/hostpath: host volume paths walked without symbolic links; in-root verification. */
+/* api/hostpath: host volume paths walked from prefix descriptors without links, and staged
+ * by descriptor (bind mounts need root, which the unit runner has). */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,40 +15,19 @@
 
 static char tmp[PATH_MAX];
 
-static void mk(const char *rel)
+static const char *at(const char *rel)
 {
-	char p[PATH_MAX * 2];
-	snprintf(p, sizeof(p), "%s/%s", tmp, rel);
-	mkdir(p, 0755);
-}
-
-static void ln(const char *target, const char *rel)
-{
-	char p[PATH_MAX * 2];
-	snprintf(p, sizeof(p), "%s/%s", tmp, rel);
-	symlink(target, p);
-}
-
-static int resolve(const char *allow_rel, const char *rel, bool create, char *out,
-		   struct hostpath_id *id)
-{
-	char allow[PATH_MAX * 2], path[PATH_MAX * 2];
-	snprintf(allow, sizeof(allow), "%s/%s", tmp, allow_rel);
-	snprintf(path, sizeof(path), "%s/%s", tmp, rel);
-	struct err e = { 0 };
-	return hostpath_resolve(allow, path, create, out, PATH_MAX, id, &e);
-}
-
-static bool same(const char *path, const struct hostpath_id *id)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && st.st_dev == id->dev && st.st_ino == id->ino;
+	static char p[4][PATH_MAX * 2];
+	static int i;
+	i = (i + 1) % 4;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", tmp, rel);
+	return p[i];
 }
 
 static void remove_tree(void)
 {
-	char cmd[PATH_MAX * 2];
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+	char cmd[PATH_MAX * 3];
+	snprintf(cmd, sizeof(cmd), "umount -l %s/stage-* 2>/dev/null; rm -rf %s", tmp, tmp);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tmp);
 }
@@ -59,92 +40,123 @@ static void fixture(void)
 	snprintf(tmp, sizeof(tmp), "/tmp/hostpath-test-%d", (int)getpid());
 	mkdir(tmp, 0755);
 	atexit(remove_tree);
-	mk("allowed");
-	mk("allowed/a");
-	mk("real");
-	ln("/", "allowed/esc");
-	ln("a", "allowed/inner");
-	ln("real", "link-prefix");
-	char p[PATH_MAX * 2];
-	snprintf(p, sizeof(p), "%s/allowed/f", tmp);
-	FILE *f = fopen(p, "w");
-	if (f)
-		fclose(f);
-	mk("root");
-	mk("root/real");
-	mk("root/other");
-	ln("/real", "root/mnt");
-	ln("../../real", "root/up");
-	ln("loop2", "root/loop1");
-	ln("loop1", "root/loop2");
+	const char *dirs[] = { "allowed", "allowed/a", "allowed/team", "real", "real/d" };
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		mkdir(at(dirs[i]), 0755);
+	symlink("/", at("allowed/esc"));
+	symlink("a", at("allowed/inner"));
+	symlink("real", at("link-prefix"));
+	int fd = open(at("allowed/f"), O_CREAT | O_WRONLY, 0644);
+	if (fd >= 0)
+		close(fd);
+	mkfifo(at("allowed/fifo"), 0600);
 }
 
-TEST(hostpath_resolve_walks_without_links)
+static bool same_inode(int fd, const char *path)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+TEST(hostpath_open_walks_without_links)
 {
 	fixture();
-	char p[PATH_MAX * 2];
+	char allow[PATH_MAX * 4];
+	snprintf(allow, sizeof(allow), "%s,%s/,%s,relative,/nonexistent-prefix", at("allowed/team"),
+		 at("allowed"), at("link-prefix"));
+	struct hostpath_prefix pre[8];
+	struct err warn = { 0 }, e = { 0 };
+	size_t n = hostpath_prefixes_open(allow, pre, 8, &warn);
+	CHECK_INT(n, 3);
+	CHECK(strstr(warn.msg, "skipped") != NULL);
 
-	char out[PATH_MAX], want[PATH_MAX * 2];
-	struct hostpath_id id;
-	CHECK_INT(resolve("allowed", "allowed/a", false, out, &id), 0);
-	snprintf(want, sizeof(want), "%s/allowed/a", tmp);
-	CHECK(strcmp(out, want) == 0);
-	CHECK(same(want, &id));
-	/* The prefix itself, and a file. */
-	CHECK_INT(resolve("allowed/", "allowed", false, out, &id), 0);
-	CHECK_INT(resolve("allowed", "allowed/f", false, out, &id), 0);
-	/* Symbolic links below the prefix are refused, even ones that stay inside. */
-	CHECK_INT(resolve("allowed", "allowed/esc", false, out, &id), -ELOOP);
-	CHECK_INT(resolve("allowed", "allowed/inner", false, out, &id), -ELOOP);
-	/* mkdir never goes through a link: nothing is created outside. */
-	CHECK_INT(resolve("allowed", "allowed/esc/tmp/hostpath-made", true, out, &id), -ELOOP);
-	CHECK(access("/tmp/hostpath-made", F_OK) != 0);
+	int fd = hostpath_open(pre, n, at("allowed/a"), false, &e);
+	CHECK(fd >= 0 && same_inode(fd, at("allowed/a")));
+	close(fd);
+	/* The prefix itself, and a regular file. */
+	fd = hostpath_open(pre, n, at("allowed"), false, &e);
+	CHECK(fd >= 0 && same_inode(fd, at("allowed")));
+	close(fd);
+	fd = hostpath_open(pre, n, at("allowed/f"), false, &e);
+	CHECK(fd >= 0 && same_inode(fd, at("allowed/f")));
+	close(fd);
+	/* Links below a prefix are refused, even ones that stay inside; nothing is made through one. */
+	CHECK_INT(hostpath_open(pre, n, at("allowed/esc"), false, &e), -ELOOP);
+	CHECK(strstr(e.msg, "allowed/esc is a symbolic link") != NULL);
+	CHECK_INT(hostpath_open(pre, n, at("allowed/inner"), false, &e), -ELOOP);
+	char made[PATH_MAX * 2];
+	snprintf(made, sizeof(made), "%s/esc/tmp/hostpath-made-%d", at("allowed"), (int)getpid());
+	CHECK_INT(hostpath_open(pre, n, made, true, &e), -ELOOP);
+	snprintf(made, sizeof(made), "/tmp/hostpath-made-%d", (int)getpid());
+	CHECK(access(made, F_OK) != 0);
 	/* Missing directories: created only when asked. */
-	CHECK_INT(resolve("allowed", "allowed/new/deep", false, out, &id), -ENOENT);
-	CHECK_INT(resolve("allowed", "allowed/new/deep", true, out, &id), 0);
-	snprintf(want, sizeof(want), "%s/allowed/new/deep", tmp);
-	CHECK(same(want, &id));
-	CHECK_INT(resolve("allowed", "allowed/f/x", true, out, &id), -ENOTDIR);
-	/* Outside the prefix, or only sharing its first letters. */
-	CHECK_INT(resolve("allowed", "real", false, out, &id), -EPERM);
-	CHECK_INT(resolve("allow", "allowed/a", false, out, &id), -EPERM);
-	struct err e = { 0 };
-	CHECK_INT(hostpath_resolve("", "/etc", false, out, sizeof(out), &id, &e), -EPERM);
+	CHECK_INT(hostpath_open(pre, n, at("allowed/new/deep"), false, &e), -ENOENT);
+	CHECK(access(at("allowed/new"), F_OK) != 0);
+	fd = hostpath_open(pre, n, at("allowed/new/deep"), true, &e);
+	CHECK(fd >= 0 && same_inode(fd, at("allowed/new/deep")));
+	close(fd);
+	/* Not a directory, not a file, bad names. */
+	CHECK_INT(hostpath_open(pre, n, at("allowed/f/x"), true, &e), -ENOTDIR);
+	CHECK_INT(hostpath_open(pre, n, at("allowed/fifo"), false, &e), -EINVAL);
+	CHECK_INT(hostpath_open(pre, n, at("allowed/./a"), false, &e), -EINVAL);
+	CHECK_INT(hostpath_open(pre, n, at("allowed/a/../a"), false, &e), -EINVAL);
+	char longname[PATH_MAX * 2];
+	snprintf(longname, sizeof(longname), "%s/%0300d", at("allowed"), 0);
+	CHECK_INT(hostpath_open(pre, n, longname, false, &e), -ENAMETOOLONG);
+	/* Outside every prefix, or only sharing its first letters. */
+	CHECK_INT(hostpath_open(pre, n, at("real"), false, &e), -EPERM);
+	CHECK_INT(hostpath_open(pre, n, at("allowedx"), false, &e), -EPERM);
+	CHECK(!hostpath_allowed(pre, n, "/etc"));
+	CHECK(hostpath_allowed(pre, n, at("allowed/zzz")));
+	CHECK_INT(hostpath_open(pre, 0, "/etc", false, &e), -EPERM);
 	CHECK(strstr(e.msg, "none is configured") != NULL);
-	/* An administrator's prefix may be a link: the daemon gets the resolved path. */
-	mk("real/d");
-	CHECK_INT(resolve("link-prefix", "link-prefix/d", false, out, &id), 0);
-	snprintf(want, sizeof(want), "%s/real/d", tmp);
-	CHECK(strcmp(out, want) == 0);
-	/* "/" as the prefix. */
-	snprintf(p, sizeof(p), "%s/allowed/a", tmp);
-	CHECK_INT(hostpath_resolve("/", p, false, out, sizeof(out), &id, &e), 0);
-	CHECK(strcmp(out, p) == 0);
-	CHECK_INT(hostpath_resolve("/", "/", false, out, sizeof(out), &id, &e), 0);
-	CHECK(strcmp(out, "/") == 0);
-	/* A comma list. */
-	char allow[PATH_MAX * 3];
-	snprintf(allow, sizeof(allow), "/nonexistent,%s/allowed", tmp);
-	snprintf(p, sizeof(p), "%s/allowed/a", tmp);
-	CHECK_INT(hostpath_resolve(allow, p, false, out, sizeof(out), &id, &e), 0);
+	/* An administrator's prefix may be a link: followed once, at start-up. */
+	fd = hostpath_open(pre, n, at("link-prefix/d"), false, &e);
+	CHECK(fd >= 0 && same_inode(fd, at("real/d")));
+	close(fd);
+
+	/* A nested prefix swapped for a link after start-up: the walk starts from the
+	 * descriptor opened then, so the link is never followed. */
+	CHECK_INT(rename(at("allowed/team"), at("allowed/team.old")), 0);
+	CHECK_INT(symlink("/etc", at("allowed/team")), 0);
+	snprintf(made, sizeof(made), "%s/hostpath-made-%d", at("allowed/team"), (int)getpid());
+	fd = hostpath_open(pre, n, made, true, &e);
+	CHECK(fd >= 0);
+	snprintf(made, sizeof(made), "%s/hostpath-made-%d", at("allowed/team.old"), (int)getpid());
+	CHECK(fd >= 0 && same_inode(fd, made));
+	snprintf(made, sizeof(made), "/etc/hostpath-made-%d", (int)getpid());
+	CHECK(access(made, F_OK) != 0);
+	if (fd >= 0)
+		close(fd);
+	hostpath_prefixes_close(pre, n);
 }
 
-TEST(hostpath_verify_resolves_inside_the_root)
+TEST(hostpath_stage_binds_the_descriptor)
 {
-	/* A container root: /mnt -> /real (absolute, meant inside the root), /up -> ../../real. */
 	fixture();
-	char root[PATH_MAX * 2], real[PATH_MAX * 3];
-	snprintf(root, sizeof(root), "%s/root", tmp);
-	snprintf(real, sizeof(real), "%s/real", root);
-	struct stat st;
-	CHECK_INT(stat(real, &st), 0);
-	struct hostpath_id id = { st.st_dev, st.st_ino };
+	mkdir(at("stagesrc"), 0755);
+	int fd = open(at("stagesrc"), O_PATH | O_DIRECTORY);
+	CHECK(fd >= 0);
+	/* Swapped after the descriptor was taken: the stage is still the original. */
+	CHECK_INT(rename(at("stagesrc"), at("stagesrc.moved")), 0);
+	CHECK_INT(symlink("/etc", at("stagesrc")), 0);
 	struct err e = { 0 };
-	CHECK_INT(hostpath_verify(root, "/real", &id, &e), 0);
-	CHECK_INT(hostpath_verify(root, "/mnt", &id, &e), 0);
-	CHECK_INT(hostpath_verify(root, "/up", &id, &e), 0);
-	CHECK_INT(hostpath_verify(root, "/../../real/./", &id, &e), 0);
-	CHECK_INT(hostpath_verify(root, "/other", &id, &e), -EXDEV);
-	CHECK_INT(hostpath_verify(root, "/loop1", &id, &e), -ELOOP);
-	CHECK_INT(hostpath_verify(root, "/absent", &id, &e), -ENOENT);
+	CHECK_INT(hostpath_stage(fd, at("stage-dir"), &e), 0);
+	CHECK(same_inode(fd, at("stage-dir")));
+	int w = open(at("stage-dir/written"), O_CREAT | O_WRONLY, 0644);
+	CHECK(w >= 0);
+	if (w >= 0)
+		close(w);
+	CHECK(access(at("stagesrc.moved/written"), F_OK) == 0);
+	close(fd);
+	hostpath_unstage(at("stage-dir"));
+	CHECK(access(at("stage-dir"), F_OK) != 0);
+	/* A regular file is staged on an empty file. */
+	fd = open(at("allowed/f"), O_PATH);
+	CHECK_INT(hostpath_stage(fd, at("stage-file"), &e), 0);
+	CHECK(same_inode(fd, at("stage-file")));
+	close(fd);
+	hostpath_unstage(at("stage-file"));
+	CHECK(access(at("stage-file"), F_OK) != 0);
 }
