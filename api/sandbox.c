@@ -494,6 +494,7 @@ static void ping_retry(struct sbx *s)
 			 (long long)s->srv->cfg.ready_timeout);
 		sandbox_set_state(s, SBX_FAILED, "EXECD_NOT_READY", msg);
 		s->failed_at_us = apival_now_us();
+		store_dirty(s->srv->store); /* persisted: it stays Failed across restarts */
 		log_msg(LOG_WARN, NULL, "sandbox not ready", "sandbox_id", s->id, NULL);
 		return;
 	}

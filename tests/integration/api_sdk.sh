@@ -189,6 +189,47 @@ if python3 -c 'import socket
 for p in (44772, 8080):
     s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("0.0.0.0", p)); s.close()' 2>/dev/null; then
 	mode_run host --network-mode host --pull-policy never
+	# execd never answers: 44772 is held by a listener that accepts and stays silent, so the
+	# sandbox's execd cannot bind it. Failed EXECD_NOT_READY after --ready-timeout, still Failed
+	# after reconciliations and a kill -9 + restart, removed with its container after --failed-ttl.
+	python3 -c 'import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 44772)); s.listen(64); time.sleep(90)' &
+	silent=$!
+	p=$(freeport)
+	nr_start() {
+		OPENSANDBOX_SERVER_API_KEY=$key "$bin" --host 127.0.0.1 --port "$p" --state-dir "$work/state-nr" \
+			--sweep-seconds 1 --instance "$run_id-m" --network-mode host --pull-policy never \
+			--ready-timeout 3 --failed-ttl 12 >>"$work/server.log" 2>>"$work/server.err" &
+		mpid=$!
+		i=0
+		until curl -fs -o /dev/null "http://127.0.0.1:$p/health" || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+	}
+	nrget() { curl -s -H "OPEN-SANDBOX-API-KEY: $key" "http://127.0.0.1:$p/v1/sandboxes/$1" | jget "$2"; }
+	sleep 0.3
+	nr_start
+	nr=$(curl -s -H "OPEN-SANDBOX-API-KEY: $key" -d "{\"image\":{\"uri\":\"$image\"},\"entrypoint\":[\"sleep\",\"600\"],\"resourceLimits\":{},\"metadata\":{\"run\":\"$run_id\"}}" \
+		"http://127.0.0.1:$p/v1/sandboxes" | jget id)
+	i=0
+	while [ "$(nrget "$nr" status.state)" != Failed ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ "$(nrget "$nr" status.reason)" = EXECD_NOT_READY ] && ok "execd never answers: Failed EXECD_NOT_READY" ||
+		nok "execd never answers: $(nrget "$nr" status.state) $(nrget "$nr" status.reason)"
+	sleep 2.5
+	[ "$(nrget "$nr" status.reason)" = EXECD_NOT_READY ] && ok "EXECD_NOT_READY stays after reconciliations" ||
+		nok "EXECD_NOT_READY turned into $(nrget "$nr" status.state)"
+	kill -9 "$mpid"
+	wait "$mpid" 2>/dev/null
+	nr_start
+	[ "$(nrget "$nr" status.reason)" = EXECD_NOT_READY ] && ok "EXECD_NOT_READY survives kill -9 and restart" ||
+		nok "after restart: $(nrget "$nr" status.state) $(nrget "$nr" status.reason)"
+	i=0
+	while [ "$(curl -s -o /dev/null -w '%{http_code}' -H "OPEN-SANDBOX-API-KEY: $key" "http://127.0.0.1:$p/v1/sandboxes/$nr")" != 404 ] &&
+		[ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -z "$(docker ps -aq --filter "label=opensandbox.io/id=$nr")" ] && ok "removed with its container after --failed-ttl" ||
+		nok "not removed after --failed-ttl"
+	kill "$silent" 2>/dev/null
+	kill -TERM "$mpid"
+	wait "$mpid"
 else
 	echo "  skip - host network mode: port 44772 or 8080 is busy on this host"
 fi
