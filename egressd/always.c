@@ -113,6 +113,10 @@ static int read_file(const char *path, char **text, size_t *len)
 int always_reload(struct egressd *x, struct policy *out[2], struct err *e)
 {
 	int changed = 0;
+	struct {
+		bool present;
+		int64_t mtime_ns, size;
+	} seen[2] = { 0 };
 	out[0] = out[1] = NULL;
 	for (int i = 0; i < 2; i++) {
 		struct always_file *f = &x->always[i];
@@ -142,11 +146,21 @@ int always_reload(struct egressd *x, struct policy *out[2], struct err *e)
 			return err_set(e, ENOMEM, "out of memory");
 		}
 		out[i] = p;
-		f->loaded = true;
-		f->present = present;
-		f->mtime_ns = mt;
-		f->size = sz;
+		seen[i].present = present;
+		seen[i].mtime_ns = mt;
+		seen[i].size = sz;
 		changed = 1;
+	}
+	/* Only once both files are read: a failure on the second must not make the
+	 * next reload think the first one was already applied. */
+	for (int i = 0; i < 2; i++) {
+		if (!out[i])
+			continue;
+		struct always_file *f = &x->always[i];
+		f->loaded = true;
+		f->present = seen[i].present;
+		f->mtime_ns = seen[i].mtime_ns;
+		f->size = seen[i].size;
 	}
 	return changed;
 }

@@ -317,7 +317,8 @@ static void got_reply(struct rq *q, uint8_t *msg, size_t len)
 		out = small;
 		outlen = n > 0 ? (size_t)n : 0;
 	}
-	if (na > 0 && x->nft_mode) {
+	/* The policy may have changed while the query was out: learn only what it still allows. */
+	if (na > 0 && x->nft_mode && policy_match(x->index, q->m.qname, NULL) == POLICY_ALLOW) {
 		sets_learn(&x->sets, addrs, (size_t)na);
 		q->reply = malloc(outlen);
 		if (q->reply) {
@@ -392,8 +393,9 @@ fail:
 
 static void new_up_id(struct rq *q)
 {
-	uint16_t rnd;
-	getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK);
+	uint16_t rnd = 0;
+	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+		rnd = (uint16_t)(ev_clock_ms() * 2654435761u >> 16);
 	q->up_id = (uint16_t)((rnd & 0xf000u) | q->slot);
 }
 

@@ -322,6 +322,27 @@ static int filter_rules(struct sets *s, struct nft_batch *b, bool minimal, struc
 	return 0;
 }
 
+/*
+ * Replies forged inside the namespace ("from" a remote upstream, by an app with a
+ * raw or IP_TRANSPARENT socket, to the port it reads in /proc/net/udp) loop back
+ * on lo; real loopback traffic has a local source, or is the answer of our own
+ * DNS redirect (its source translated back: ct status dnat). Drop the rest
+ * before our upstream sockets see it: learned answers must come from the upstream.
+ */
+static int input_chain(struct nft_batch *b, struct err *e)
+{
+	struct nft_chain_hook hook = {NFT_TYPE_FILTER, NFT_HOOK_INPUT, 0, NFT_V_ACCEPT};
+	int r = nft_chain_add(b, NFT_INET, SETS_TABLE, SETS_INPUT_CHAIN, &hook, e);
+	if (r < 0)
+		return r;
+	nft_rule_begin(b, NFT_INET, SETS_TABLE, SETS_INPUT_CHAIN, e);
+	nft_match_iifname(b, "lo");
+	nft_match_saddr_not_local(b);
+	nft_match_ct_status_clear(b, NFT_CTSTATUS_DNAT);
+	nft_expr_counter(b);
+	return rule_end(b, NFT_V_DROP, e);
+}
+
 static int filter_chain(struct nft_batch *b, int policy, struct err *e)
 {
 	struct nft_chain_hook hook = {NFT_TYPE_FILTER, NFT_HOOK_OUTPUT, 0,
@@ -423,7 +444,7 @@ int sets_install(struct sets *s, const struct policy *const *layers, size_t n, i
 								  dyn[f].el, dyn[f].n, e)) < 0)
 					goto out;
 			if ((r = filter_chain(&b, default_action, e)) < 0 ||
-			    (r = filter_rules(s, &b, false, e)) < 0)
+			    (r = filter_rules(s, &b, false, e)) < 0 || (r = input_chain(&b, e)) < 0)
 				goto out;
 		}
 		r = nft_batch_commit(&b, e);

@@ -37,6 +37,7 @@
 #define SETS_TABLE	    "opensandbox"
 #define SETS_REDIRECT_TABLE "opensandbox_dns_redirect"
 #define SETS_CHAIN	    "egress"
+#define SETS_INPUT_CHAIN    "spoof_guard" /* drops forged replies looped back via lo */
 #define SETS_DYN_TIMEOUT_S  360
 #define SETS_PENDING_MAX    4096 /* addresses queued per turn before an early commit */
 

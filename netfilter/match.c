@@ -24,7 +24,7 @@ int nft_match_mark(struct nft_batch *b, uint32_t mark)
 	return meta_eq(b, NFT_M_MARK, &mark, sizeof(mark));
 }
 
-int nft_match_oifname(struct nft_batch *b, const char *ifname)
+static int ifname_eq(struct nft_batch *b, enum nft_meta_key key, const char *ifname)
 {
 	char name[IFNAME_SIZE] = {0};
 	size_t n = ifname ? strlen(ifname) : 0;
@@ -35,7 +35,25 @@ int nft_match_oifname(struct nft_batch *b, const char *ifname)
 		return -EINVAL;
 	}
 	memcpy(name, ifname, n);
-	return meta_eq(b, NFT_M_OIFNAME, name, sizeof(name));
+	return meta_eq(b, key, name, sizeof(name));
+}
+
+int nft_match_oifname(struct nft_batch *b, const char *ifname)
+{
+	return ifname_eq(b, NFT_M_OIFNAME, ifname);
+}
+
+int nft_match_iifname(struct nft_batch *b, const char *ifname)
+{
+	return ifname_eq(b, NFT_M_IIFNAME, ifname);
+}
+
+int nft_match_saddr_not_local(struct nft_batch *b)
+{
+	uint32_t local = NFT_RTN_LOCAL;
+	int r = nft_expr_fib_saddr_type(b, NFT_R1);
+
+	return r < 0 ? r : nft_expr_cmp(b, NFT_OP_NEQ, NFT_R1, &local, sizeof(local));
 }
 
 int nft_match_l4proto(struct nft_batch *b, uint8_t proto)
@@ -58,6 +76,16 @@ int nft_match_ct_state(struct nft_batch *b, uint32_t states)
 	if (r == 0)
 		r = nft_expr_bitwise(b, NFT_R1, NFT_R1, &states, &zero, sizeof(states));
 	return r < 0 ? r : nft_expr_cmp(b, NFT_OP_NEQ, NFT_R1, &zero, sizeof(zero));
+}
+
+int nft_match_ct_status_clear(struct nft_batch *b, uint32_t bits)
+{
+	static const uint32_t zero;
+	int r = nft_expr_ct(b, NFT_CTK_STATUS, NFT_R1);
+
+	if (r == 0)
+		r = nft_expr_bitwise(b, NFT_R1, NFT_R1, &bits, &zero, sizeof(bits));
+	return r < 0 ? r : nft_expr_cmp(b, NFT_OP_EQ, NFT_R1, &zero, sizeof(zero));
 }
 
 int nft_match_dport(struct nft_batch *b, uint8_t proto, uint16_t port)

@@ -228,11 +228,14 @@ enum nft_reg { NFT_R1 = 1, NFT_R2, NFT_R3, NFT_R4 };
 
 enum nft_meta_key {
 	NFT_M_MARK = 3,
+	NFT_M_IIFNAME = 6,
 	NFT_M_OIFNAME = 7,
 	NFT_M_NFPROTO = 15,
 	NFT_M_L4PROTO = 16,
 };
-enum nft_ct_key { NFT_CTK_STATE = 0, NFT_CTK_MARK = 3 };
+enum nft_ct_key { NFT_CTK_STATE = 0, NFT_CTK_STATUS = 2, NFT_CTK_MARK = 3 };
+/* ct status bits (IPS_*) */
+#define NFT_CTSTATUS_DNAT 0x20
 /* ct state bits (an nft_match_ct_state argument is any of them). */
 #define NFT_CTS_INVALID	    0x01
 #define NFT_CTS_ESTABLISHED 0x02
@@ -270,15 +273,20 @@ int nft_expr_counter(struct nft_batch *b);
 /* redirect to the local machine, port `port` (nat chains): immediate + redir. */
 int nft_expr_redir_port(struct nft_batch *b, uint16_t port);
 int nft_expr_reject(struct nft_batch *b, enum nft_reject_type type, uint8_t code);
+/* dreg = the route type (RTN_*, a host-order u32) of the packet's source address. */
+int nft_expr_fib_saddr_type(struct nft_batch *b, enum nft_reg dreg);
 
 /* Matches: the expression sequences nft itself generates for these statements,
  * so `nft list ruleset` prints them back as written in the comments. In an
  * inet table the address matches add the `meta nfproto` guard nft adds. */
 int nft_match_mark(struct nft_batch *b, uint32_t mark);			/* meta mark M */
 int nft_match_oifname(struct nft_batch *b, const char *ifname);		/* oifname "lo" */
+int nft_match_iifname(struct nft_batch *b, const char *ifname);		/* iifname "lo" */
+int nft_match_saddr_not_local(struct nft_batch *b);			/* fib saddr type != local */
 int nft_match_l4proto(struct nft_batch *b, uint8_t proto);		/* meta l4proto P */
 int nft_match_nfproto(struct nft_batch *b, enum nft_family family);	/* meta nfproto ipv4 */
 int nft_match_ct_state(struct nft_batch *b, uint32_t states);		/* ct state a,b */
+int nft_match_ct_status_clear(struct nft_batch *b, uint32_t bits);	/* ct status & B == 0 */
 int nft_match_dport(struct nft_batch *b, uint8_t proto, uint16_t port); /* tcp dport N */
 /* ip daddr A[/len] or ip6 daddr A[/len], by the element's key type. */
 int nft_match_daddr(struct nft_batch *b, enum nft_key_type key, const struct nft_elem *prefix);

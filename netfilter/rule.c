@@ -203,6 +203,21 @@ int nft_expr_meta(struct nft_batch *b, enum nft_meta_key key, enum nft_reg dreg)
 	return expr_2u32(b, "meta", NFTA_META_DREG, dreg, NFTA_META_KEY, (uint32_t)key);
 }
 
+int nft_expr_fib_saddr_type(struct nft_batch *b, enum nft_reg dreg)
+{
+	struct expr x;
+	int r;
+
+	if (!reg_ok(dreg))
+		return bad(b);
+	if ((r = expr_begin(b, &x, "fib")) < 0)
+		return r;
+	put_u32(&x, NFTA_FIB_DREG, dreg);
+	put_u32(&x, NFTA_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+	put_u32(&x, NFTA_FIB_FLAGS, NFTA_FIB_F_SADDR);
+	return expr_end(b, &x);
+}
+
 int nft_expr_ct(struct nft_batch *b, enum nft_ct_key key, enum nft_reg dreg)
 {
 	if (!reg_ok(dreg))

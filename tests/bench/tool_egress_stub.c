@@ -37,6 +37,7 @@ struct entry {
 	char value[256];
 	uint32_t ttl;
 	int tc;
+	int drop; /* never answered: the client's query times out */
 };
 
 static struct entry zone[MAX_ENTRIES];
@@ -126,6 +127,7 @@ static void load_zone(const char *path)
 			continue;
 		e->type = type_of(type);
 		e->tc = !strcmp(flag, "tc");
+		e->drop = !strcmp(flag, "drop");
 		if (e->type > 0)
 			nzone++;
 	}
@@ -193,6 +195,8 @@ static int answer(const uint8_t *q, size_t qlen, bool udp, uint8_t *out, size_t 
 			if (!name_match(zone[i].name, name))
 				continue;
 			found = true;
+			if (zone[i].drop)
+				return 0;
 			if (zone[i].tc && udp)
 				tc = true;
 			if (zone[i].type == DNS_T_CNAME) {

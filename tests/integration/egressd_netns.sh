@@ -116,6 +116,7 @@ tc.test A 203.0.113.13 30 tc
 alias.test CNAME cdenied.test 30
 cdenied.test A 203.0.113.14 30
 short.test A 203.0.113.15 1
+slow.test A 203.0.113.16 30 drop
 v6.test AAAA fd00:80::10 30
 txt.test TXT hello 30
 EOF
@@ -133,6 +134,7 @@ POLICY='{"defaultAction":"deny","egress":[
  {"action":"deny","target":"bad.wild.test"},{"action":"allow","target":"*.wild.test"},
  {"action":"allow","target":"alias.test"},{"action":"allow","target":"v6.test"},
  {"action":"allow","target":"tc.test"},{"action":"allow","target":"short.test"},
+ {"action":"allow","target":"slow.test"},
  {"action":"allow","target":"txt.test"}]}'
 
 start_egressd() { # start_egressd MODE [flags]
@@ -242,6 +244,20 @@ r=s.recv(512); assert r[:2]==b\"\\x42\\x42\" and r[3]&15==1, r'"
 		check "[$mode] ... and is still in dyn_allow_v4" sh -c "ip netns exec $A nft list set inet opensandbox dyn_allow_v4 | grep -q 203.0.113.10"
 		check "[$mode] the name itself is now denied" status_is NXDOMAIN allowed.test A
 		api -X POST -d "$POLICY" http://127.0.0.1:18080/policy >/dev/null
+		# Forged replies looped back inside the namespace (as from an app with CAP_NET_RAW or
+		# CAP_NET_ADMIN) while slow.test is out at the upstream, which never answers it:
+		# every id is tried, none may be learned.
+		up=$(ip netns exec "$A" ss -Hnu state established dst 198.51.100.53:53 | awk '{print $3; exit}')
+		q slow.test A >/dev/null 2>&1 &
+		qpid=$!
+		sleep 0.3
+		sent=$(ip netns exec "$A" python3 "$top/tests/integration/fixtures/dns_spoof.py" 198.51.100.53 \
+			"${up%:*}" "${up##*:}" slow.test 203.0.113.16 2>&1)
+		wait "$qpid"
+		check "[$mode] forged upstream replies sent ($sent to $up)" [ "${sent:-0}" -gt 60000 ]
+		check_not "[$mode] ... and none was learned" sh -c "ip netns exec $A nft list set inet opensandbox dyn_allow_v4 | grep -q 203.0.113.16"
+		check "[$mode] ... dropped by the spoof guard (nft: iifname lo fib saddr type != local ...)" sh -c \
+			"ip netns exec $A nft list chain inet opensandbox spoof_guard | grep -Eq 'iifname \"lo\" fib saddr type != local .*counter packets [0-9]{5,} bytes [0-9]+ drop'"
 	else
 		check "[$mode] dns mode: no filter table" sh -c "! ip netns exec $A nft list table inet opensandbox"
 	fi

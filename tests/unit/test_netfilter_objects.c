@@ -79,6 +79,7 @@ static const char inet_script[] =
 	"add rule inet cli nat_out udp dport 53 redirect to :15353\n"
 	"add rule inet cli nat_out tcp dport 53 redirect to :15353\n"
 	"add rule inet cli pre ct state invalid drop\n"
+	"add rule inet cli pre iifname \"lo\" fib saddr type != local ct status & dnat == 0 counter drop\n"
 	"add rule inet cli post meta mark 0x2a accept\n";
 
 static void build_inet(struct nft_batch *b, const char *t)
@@ -168,6 +169,9 @@ static void build_inet(struct nft_batch *b, const char *t)
 	RULE("nat_out", nft_match_dport(b, IPPROTO_UDP, 53), nft_expr_redir_port(b, 15353));
 	RULE("nat_out", nft_match_dport(b, IPPROTO_TCP, 53), nft_expr_redir_port(b, 15353));
 	RULE("pre", nft_match_ct_state(b, NFT_CTS_INVALID), nft_expr_verdict(b, NFT_V_DROP, NULL));
+	RULE("pre", nft_match_iifname(b, "lo"), nft_match_saddr_not_local(b),
+	     nft_match_ct_status_clear(b, NFT_CTSTATUS_DNAT), nft_expr_counter(b),
+	     nft_expr_verdict(b, NFT_V_DROP, NULL));
 	RULE("post", nft_match_mark(b, 42), nft_expr_verdict(b, NFT_V_ACCEPT, NULL));
 }
 
@@ -318,7 +322,7 @@ static void oracle_body(void *arg)
 
 TEST(netfilter_oracle_inet)
 {
-	static const struct family_case fc = {"inet", inet_script, build_inet, 5, 5, 26};
+	static const struct family_case fc = {"inet", inet_script, build_inet, 5, 5, 27};
 
 	NFTEST_RUN(oracle_body, (void *)&fc, 20, true);
 }
