@@ -172,6 +172,31 @@ int dns_answer_addrs(const uint8_t *p, size_t len, const struct dns_msg *m, stru
 	return (int)n;
 }
 
+int dns_clamp_ttls(uint8_t *p, size_t len, const struct dns_msg *m, uint32_t max)
+{
+	size_t off = m->answer_off;
+	unsigned total = (unsigned)m->ancount + m->nscount + m->arcount;
+	int n = 0;
+
+	for (unsigned i = 0; i < total; i++) {
+		uint16_t type, klass, rdlen;
+		uint32_t ttl;
+		size_t rdoff;
+		if (rr_read(p, len, &off, NULL, &type, &klass, &ttl, &rdoff, &rdlen) < 0)
+			return -1;
+		/* RFC 2181 8: a TTL with the top bit set is read as 0. */
+		if (type == DNS_T_OPT || ttl & 0x80000000u || ttl <= max)
+			continue;
+		uint8_t *t = p + rdoff - 6; /* TTL (4) and RDLENGTH (2) precede the data */
+		t[0] = (uint8_t)(max >> 24);
+		t[1] = (uint8_t)(max >> 16);
+		t[2] = (uint8_t)(max >> 8);
+		t[3] = (uint8_t)max;
+		n++;
+	}
+	return n;
+}
+
 void dns_w_init(struct dns_writer *w, void *buf, size_t cap)
 {
 	w->p = buf;

@@ -69,6 +69,14 @@ struct dns_msg {
 };
 
 /*
+ * Lowers every TTL above max (answer, authority and additional sections; the
+ * OPT pseudo-record, whose TTL field is flags, is left alone), in place, so a
+ * client never caches an answer longer than its addresses stay allowed.
+ * Returns how many were lowered, or -1 if the records cannot be walked.
+ */
+int dns_clamp_ttls(uint8_t *p, size_t len, const struct dns_msg *m, uint32_t max);
+
+/*
  * Parses a whole message. Returns the bytes used (the message may be followed
  * by nothing else in a datagram: callers compare with len), -1 if malformed
  * (bad label, forward or looping pointer, name too long, a second OPT, an OPT

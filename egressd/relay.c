@@ -300,6 +300,9 @@ static void got_reply(struct rq *q, uint8_t *msg, size_t len)
 	close_upstream_tcp(q);
 	msg[0] = (uint8_t)(q->m.id >> 8);
 	msg[1] = (uint8_t)q->m.id;
+	/* Learned addresses live TTL+60 s, at most 6 minutes: the client must not cache longer. */
+	if (x->nft_mode)
+		dns_clamp_ttls(msg, len, &m, SETS_DYN_TIMEOUT_S - 60);
 	struct dns_addr addrs[RELAY_MAX_ADDRS];
 	int na = dns_answer_addrs(msg, len, &m, addrs, RELAY_MAX_ADDRS);
 	if (na < 0)

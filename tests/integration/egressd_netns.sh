@@ -117,6 +117,7 @@ alias.test CNAME cdenied.test 30
 cdenied.test A 203.0.113.14 30
 short.test A 203.0.113.15 1
 slow.test A 203.0.113.16 30 drop
+long.test A 203.0.113.17 3600
 v6.test AAAA fd00:80::10 30
 txt.test TXT hello 30
 EOF
@@ -134,7 +135,7 @@ POLICY='{"defaultAction":"deny","egress":[
  {"action":"deny","target":"bad.wild.test"},{"action":"allow","target":"*.wild.test"},
  {"action":"allow","target":"alias.test"},{"action":"allow","target":"v6.test"},
  {"action":"allow","target":"tc.test"},{"action":"allow","target":"short.test"},
- {"action":"allow","target":"slow.test"},
+ {"action":"allow","target":"slow.test"},{"action":"allow","target":"long.test"},
  {"action":"allow","target":"txt.test"}]}'
 
 start_egressd() { # start_egressd MODE [flags]
@@ -228,6 +229,9 @@ r=s.recv(512); assert r[:2]==b\"\\x42\\x42\" and r[3]&15==1, r'"
 		check_not "[$mode] direct IPv6 of a never-resolved host is dropped" http_ok "http://[fd00:80::11]:8080/"
 		check_not "[$mode] DoT port blocked even to an allowed IP" http_ok http://203.0.113.10:853/
 		check "[$mode] learned IP in dyn_allow_v4" sh -c "ip netns exec $A nft list set inet opensandbox dyn_allow_v4 | grep -q 203.0.113.10"
+		# The client may not cache an answer longer than its address stays allowed (6 min).
+		check "[$mode] a 3600 s TTL reaches the client as 300 s" sh -c \
+			"ip netns exec $A dig +noall +answer +time=2 +tries=1 long.test | grep -Eq '^long\.test\.[[:space:]]+300[[:space:]]+IN[[:space:]]+A[[:space:]]+203\.0\.113\.17'"
 		# timeout refresh (B3): short.test has TTL 1 -> timeout 61 s; asking again restarts it.
 		resolves_to short.test A 203.0.113.15
 		e1=$(expires_ms 203.0.113.15)

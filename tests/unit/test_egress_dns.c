@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /* egressd's DNS codec: parse, every truncation point, pointer loops, bad lengths, builders. */
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "dns.h"
@@ -236,4 +237,29 @@ TEST(egress_dns_replies)
 	CHECK_STR(m.qname, "a.test");
 	n = dns_reply_rcode(two, (size_t)qn, &m, DNS_FORMERR, false, out, sizeof(out));
 	CHECK_INT(n, 12);
+}
+
+TEST(egress_dns_clamp_ttls)
+{
+	uint8_t r[512];
+	struct dns_msg m;
+	struct dns_addr a[4];
+	size_t n = build_response(r, sizeof(r));
+	CHECK_INT(dns_parse(r, n, &m), (int)n);
+	uint32_t opt_ttl = m.opt_ttl;
+	/* CNAME 30 stays, A 120 -> 60, the top-bit TTL (read as 0) and the OPT flags stay. */
+	CHECK_INT(dns_clamp_ttls(r, n, &m, 60), 1);
+	CHECK_INT(dns_parse(r, n, &m), (int)n);
+	CHECK_INT(m.opt_ttl, opt_ttl);
+	CHECK_INT(dns_answer_addrs(r, n, &m, a, 4), 2);
+	CHECK_INT(a[0].ttl, 60);
+	CHECK_INT(a[1].ttl, 0);
+	CHECK_INT(dns_clamp_ttls(r, n, &m, 60), 0);
+	/* Cut anywhere inside the records: refused, nothing written past the end. */
+	for (size_t cut = m.answer_off; cut < n; cut++) {
+		uint8_t *c = malloc(cut);
+		memcpy(c, r, cut);
+		CHECK_INT(dns_clamp_ttls(c, cut, &m, 1), -1);
+		free(c);
+	}
 }
