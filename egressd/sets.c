@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ev.h"
 #include "log.h"
 
 static const struct nft_set SET_ALLOW4 = {"allow_v4", NFT_KEY_IPV4, NFT_SETF_INTERVAL, 0};
@@ -102,6 +103,7 @@ void sets_close(struct sets *s)
 	free(s->pend[0]);
 	free(s->pend[1]);
 	s->pend[0] = s->pend[1] = NULL;
+	expiry_free(&s->expiry);
 }
 
 /* The static elements of the effective policy, bucketed and normalised. */
@@ -573,6 +575,11 @@ int sets_flush(struct sets *s, struct err *e)
 		for (size_t i = 0; i < m; i++)
 			if (!k || memcmp(s->pend[f][k - 1].addr, s->pend[f][i].addr, 16) != 0)
 				s->pend[f][k++] = s->pend[f][i];
+		/* Across turns too: a refresh never shortens what an earlier answer promised. */
+		uint64_t now = ev_clock_ms();
+		for (size_t i = 0; i < k; i++)
+			s->pend[f][i].timeout_ms = expiry_extend(&s->expiry, s->pend[f][i].addr, now,
+								 s->pend[f][i].timeout_ms);
 		s->learned += k;
 		r = nft_elem_refresh(&b, NFT_INET, SETS_TABLE, f ? &SET_DYN6 : &SET_DYN4,
 				     s->pend[f], k, e);

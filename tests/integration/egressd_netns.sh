@@ -118,6 +118,8 @@ cdenied.test A 203.0.113.14 30
 short.test A 203.0.113.15 1
 slow.test A 203.0.113.16 30 drop
 long.test A 203.0.113.17 3600
+cdn.test A 203.0.113.18 300
+cdn2.test A 203.0.113.18 1
 v6.test AAAA fd00:80::10 30
 txt.test TXT hello 30
 EOF
@@ -136,6 +138,7 @@ POLICY='{"defaultAction":"deny","egress":[
  {"action":"allow","target":"alias.test"},{"action":"allow","target":"v6.test"},
  {"action":"allow","target":"tc.test"},{"action":"allow","target":"short.test"},
  {"action":"allow","target":"slow.test"},{"action":"allow","target":"long.test"},
+ {"action":"allow","target":"cdn.test"},{"action":"allow","target":"cdn2.test"},
  {"action":"allow","target":"txt.test"}]}'
 
 start_egressd() { # start_egressd MODE [flags]
@@ -241,6 +244,11 @@ r=s.recv(512); assert r[:2]==b\"\\x42\\x42\" and r[3]&15==1, r'"
 		e3=$(expires_ms 203.0.113.15)
 		check "[$mode] timeout 61 s for TTL 1" sh -c "ip netns exec $A nft list set inet opensandbox dyn_allow_v4 | grep -q '203.0.113.15 timeout 1m1s'"
 		check "[$mode] dynamic element timeout refreshed ($e1 -> $e2 -> $e3 ms)" [ "${e3:-0}" -gt "${e2:-999999}" ]
+		# One address, two names (a CDN): the 1 s TTL answer does not cut the 300 s one's 6 min.
+		resolves_to cdn.test A 203.0.113.18
+		resolves_to cdn2.test A 203.0.113.18
+		e4=$(expires_ms 203.0.113.18)
+		check "[$mode] a short TTL does not shorten a shared address ($e4 ms left)" [ "${e4:-0}" -gt 300000 ]
 		# a policy update keeps the dynamic sets (B4)
 		check "[$mode] POST a policy without allowed.test" sh -c "ip netns exec $A curl -s -H 'OPENSANDBOX-EGRESS-AUTH: tok' -X POST -d '{\"defaultAction\":\"deny\",\"egress\":[{\"action\":\"allow\",\"target\":\"txt.test\"},{\"action\":\"deny\",\"target\":\"192.0.2.0/24\"}]}' http://127.0.0.1:18080/policy | grep -q enforcing"
 		check "[$mode] deny CIDR in the static set" sh -c "ip netns exec $A nft list set inet opensandbox deny_v4 | grep -q 192.0.2.0/24"

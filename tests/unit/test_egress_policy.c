@@ -342,3 +342,30 @@ TEST(egress_upstream_parse)
 		l.u[i].healthy = false;
 	CHECK_INT(upstream_active(&l, order), 4);
 }
+
+TEST(egress_expiry_never_shortens)
+{
+	struct expiry x = {0};
+	uint8_t a[16] = {203, 0, 113, 18}, b[16] = {203, 0, 113, 19};
+	/* A long promise, then a short answer for the same address: the long one stays. */
+	CHECK_INT(expiry_extend(&x, a, 1000, 360000), 360000);
+	CHECK_INT(expiry_extend(&x, a, 11000, 61000), 350000);
+	/* A later, longer promise wins. */
+	CHECK_INT(expiry_extend(&x, a, 300000, 360000), 360000);
+	/* Other addresses are independent. */
+	CHECK_INT(expiry_extend(&x, b, 300000, 61000), 61000);
+	/* Once past, a new short answer is taken as it is. */
+	CHECK_INT(expiry_extend(&x, a, 700000, 61000), 61000);
+	/* Fill the table past its size: every call still answers, none shortens its own. */
+	for (uint32_t i = 0; i < EXPIRY_SLOTS + 100; i++) {
+		uint8_t c[16] = {10, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i};
+		CHECK_INT(expiry_extend(&x, c, 800000, 100000), 100000);
+	}
+	/* Tracked ones still keep their promise; expired slots get reused. */
+	uint8_t d[16] = {10, 0, 0, 5};
+	CHECK_INT(expiry_extend(&x, d, 800500, 1000), 99500);
+	uint8_t e[16] = {192, 0, 2, 1};
+	CHECK_INT(expiry_extend(&x, e, 2000000, 5000), 5000);
+	CHECK_INT(expiry_extend(&x, e, 2000100, 1000), 4900);
+	expiry_free(&x);
+}
