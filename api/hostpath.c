@@ -112,9 +112,10 @@ int hostpath_open(const struct hostpath_prefix *pre, size_t n, const char *path,
 		else if (!r && fstat(fd, &st) < 0)
 			r = err_set(e, errno, "%.*s: %s", upto, path, strerror(errno));
 		else if (!r && S_ISLNK(st.st_mode))
-			r = err_set(e, ELOOP,
-				    "%.*s is a symbolic link (not followed below an allowed prefix)",
-				    upto, path);
+			r = err_set(
+				e, ELOOP,
+				"%.*s is a symbolic link (not followed below an allowed prefix)",
+				upto, path);
 		else if (!r && *rest && !S_ISDIR(st.st_mode))
 			r = err_set(e, ENOTDIR, "%.*s is not a directory", upto, path);
 		else if (!r && !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
@@ -146,9 +147,9 @@ int hostpath_stage(int fd, const char *stage, struct err *e)
 	if (mount(src, stage, NULL, MS_BIND, NULL) < 0) {
 		int err = errno;
 		S_ISDIR(st.st_mode) ? rmdir(stage) : unlink(stage);
-		return err_set(e, err, "bind-mounting a host volume at %s: %s%s", stage, strerror(err),
-			       err == EPERM ? " (needs CAP_SYS_ADMIN in the host's mount namespace)"
-					    : "");
+		return err_set(
+			e, err, "bind-mounting a host volume at %s: %s%s", stage, strerror(err),
+			err == EPERM ? " (needs CAP_SYS_ADMIN in the host's mount namespace)" : "");
 	}
 	return 0;
 }

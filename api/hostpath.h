@@ -23,8 +23,8 @@
 #include "err.h"
 
 struct hostpath_prefix {
-	char *path;	/* as configured, without a trailing '/' ("/" stays "/") */
-	int fd;		/* O_PATH directory */
+	char *path; /* as configured, without a trailing '/' ("/" stays "/") */
+	int fd;	    /* O_PATH directory */
 };
 
 /*

@@ -40,7 +40,7 @@ static void fixture(void)
 	snprintf(tmp, sizeof(tmp), "/tmp/hostpath-test-%d", (int)getpid());
 	mkdir(tmp, 0755);
 	atexit(remove_tree);
-	const char *dirs[] = { "allowed", "allowed/a", "allowed/team", "real", "real/d" };
+	const char *dirs[] = {"allowed", "allowed/a", "allowed/team", "real", "real/d"};
 	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		mkdir(at(dirs[i]), 0755);
 	symlink("/", at("allowed/esc"));
@@ -66,7 +66,7 @@ TEST(hostpath_open_walks_without_links)
 	snprintf(allow, sizeof(allow), "%s,%s/,%s,relative,/nonexistent-prefix", at("allowed/team"),
 		 at("allowed"), at("link-prefix"));
 	struct hostpath_prefix pre[8];
-	struct err warn = { 0 }, e = { 0 };
+	struct err warn = {0}, e = {0};
 	size_t n = hostpath_prefixes_open(allow, pre, 8, &warn);
 	CHECK_INT(n, 3);
 	CHECK(strstr(warn.msg, "skipped") != NULL);
@@ -81,7 +81,8 @@ TEST(hostpath_open_walks_without_links)
 	fd = hostpath_open(pre, n, at("allowed/f"), false, &e);
 	CHECK(fd >= 0 && same_inode(fd, at("allowed/f")));
 	close(fd);
-	/* Links below a prefix are refused, even ones that stay inside; nothing is made through one. */
+	/* Links below a prefix are refused, even ones that stay inside; nothing is made through
+	 * one. */
 	CHECK_INT(hostpath_open(pre, n, at("allowed/esc"), false, &e), -ELOOP);
 	CHECK(strstr(e.msg, "allowed/esc is a symbolic link") != NULL);
 	CHECK_INT(hostpath_open(pre, n, at("allowed/inner"), false, &e), -ELOOP);
@@ -141,7 +142,7 @@ TEST(hostpath_stage_binds_the_descriptor)
 	/* Swapped after the descriptor was taken: the stage is still the original. */
 	CHECK_INT(rename(at("stagesrc"), at("stagesrc.moved")), 0);
 	CHECK_INT(symlink("/etc", at("stagesrc")), 0);
-	struct err e = { 0 };
+	struct err e = {0};
 	CHECK_INT(hostpath_stage(fd, at("stage-dir"), &e), 0);
 	CHECK(same_inode(fd, at("stage-dir")));
 	int w = open(at("stage-dir/written"), O_CREAT | O_WRONLY, 0644);
