@@ -121,21 +121,9 @@ static int read_file(const char *path, struct buf *b, struct err *e)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(e, errno, "%s: %s", path, strerror(errno));
-	int r = 0;
-	for (;;) {
-		if ((r = buf_reserve(b, 65536)) < 0)
-			break;
-		ssize_t n = read(fd, buf_tail(b), 65536);
-		if (n < 0) {
-			r = err_set(e, errno, "%s: %s", path, strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		buf_commit(b, (size_t)n);
-	}
+	int r = buf_read_fd(b, fd);
 	close(fd);
-	return r;
+	return r < 0 ? err_set(e, -r, "%s: %s", path, strerror(-r)) : 0;
 }
 
 /* The execd image as file source: a created (never started) container's /opt/opensandbox. */

@@ -62,52 +62,16 @@ struct policy *always_parse(const char *text, size_t len, int action, const char
 	return p;
 }
 
-/* Reads a whole file (bounded). 0 (ENOENT gives *text NULL) or -errno. */
-static int read_file(const char *path, char **text, size_t *len)
+/* Reads a whole file, at most ALWAYS_MAX_BYTES, into b. 1, 0 when it does not
+ * exist, or -errno. */
+static int read_file(const char *path, struct buf *b)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	*text = NULL;
-	*len = 0;
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	size_t cap = 4096, n = 0;
-	char *b = malloc(cap);
-	int r = 0;
-	for (;;) {
-		if (!b) {
-			r = -ENOMEM;
-			break;
-		}
-		if (n == cap) {
-			if (cap >= ALWAYS_MAX_BYTES) {
-				r = -EFBIG;
-				break;
-			}
-			char *nb = realloc(b, cap * 2);
-			if (!nb) {
-				r = -ENOMEM;
-				break;
-			}
-			b = nb;
-			cap *= 2;
-		}
-		ssize_t k = read(fd, b + n, cap - n);
-		if (k < 0) {
-			r = -errno;
-			break;
-		}
-		if (k == 0)
-			break;
-		n += (size_t)k;
-	}
+	int r = buf_read_fd(b, fd);
 	close(fd);
-	if (r < 0) {
-		free(b);
-		return r;
-	}
-	*text = b;
-	*len = n;
-	return 0;
+	return r < 0 ? r : 1;
 }
 
 int always_reload(struct egressd *x, struct policy *out[2], struct err *e)
@@ -127,18 +91,19 @@ int always_reload(struct egressd *x, struct policy *out[2], struct err *e)
 		int64_t sz = present ? (int64_t)st.st_size : 0;
 		if (f->loaded && present == f->present && mt == f->mtime_ns && sz == f->size)
 			continue;
-		char *text;
-		size_t len;
-		int r = read_file(f->path, &text, &len);
+		struct buf text;
+		buf_init(&text, ALWAYS_MAX_BYTES);
+		int r = read_file(f->path, &text);
 		if (r < 0) {
+			buf_free(&text);
 			policy_free(out[0]);
 			policy_free(out[1]);
 			out[0] = out[1] = NULL;
 			return err_set(e, -r, "read %s", f->path);
 		}
-		struct policy *p =
-			text ? always_parse(text, len, f->action, f->path) : policy_new();
-		free(text);
+		struct policy *p = r ? always_parse(buf_head(&text), text.len, f->action, f->path)
+				     : policy_new();
+		buf_free(&text);
 		if (!p) {
 			policy_free(out[0]);
 			policy_free(out[1]);

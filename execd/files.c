@@ -377,21 +377,7 @@ static int read_whole(const char *path, struct buf *b)
 		return -EINVAL; /* a FIFO or device would block or never end */
 	}
 	fcntl(fd, F_SETFL, 0);
-	int r = 0;
-	for (;;) {
-		if ((r = buf_reserve(b, 64 * 1024)) < 0)
-			break;
-		ssize_t n = read(fd, buf_tail(b), 64 * 1024);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		buf_commit(b, (size_t)n);
-	}
+	int r = buf_read_fd(b, fd);
 	close(fd);
 	return r;
 }
@@ -440,8 +426,8 @@ static void h_replace(struct http_conn *c, struct http_req *req, void *arg)
 		int r = read_whole(abs, &in);
 		if (r < 0) {
 			buf_free(&in);
-			files_error(c, r == -ENOBUFS ? EFBIG : -r, "read %s: %s", abs,
-				    r == -ENOBUFS ? "file larger than the replace limit" : strerror(-r));
+			files_error(c, -r, "read %s: %s", abs,
+				    r == -EFBIG ? "file larger than the replace limit" : strerror(-r));
 			goto out;
 		}
 		long n = replace_all(buf_head(&in), in.len, old, strlen(old), new, strlen(new), &outb);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,4 +147,28 @@ int buf_append_header(struct buf *b, const char *name, size_t nlen, const char *
 	p[nlen + 3 + vlen] = '\n';
 	b->len += nlen + vlen + 4;
 	return 0;
+}
+
+int buf_read_fd(struct buf *b, int fd)
+{
+	for (;;) {
+		size_t room = 64 * 1024;
+		if (b->max && b->max - b->len < room)
+			room = b->max - b->len;
+		/* At the limit: one more byte says whether the file is larger. */
+		char probe;
+		int r = room ? buf_reserve(b, room) : 0;
+		if (r < 0)
+			return r;
+		ssize_t n = read(fd, room ? buf_tail(b) : &probe, room ? room : 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		if (!room)
+			return -EFBIG;
+		buf_commit(b, (size_t)n);
+	}
 }

@@ -54,6 +54,9 @@ int buf_append_header(struct buf *b, const char *name, size_t nlen, const char *
 
 /* Drops n bytes from the front (n is clamped to len). */
 void buf_consume(struct buf *b, size_t n);
+/* Appends everything fd gives until end of file (EINTR retried). 0; -EFBIG when
+ * the data would pass the buffer's max; -ENOMEM or the read's -errno. */
+int buf_read_fd(struct buf *b, int fd);
 /* Empties the buffer, keeping its memory. */
 void buf_reset(struct buf *b);
 /* Appends a NUL after the data without counting it; returns a C string or NULL. */

@@ -68,24 +68,25 @@ int nft_match_nfproto(struct nft_batch *b, enum nft_family family)
 	return meta_eq(b, NFT_M_NFPROTO, &v, 1);
 }
 
-int nft_match_ct_state(struct nft_batch *b, uint32_t states)
+/* ct KEY & bits OP 0 */
+static int ct_bits(struct nft_batch *b, enum nft_ct_key key, uint32_t bits, enum nft_cmp_op op)
 {
 	static const uint32_t zero;
-	int r = nft_expr_ct(b, NFT_CTK_STATE, NFT_R1);
+	int r = nft_expr_ct(b, key, NFT_R1);
 
 	if (r == 0)
-		r = nft_expr_bitwise(b, NFT_R1, NFT_R1, &states, &zero, sizeof(states));
-	return r < 0 ? r : nft_expr_cmp(b, NFT_OP_NEQ, NFT_R1, &zero, sizeof(zero));
+		r = nft_expr_bitwise(b, NFT_R1, NFT_R1, &bits, &zero, sizeof(bits));
+	return r < 0 ? r : nft_expr_cmp(b, op, NFT_R1, &zero, sizeof(zero));
+}
+
+int nft_match_ct_state(struct nft_batch *b, uint32_t states)
+{
+	return ct_bits(b, NFT_CTK_STATE, states, NFT_OP_NEQ);
 }
 
 int nft_match_ct_status_clear(struct nft_batch *b, uint32_t bits)
 {
-	static const uint32_t zero;
-	int r = nft_expr_ct(b, NFT_CTK_STATUS, NFT_R1);
-
-	if (r == 0)
-		r = nft_expr_bitwise(b, NFT_R1, NFT_R1, &bits, &zero, sizeof(bits));
-	return r < 0 ? r : nft_expr_cmp(b, NFT_OP_EQ, NFT_R1, &zero, sizeof(zero));
+	return ct_bits(b, NFT_CTK_STATUS, bits, NFT_OP_EQ);
 }
 
 int nft_match_dport(struct nft_batch *b, uint8_t proto, uint16_t port)

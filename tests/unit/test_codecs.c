@@ -164,3 +164,46 @@ TEST(log_json_lines)
 	CHECK_INT(log_level_parse("3"), LOG_ERROR);
 	CHECK_INT(log_level_parse("loud"), -1);
 }
+
+/* A file of n bytes read with a buffer limit of max (0: none). */
+static int read_sized(size_t n, size_t max, size_t *got)
+{
+	char path[] = "/tmp/buf-read-XXXXXX";
+	int fd = mkstemp(path);
+	char *data = malloc(n ? n : 1);
+	for (size_t i = 0; i < n; i++)
+		data[i] = (char)(i * 7);
+	if (fd < 0 || write(fd, data, n) != (ssize_t)n)
+		return -999;
+	lseek(fd, 0, SEEK_SET);
+	unlink(path);
+	struct buf b;
+	buf_init(&b, max);
+	int r = buf_read_fd(&b, fd);
+	*got = b.len;
+	if (r == 0 && (b.len != n || memcmp(buf_head(&b), data, n) != 0))
+		r = -998;
+	buf_free(&b);
+	free(data);
+	close(fd);
+	return r;
+}
+
+TEST(buf_read_fd_limits)
+{
+	size_t got;
+	CHECK_INT(read_sized(0, 0, &got), 0);
+	CHECK_INT(read_sized(200000, 0, &got), 0);
+	/* Exactly at the limit, and just under it by less than one read: whole. */
+	CHECK_INT(read_sized(100000, 100000, &got), 0);
+	CHECK_INT(read_sized(99990, 100000, &got), 0);
+	/* One byte over: refused, never more than the limit held. */
+	CHECK_INT(read_sized(100001, 100000, &got), -EFBIG);
+	CHECK(got <= 100000);
+	CHECK_INT(read_sized(5, 4, &got), -EFBIG);
+	CHECK_INT(read_sized(3, 4, &got), 0);
+	struct buf b;
+	buf_init(&b, 0);
+	CHECK_INT(buf_read_fd(&b, -1), -EBADF);
+	buf_free(&b);
+}
