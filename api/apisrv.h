@@ -87,10 +87,13 @@ struct sbx {
 
 #define APISRV_MAX_HOST_PREFIXES 32
 
+struct http_proxy;
+
 struct apisrv {
 	struct apicfg cfg;
 	struct ev_loop *loop;
 	struct http_server *http;
+	struct http_proxy *proxy;	/* the server proxy's engine (ingress.c) */
 	struct jobs *jobs;
 	struct docker docker;
 	struct store *store;

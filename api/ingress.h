@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * ingress: the server proxy /sandboxes/{id}/proxy/{port}/{path} (and under
- * /v1). Plain requests go through the async HTTP client with both bodies
- * streamed and back-pressure both ways (SSE is passed on as it arrives);
- * requests carrying Upgrade (WebSocket) are forwarded as a head and then
- * spliced byte for byte with the sandbox, so frames, close codes and
- * subprotocols pass unchanged. Credentials meant for this server
- * (OPEN-SANDBOX-API-KEY, Authorization, Cookie) are not forwarded.
+ * /v1), on the shared proxy engine (lib/http_proxy.h: pooled upstreams,
+ * bodies streamed both ways with back-pressure, Upgrade spliced after the
+ * sandbox's 101). Host becomes the sandbox's address; credentials meant for
+ * this server (OPEN-SANDBOX-API-KEY, Authorization, Cookie) are not
+ * forwarded. Failures answer the reference's JSON errors (502, 504).
  */
 #ifndef API_INGRESS_H
 #define API_INGRESS_H

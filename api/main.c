@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "apisrv.h"
+#include "http_proxy.h"
 #include "log.h"
 #include "routes.h"
 #include "sandbox.h"
@@ -152,6 +153,7 @@ out:
 	sandbox_stop(srv);
 	if (srv->http)
 		http_server_free(srv->http);
+	http_proxy_free(srv->proxy);
 	jobs_free(srv->jobs); /* finishes queued Docker work; replies go nowhere */
 	store_free(srv->store);
 	stats_free(srv->stats);

@@ -22,7 +22,7 @@ struct execd {
 	struct command_store *commands;
 	struct session_store *sessions;
 	struct pty_store *ptys;
-	struct proxy *proxy;
+	struct http_proxy *proxy;
 };
 
 /* DELETE /command?id= on a bash session id closes the session; true if one was found. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "execd.h"
+#include "http_proxy.h"
 #include "log.h"
 #include "proc.h"
 #include "respond.h"
@@ -214,5 +215,6 @@ int main(int argc, char **argv)
 	log_msg(LOG_INFO, NULL, "listening", "port", ports, "auth", X.token[0] ? "token" : "none", NULL);
 	ev_run(X.loop);
 	http_server_free(X.srv);
+	http_proxy_free(X.proxy);
 	return exit_signal ? 128 + exit_signal : 0;
 }

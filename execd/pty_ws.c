@@ -24,38 +24,38 @@ struct pty_client {
 	struct ws_msg msg;
 	struct ev_timer ping, read_deadline, write_deadline;
 	bool closing;		/* our close frame is queued: close TCP once written */
-	bool dead;
-	int busy;
+	bool dead;		/* dropped: retired, freed at the end of the turn (ev.h) */
+	struct ev_retiree retiree;
 };
 
-static void client_free(struct pty_client *cl)
+static void client_retired(void *obj)
 {
-	if (cl->s && cl->s->client == cl)
-		cl->s->client = NULL;
-	ev_timer_stop(cl->x->loop, &cl->ping);
-	ev_timer_stop(cl->x->loop, &cl->read_deadline);
-	ev_timer_stop(cl->x->loop, &cl->write_deadline);
-	if (cl->t) {
-		ev_del(cl->x->loop, cl->fd);
+	struct pty_client *cl = obj;
+	if (cl->t)
 		transport_close(cl->t);
-	}
 	buf_free(&cl->in);
 	buf_free(&cl->out);
 	buf_free(&cl->msgbuf);
 	free(cl);
 }
 
-/* Ends the client: it is freed now, or when the current callback returns. */
+/* Ends the client: it leaves the session and the loop now, and is freed at the end of the turn. */
 static void client_drop(struct pty_client *cl)
 {
+	if (cl->dead)
+		return;
+	cl->dead = true;
 	if (cl->s && cl->s->client == cl) {
 		cl->s->client = NULL;
 		pty_resume_output(cl->s); /* output goes to the ring only now */
 	}
 	cl->s = NULL;
-	cl->dead = true;
-	if (!cl->busy)
-		client_free(cl);
+	ev_timer_stop(cl->x->loop, &cl->ping);
+	ev_timer_stop(cl->x->loop, &cl->read_deadline);
+	ev_timer_stop(cl->x->loop, &cl->write_deadline);
+	if (cl->t)
+		ev_del(cl->x->loop, cl->fd);
+	ev_retire(cl->x->loop, &cl->retiree, client_retired, cl);
 }
 
 size_t pty_client_pending(const struct pty_client *cl)
@@ -144,18 +144,10 @@ static void send_error(struct pty_client *cl, const char *msg, const char *code)
 	buf_free(&b);
 }
 
-/* Writes what is queued; frees the client if that killed it (unless a caller up
- * the stack is still inside it), else re-arms. cl may be gone afterwards. */
+/* Writes what is queued, then re-arms (if that did not end the client). */
 static void flush_and_rearm(struct pty_client *cl)
 {
-	cl->busy++;
 	flush(cl);
-	cl->busy--;
-	if (cl->dead) {
-		if (!cl->busy)
-			client_free(cl);
-		return;
-	}
 	arm(cl);
 }
 
@@ -184,13 +176,8 @@ void pty_client_evict(struct pty_client *cl, uint16_t code, const char *reason)
 {
 	/* Best effort: one try to write the close frame, then go. */
 	send_close(cl, code, reason);
-	cl->busy++;
 	flush(cl);
-	cl->busy--;
-	if (!cl->dead)
-		client_drop(cl);
-	else if (!cl->busy)
-		client_free(cl);
+	client_drop(cl);
 }
 
 static int signal_number(const char *name)
@@ -294,7 +281,8 @@ static void on_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	struct pty_client *cl = arg;
 	(void)loop;
 	(void)fd;
-	cl->busy++;
+	if (cl->dead)
+		return;
 	if (events & EPOLLOUT)
 		flush(cl);
 	for (int i = 0; i < 16 && !cl->dead && !cl->closing && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)); i++) {
@@ -315,12 +303,6 @@ static void on_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	}
 	if (!cl->dead)
 		flush(cl);
-	cl->busy--;
-	if (cl->dead) {
-		if (!cl->busy)
-			client_free(cl);
-		return;
-	}
 	arm(cl);
 }
 
@@ -328,15 +310,9 @@ static void on_ping_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct pty_client *cl = arg;
 	send_frame(cl, WS_OP_PING, NULL, 0, NULL, 0);
-	cl->busy++;
-	flush(cl);
-	cl->busy--;
-	if (cl->dead) {
-		client_free(cl);
-		return;
-	}
-	arm(cl);
-	ev_timer_start(loop, t, PTY_PING_MS);
+	flush_and_rearm(cl);
+	if (!cl->dead)
+		ev_timer_start(loop, t, PTY_PING_MS);
 }
 
 static void on_deadline(struct ev_loop *loop, struct ev_timer *t, void *arg)
@@ -373,7 +349,7 @@ void pty_client_attach(struct pty_session *s, struct http_detached *d, uint64_t 
 	ev_timer_init(&cl->write_deadline, on_deadline, cl);
 	cl->armed = EPOLLIN | EPOLLOUT;
 	if (ev_add(cl->x->loop, cl->fd, cl->armed, on_io, cl) < 0) {
-		client_free(cl);
+		client_retired(cl); /* never reached the loop */
 		return;
 	}
 	s->client = cl;
@@ -399,15 +375,9 @@ void pty_client_attach(struct pty_session *s, struct http_detached *d, uint64_t 
 		ev_timer_start(cl->x->loop, &cl->ping, PTY_PING_MS);
 		ev_timer_start(cl->x->loop, &cl->read_deadline, PTY_READ_DEADLINE_MS);
 	}
-	cl->busy++;
 	flush(cl);
 	process(cl); /* frames that arrived with the handshake */
 	if (!cl->dead)
 		flush(cl);
-	cl->busy--;
-	if (cl->dead) {
-		client_free(cl);
-		return;
-	}
 	arm(cl);
 }

@@ -17,13 +17,7 @@ int respond_error(struct http_conn *c, int status, const char *code, const char 
 {
 	struct buf b;
 	buf_init(&b, 0);
-	int r = buf_puts(&b, "{\"code\":");
-	r = r ? r : json_buf_cstr(&b, code, JSON_ESC_HTML);
-	if (!r && message) {
-		r = buf_puts(&b, ",\"message\":");
-		r = r ? r : json_buf_cstr(&b, message, JSON_ESC_HTML);
-	}
-	r = r ? r : buf_puts(&b, "}");
+	int r = json_error_body(&b, code, message);
 	r = r ? r : http_resp_send(c, status, RESPOND_JSON, buf_head(&b), b.len);
 	buf_free(&b);
 	return r;

@@ -160,9 +160,7 @@ int stream_late_error(struct stream *s, const char *message)
 {
 	struct buf b;
 	buf_init(&b, 0);
-	int r = buf_puts(&b, "{\"code\":\"RUNTIME_ERROR\",\"message\":");
-	r = r ? r : json_buf_cstr(&b, message, JSON_ESC_HTML);
-	r = r ? r : buf_puts(&b, "}");
+	int r = json_error_body(&b, "RUNTIME_ERROR", message);
 	if (!r && s->c && !s->ended) {
 		r = start(s);
 		if (!r && s->c)

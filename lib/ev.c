@@ -28,6 +28,8 @@ struct ev_loop {
 	size_t nheap, capheap;
 	uint64_t now;
 	bool stop;
+	bool again;		/* the next epoll_wait must not block */
+	struct ev_retiree *retired, **retired_tail;
 	int sigfd;
 	sigset_t sigmask;
 	struct {
@@ -61,6 +63,7 @@ struct ev_loop *ev_loop_new(struct err *e)
 		return NULL;
 	}
 	loop->sigfd = -1;
+	loop->retired_tail = &loop->retired;
 	sigemptyset(&loop->sigmask);
 	loop->now = ev_clock_ms();
 	return loop;
@@ -70,6 +73,7 @@ void ev_loop_free(struct ev_loop *loop)
 {
 	if (!loop)
 		return;
+	ev_run_retired(loop);
 	for (size_t i = 0; i < loop->nheap; i++)
 		loop->heap[i]->heap_idx = EV_TIMER_IDLE;
 	if (loop->sigfd >= 0)
@@ -128,20 +132,6 @@ int ev_mod(struct ev_loop *loop, int fd, uint32_t events)
 	struct epoll_event ee = { .events = events, .data.u64 = io_key(fd, loop->ios[fd].gen) };
 	if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ee) < 0)
 		return -errno;
-	return 0;
-}
-
-int ev_rebind(struct ev_loop *loop, int fd, uint32_t events, ev_io_cb *cb, void *arg)
-{
-	if (fd < 0 || (size_t)fd >= loop->nios || !loop->ios[fd].active)
-		return -ENOENT;
-	struct ev_io *io = &loop->ios[fd];
-	io->gen++;
-	struct epoll_event ee = { .events = events, .data.u64 = io_key(fd, io->gen) };
-	if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ee) < 0)
-		return -errno;
-	io->cb = cb;
-	io->arg = arg;
 	return 0;
 }
 
@@ -273,6 +263,36 @@ int ev_signal(struct ev_loop *loop, int signo, ev_signal_cb *cb, void *arg)
 	return 0;
 }
 
+void ev_retire(struct ev_loop *loop, struct ev_retiree *node, void (*fn)(void *obj), void *obj)
+{
+	if (node->fn)
+		return;
+	node->fn = fn;
+	node->obj = obj;
+	node->next = NULL;
+	*loop->retired_tail = node;
+	loop->retired_tail = &node->next;
+}
+
+void ev_run_retired(struct ev_loop *loop)
+{
+	/* FIFO; a step may retire more objects, which join the end of the list. */
+	while (loop->retired) {
+		struct ev_retiree *r = loop->retired;
+		loop->retired = r->next;
+		if (!loop->retired)
+			loop->retired_tail = &loop->retired;
+		void (*fn)(void *) = r->fn;
+		void *obj = r->obj;
+		fn(obj); /* frees r's object: r is not touched again */
+	}
+}
+
+void ev_again(struct ev_loop *loop)
+{
+	loop->again = true;
+}
+
 int ev_on_turn(struct ev_loop *loop, ev_turn_cb *cb, void *arg)
 {
 	for (int i = 0; i < EV_TURN_HOOKS; i++) {
@@ -310,6 +330,9 @@ int ev_run_once(struct ev_loop *loop, int timeout_ms)
 	struct epoll_event evs[EV_MAX_EVENTS];
 
 	loop->now = ev_clock_ms();
+	if (loop->again || loop->retired)
+		timeout_ms = 0;
+	loop->again = false;
 	if (loop->nheap) {
 		uint64_t when = loop->heap[0]->when;
 		int64_t wait = when > loop->now ? (int64_t)(when - loop->now) : 0;
@@ -335,9 +358,18 @@ int ev_run_once(struct ev_loop *loop, int timeout_ms)
 		io->cb(loop, fd, evs[i].events, io->arg);
 	}
 	run_timers(loop);
-	for (int i = 0; i < EV_TURN_HOOKS; i++)
-		if (loop->turn[i].cb)
-			loop->turn[i].cb(loop, loop->turn[i].arg);
+	/* End of the turn: hooks, then frees. A retire step may hand work to a
+	 * hook (an owner answering on another connection), so both run again,
+	 * a bounded number of times; what is left makes the next turn poll. */
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < EV_TURN_HOOKS; i++)
+			if (loop->turn[i].cb)
+				loop->turn[i].cb(loop, loop->turn[i].arg);
+		if (!loop->retired)
+			return 0;
+		ev_run_retired(loop);
+	}
+	loop->again = true;
 	return 0;
 }
 

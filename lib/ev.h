@@ -12,6 +12,18 @@
  * Safety: an fd removed (or closed and re-added) during a turn does not get
  * the stale events of that turn; callbacks may freely add/delete fds and
  * start/stop timers, including their own.
+ *
+ * Object lifetime, the one rule every module follows:
+ *   An object is never freed while a callback of its may be on the stack.
+ *   Closing an object marks it dead (no callback of it runs again and its fds
+ *   leave the loop at once) and hands it to ev_retire(); the loop frees retired
+ *   objects once, at the end of the turn, after every I/O callback, timer and
+ *   turn hook has returned. So memory stays valid for the whole turn, and code
+ *   that calls out re-checks its dead flag afterwards instead of counting depth.
+ *   An owner hears of an object's death from the loop (an I/O or timer callback
+ *   of the object, or the object's retire step), never from inside a call it is
+ *   making into that object: such a call just fails (-EPIPE) and the owner is
+ *   told at the end of the turn.
  */
 #ifndef LIB_EV_H
 #define LIB_EV_H
@@ -30,6 +42,13 @@ typedef void ev_timer_cb(struct ev_loop *loop, struct ev_timer *t, void *arg);
 typedef void ev_signal_cb(struct ev_loop *loop, int signo, void *arg);
 typedef void ev_turn_cb(struct ev_loop *loop, void *arg);
 
+/* An intrusive node for ev_retire(); zero it (or leave it as calloc made it). */
+struct ev_retiree {
+	struct ev_retiree *next;
+	void (*fn)(void *obj);	/* non-NULL while queued */
+	void *obj;
+};
+
 struct ev_timer {
 	uint64_t when;		/* monotonic ms at which it fires */
 	size_t heap_idx;	/* position in the heap; EV_TIMER_IDLE when not armed */
@@ -47,9 +66,6 @@ void ev_loop_free(struct ev_loop *loop);
 int ev_add(struct ev_loop *loop, int fd, uint32_t events, ev_io_cb *cb, void *arg);
 /* Changes the event mask of a watched fd. 0 or -errno. */
 int ev_mod(struct ev_loop *loop, int fd, uint32_t events);
-/* Gives a watched fd a new callback and mask in one step (one epoll_ctl);
- * events already pending for the old callback this turn are dropped. 0 or -errno. */
-int ev_rebind(struct ev_loop *loop, int fd, uint32_t events, ev_io_cb *cb, void *arg);
 /* Stops watching fd (call before closing it). 0, or -ENOENT if not watched. */
 int ev_del(struct ev_loop *loop, int fd);
 
@@ -67,6 +83,15 @@ uint64_t ev_clock_ms(void);
 
 /* Calls cb when signo arrives (blocked and read from a signalfd). 0 or -errno. */
 int ev_signal(struct ev_loop *loop, int signo, ev_signal_cb *cb, void *arg);
+
+/* Queues obj to be finished by fn(obj) at the end of this turn (fn frees it).
+ * Retiring an object twice is harmless: the first call wins. */
+void ev_retire(struct ev_loop *loop, struct ev_retiree *node, void (*fn)(void *obj), void *obj);
+/* Runs every retire step queued so far, and those they queue (teardown and
+ * private loops; a running loop does this itself at the end of each turn). */
+void ev_run_retired(struct ev_loop *loop);
+/* Makes the next turn poll without waiting (work was left for it). */
+void ev_again(struct ev_loop *loop);
 
 /* Adds a hook called once at the end of every turn (at most EV_TURN_HOOKS). 0 or -ENOSPC. */
 #define EV_TURN_HOOKS 8

@@ -31,8 +31,11 @@ struct http_client {
 	uint32_t timeout_ms;
 	size_t max_head;
 	bool is_head;		/* the request was HEAD */
-	bool stream_body, body_ended, paused, cancelled;
-	int busy;		/* > 0 inside our callbacks: frees wait for the outermost */
+	bool stream_body, body_ended, paused;
+	bool dead;		/* finished: retired, freed at the end of the turn (ev.h) */
+	bool cancelled;		/* no on_done for this one */
+	int result;		/* for on_done, delivered in the retire step */
+	struct ev_retiree retiree;
 	struct buf in, out;
 	const char *body;	/* a whole request body, borrowed from the caller: sent after out */
 	size_t body_left;
@@ -44,51 +47,34 @@ static void client_io(struct ev_loop *loop, int fd, uint32_t events, void *arg);
 static void client_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg);
 static void client_kick(struct ev_loop *loop, struct ev_timer *t, void *arg);
 
-static void client_free(struct http_client *c)
+/* The retire step: on_done (unless cancelled or upgraded), then the free. */
+static void client_retired(void *obj)
 {
-	ev_timer_stop(c->loop, &c->timer);
-	ev_timer_stop(c->loop, &c->kick);
-	if (c->t) {
-		ev_del(c->loop, c->fd);
+	struct http_client *c = obj;
+	if (c->cbs.on_done && !c->cancelled)
+		c->cbs.on_done(c, c->result, c->arg);
+	if (c->t)
 		transport_close(c->t);
-	} else if (c->fd >= 0) {
-		ev_del(c->loop, c->fd);
+	else if (c->fd >= 0)
 		close(c->fd);
-	}
 	buf_free(&c->in);
 	buf_free(&c->out);
 	free(c);
 }
 
-/* Ends the exchange with result r and calls on_done once. The object is
- * freed here, or by the outermost entry point if we are inside one. */
+/* Ends the exchange with result r: no more I/O; on_done follows at the end of the turn. */
 static void client_finish(struct http_client *c, int r)
 {
-	if (c->state == ST_DONE)
+	if (c->dead)
 		return;
+	c->dead = true;
 	c->state = ST_DONE;
-	if (c->cbs.on_done && !c->cancelled) {
-		c->busy++;
-		c->cbs.on_done(c, r, c->arg);
-		c->busy--;
-	}
-	if (!c->busy)
-		client_free(c);
-}
-
-/* Entry points bracket their work with enter/leave; leave returns false once freed. */
-static void enter(struct http_client *c)
-{
-	c->busy++;
-}
-
-static bool leave(struct http_client *c)
-{
-	if (--c->busy == 0 && c->state == ST_DONE) {
-		client_free(c);
-		return false;
-	}
-	return c->state != ST_DONE;
+	c->result = r;
+	ev_timer_stop(c->loop, &c->timer);
+	ev_timer_stop(c->loop, &c->kick);
+	if (c->fd >= 0)
+		ev_del(c->loop, c->fd);
+	ev_retire(c->loop, &c->retiree, client_retired, c);
 }
 
 static int fail(struct http_client *c, int errnum, const char *what)
@@ -178,7 +164,7 @@ int http_endpoint_parse(struct http_endpoint *ep, const char *url, char *prefix,
 
 static void arm(struct http_client *c)
 {
-	if (c->state == ST_DONE)
+	if (c->dead)
 		return;
 	uint32_t ev;
 	if (c->state == ST_CONNECTING)
@@ -278,12 +264,8 @@ void http_client_cancel(struct http_client *c)
 {
 	if (!c)
 		return;
-	if (c->busy) {
-		c->cancelled = true; /* freed when the callback returns */
-		c->state = ST_DONE;
-		return;
-	}
-	client_free(c);
+	c->cancelled = true;
+	client_finish(c, -ECANCELED);
 }
 
 const char *http_client_error(const struct http_client *c)
@@ -328,7 +310,9 @@ static void flush_out(struct http_client *c)
 
 int http_client_write(struct http_client *c, const void *data, size_t len)
 {
-	if (!c->stream_body || c->body_ended || c->state == ST_DONE)
+	if (c->dead)
+		return -EPIPE;
+	if (!c->stream_body || c->body_ended)
 		return -EINVAL;
 	if (len == 0)
 		return 0;
@@ -340,9 +324,8 @@ int http_client_write(struct http_client *c, const void *data, size_t len)
 	buf_append(&c->out, data, len);
 	buf_append(&c->out, "\r\n", 2);
 	if (c->state != ST_CONNECTING) {
-		enter(c);
 		flush_out(c);
-		if (!leave(c))
+		if (c->dead)
 			return -EPIPE;
 		arm(c);
 	}
@@ -351,14 +334,15 @@ int http_client_write(struct http_client *c, const void *data, size_t len)
 
 int http_client_end_body(struct http_client *c)
 {
-	if (!c->stream_body || c->body_ended || c->state == ST_DONE)
+	if (c->dead)
+		return -EPIPE;
+	if (!c->stream_body || c->body_ended)
 		return -EINVAL;
 	c->body_ended = true;
 	buf_puts(&c->out, HTTP_CHUNK_END);
 	if (c->state != ST_CONNECTING) {
-		enter(c);
 		flush_out(c);
-		if (!leave(c))
+		if (c->dead)
 			return -EPIPE;
 		arm(c);
 	}
@@ -367,6 +351,8 @@ int http_client_end_body(struct http_client *c)
 
 void http_client_pause(struct http_client *c, bool pause)
 {
+	if (c->dead)
+		return;
 	c->paused = pause;
 	arm(c);
 	/* Input may already be buffered: deliver it from the loop, not from here. */
@@ -398,14 +384,11 @@ static bool handle_head(struct http_client *c)
 		buf_consume(&c->in, (size_t)r); /* 100 Continue and friends: wait for the real one */
 		return true;
 	}
-	if (c->cbs.on_head) {
-		c->busy++;
+	if (c->cbs.on_head)
 		c->cbs.on_head(c, &h, c->arg);
-		c->busy--;
-	}
-	buf_consume(&c->in, (size_t)r);
-	if (c->state == ST_DONE)
+	if (c->dead)
 		return false;
+	buf_consume(&c->in, (size_t)r);
 	if (h.status == 101 && c->cbs.on_upgrade) {
 		struct http_detached d = { .t = c->t, .in = c->in, .out = c->out };
 		ev_del(c->loop, c->fd);
@@ -413,10 +396,9 @@ static bool handle_head(struct http_client *c)
 		c->fd = -1;
 		buf_init(&c->in, 0);
 		buf_init(&c->out, 0);
-		c->state = ST_DONE;
-		c->busy++;
+		c->cancelled = true; /* the caller has the connection: no on_done */
+		client_finish(c, 0);
 		c->cbs.on_upgrade(c, &d, c->arg);
-		c->busy--;
 		return false;
 	}
 	http_body_init(&c->dec, h.body_kind, h.content_length);
@@ -439,10 +421,8 @@ static bool handle_body(struct http_client *c)
 			return false;
 		}
 		if (dlen && c->cbs.on_data) {
-			c->busy++;
 			c->cbs.on_data(c, data, dlen, c->arg);
-			c->busy--;
-			if (c->state == ST_DONE)
+			if (c->dead)
 				return false;
 		}
 		buf_consume(&c->in, (size_t)used);
@@ -497,25 +477,23 @@ static void client_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	struct http_client *c = arg;
 	(void)loop;
 	(void)fd;
-	enter(c);
 	client_read(c, events);
-	if (leave(c))
-		arm(c);
+	arm(c);
 }
 
 static void client_read(struct http_client *c, uint32_t events)
 {
 	if (c->state == ST_CONNECTING) {
 		on_connected(c);
-		if (c->state == ST_DONE)
+		if (c->dead)
 			return;
 	} else if (events & EPOLLOUT) {
 		flush_out(c);
-		if (c->state == ST_DONE)
+		if (c->dead)
 			return;
 	}
 	/* TLS may hold decrypted bytes the socket no longer signals. */
-	for (int i = 0; i < 16 && !c->paused && c->state != ST_DONE; i++) {
+	for (int i = 0; i < 16 && !c->paused && !c->dead; i++) {
 		if (buf_reserve(&c->in, CLIENT_READ_CHUNK) < 0) {
 			fail(c, EPROTO, "response head too large");
 			return;
@@ -546,7 +524,7 @@ static void client_read(struct http_client *c, uint32_t events)
 			return;
 	}
 	/* Decrypted bytes left inside TLS wake no epoll event: come back for them. */
-	if (!c->paused && transport_pending(c->t))
+	if (!c->dead && !c->paused && transport_pending(c->t))
 		ev_timer_start(c->loop, &c->kick, 0);
 }
 
@@ -555,13 +533,11 @@ static void client_kick(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	struct http_client *c = arg;
 	(void)loop;
 	(void)t;
-	if (c->paused || c->state == ST_CONNECTING || c->state == ST_DONE)
+	if (c->paused || c->state == ST_CONNECTING || c->dead)
 		return;
-	enter(c);
 	if (process_input(c))
 		client_read(c, EPOLLIN);
-	if (leave(c))
-		arm(c);
+	arm(c);
 }
 
 static void client_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
@@ -569,7 +545,5 @@ static void client_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	struct http_client *c = arg;
 	(void)loop;
 	(void)t;
-	enter(c);
 	fail(c, ETIMEDOUT, c->state == ST_CONNECTING ? "connect timed out" : "server timed out");
-	leave(c);
 }

@@ -45,16 +45,13 @@ void conn_on_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	(void)loop;
 	(void)t;
 	c->timer_kind = TIMER_NONE;
-	conn_enter(c);
-	c->io_depth++;
 	if (kind == TIMER_HEAD)
 		reject(c, 408, "request head not received in time");
 	else if (kind == TIMER_BODY)
 		reject(c, 408, "request body not received in time");
 	else if (kind == TIMER_IDLE || kind == TIMER_WRITE)
 		conn_close(c); /* idle keep-alive, or a client that does not read */
-	c->io_depth--;
-	if (conn_leave(c))
+	if (!c->dead)
 		conn_update_events(c);
 }
 
@@ -169,7 +166,7 @@ static void send_continue(struct http_conn *c)
 	if (c->req.expect_continue && !c->continue_sent && !c->body_done && c->req.minor_version >= 1) {
 		c->continue_sent = true;
 		buf_append(&c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
-		conn_flush(c);
+		conn_flush(c, false);
 	}
 }
 
@@ -324,7 +321,7 @@ void conn_process(struct http_conn *c)
 			return;
 		}
 		if (c->state == CONN_HANDLER) {
-			if (!c->body_done && c->route && c->route->opts.stream_body)
+			if (c->body_cb && c->route && c->route->opts.stream_body)
 				pump_body(c);
 			if (!c->kick)
 				return;
@@ -363,6 +360,7 @@ void conn_request_done(struct http_conn *c)
 	c->state = CONN_HEAD;
 	conn_set_timer(c, TIMER_IDLE);
 	c->kick = true; /* pipelined input may be waiting */
+	conn_flush_later(c); /* the loop serves it, not the handler's call */
 }
 
 static void conn_read(struct http_conn *c, uint32_t events)
@@ -419,50 +417,40 @@ void conn_on_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	struct http_conn *c = arg;
 	(void)loop;
 	(void)fd;
-	conn_enter(c);
-	c->io_depth++;
 	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
-		conn_flush(c);
+		conn_flush(c, true);
 	if (!c->dead && (events & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)))
 		conn_read(c, events);
 	if (!c->dead && (events & (EPOLLHUP | EPOLLERR)) && !(events & EPOLLIN))
 		conn_close(c);
 	while (!c->dead && c->kick)
 		conn_process(c);
-	c->io_depth--;
-	if (conn_leave(c))
+	if (!c->dead)
 		conn_update_events(c);
 }
 
 void http_conn_read_body(struct http_conn *c, http_body_cb *cb, void *arg)
 {
-	bool outer = c->io_depth == 0;
-	conn_enter(c);
-	API_ENTER(c);
+	if (c->dead)
+		return;
 	c->body_cb = cb;
 	c->body_arg = arg;
 	c->body_paused = false;
 	send_continue(c);
-	if (!c->dead && c->body_done) {
-		c->body_cb = NULL;
-		cb(c, NULL, 0, true, arg);
-	} else if (!c->dead) {
-		c->kick = true;
-		if (c->timer_kind == TIMER_NONE)
-			conn_set_timer(c, TIMER_BODY);
-		if (outer)
-			conn_process(c);
-	}
-	API_LEAVE(c);
-	if (conn_leave(c))
-		conn_update_events(c);
+	if (c->dead)
+		return;
+	/* Buffered bytes (or the end) are delivered by the loop, not inside this call. */
+	c->kick = true;
+	if (!c->body_done && c->timer_kind == TIMER_NONE)
+		conn_set_timer(c, TIMER_BODY);
+	conn_flush_later(c);
+	conn_update_events(c);
 }
 
 void http_conn_pause_body(struct http_conn *c, bool pause)
 {
-	bool outer = c->io_depth == 0;
-	conn_enter(c);
-	API_ENTER(c);
+	if (c->dead)
+		return;
 	c->body_paused = pause;
 	/* Waiting on our own back-pressure is not the client's delay. */
 	if (pause && c->timer_kind == TIMER_BODY)
@@ -471,12 +459,9 @@ void http_conn_pause_body(struct http_conn *c, bool pause)
 		c->kick = true;
 		if (!c->body_done && c->timer_kind == TIMER_NONE)
 			conn_set_timer(c, TIMER_BODY);
-		if (outer)
-			conn_process(c);
+		conn_flush_later(c);
 	}
-	API_LEAVE(c);
-	if (conn_leave(c))
-		conn_update_events(c);
+	conn_update_events(c);
 }
 
 int http_conn_detach(struct http_conn *c, struct http_detached *d)
@@ -490,9 +475,7 @@ int http_conn_detach(struct http_conn *c, struct http_detached *d)
 	c->t = NULL;
 	buf_init(&c->in, 0);
 	buf_init(&c->out, 0);
-	c->dead = true;
 	c->on_close = NULL;
-	if (!c->busy)
-		conn_free(c);
+	conn_close(c);
 	return 0;
 }

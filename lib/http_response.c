@@ -49,7 +49,7 @@ const char *http_status_text(int status)
 	}
 }
 
-int conn_flush(struct http_conn *c)
+int conn_flush(struct http_conn *c, bool notify)
 {
 	bool progress = false;
 
@@ -78,7 +78,7 @@ int conn_flush(struct http_conn *c)
 		conn_close(c);
 		return -EPIPE;
 	}
-	if (c->on_drain && c->out.len < HTTP_OUT_LOW_WATER) {
+	if (notify && c->on_drain && c->out.len < HTTP_OUT_LOW_WATER) {
 		http_conn_cb *cb = c->on_drain;
 		c->on_drain = NULL; /* one-shot: the producer re-arms it */
 		cb(c, c->drain_arg);
@@ -88,12 +88,11 @@ int conn_flush(struct http_conn *c)
 	return 0;
 }
 
-/* Flushes outside the connection's own callbacks, then re-arms epoll. */
+/* Flushes inside a handler's call (no callbacks), then re-arms epoll. */
 static int flush_and_arm(struct http_conn *c)
 {
-	conn_enter(c);
-	int r = conn_flush(c);
-	if (!conn_leave(c))
+	int r = conn_flush(c, false);
+	if (c->dead)
 		return -EPIPE;
 	conn_update_events(c);
 	return r;
@@ -191,20 +190,7 @@ static int write_head(struct http_conn *c, int status, const char *ctype, enum f
 	return r;
 }
 
-static int http_resp_begin_stream_impl(struct http_conn *c, int status, const char *content_type)
-{
-	enum framing f = c->req.minor_version >= 1 ? FRAME_CHUNKED : FRAME_CLOSE;
-	int r = write_head(c, status, content_type, f, 0);
-	return r ? r : arm_for_head(c);
-}
-
-static int http_resp_begin_length_impl(struct http_conn *c, int status, const char *content_type, uint64_t len)
-{
-	int r = write_head(c, status, content_type, FRAME_LENGTH, len);
-	return r ? r : arm_for_head(c);
-}
-
-static int http_resp_write_impl(struct http_conn *c, const void *data, size_t len)
+int http_resp_write(struct http_conn *c, const void *data, size_t len)
 {
 	if (c->dead)
 		return -EPIPE;
@@ -233,36 +219,27 @@ static int http_resp_write_impl(struct http_conn *c, const void *data, size_t le
 	return flush_and_arm(c);
 }
 
-static int http_resp_end_impl(struct http_conn *c)
+static int resp_end(struct http_conn *c)
 {
 	if (c->dead)
 		return -EPIPE;
 	if (!c->resp_started || c->resp_ended)
 		return -EINVAL;
 	c->resp_ended = true;
-	/* The response is complete: the handler is done with this connection. */
-	c->on_close = NULL;
-	c->on_drain = NULL;
 	if (c->resp_chunked && !c->resp_head_only)
 		buf_puts(&c->out, HTTP_CHUNK_END);
 	if (c->resp_until_close || c->resp_left)
 		c->close_after = true; /* framing says the body ends with the connection */
-	bool outer = c->io_depth == 0;
-	conn_enter(c);
-	int r = conn_flush(c);
+	int r = conn_flush(c, false);
 	if (!c->dead)
-		conn_request_done(c);
-	/* Called from outside the connection's callbacks (an async handler):
-	 * serve pipelined requests now, nobody else will. */
-	while (outer && !c->dead && c->kick)
-		conn_process(c);
-	if (conn_leave(c))
+		conn_request_done(c); /* pipelined requests are served by the loop */
+	if (!c->dead)
 		conn_update_events(c);
 	return r < 0 ? r : 0;
 }
 
-static int http_resp_send_impl(struct http_conn *c, int status, const char *content_type, const void *body,
-		   size_t len)
+static int resp_send(struct http_conn *c, int status, const char *content_type, const void *body,
+		     size_t len)
 {
 	int r = write_head(c, status, content_type, FRAME_LENGTH, len);
 	if (r)
@@ -273,22 +250,7 @@ static int http_resp_send_impl(struct http_conn *c, int status, const char *cont
 			return r;
 		c->resp_left = 0;
 	}
-	return http_resp_end_impl(c);
-}
-
-static int http_resp_error_impl(struct http_conn *c, int status, const char *code, const char *message)
-{
-	struct buf b;
-	buf_init(&b, 0);
-	int r = buf_puts(&b, "{\"code\":");
-	r = r ? r : json_buf_cstr(&b, code, 0);
-	r = r ? r : buf_puts(&b, ",\"message\":");
-	r = r ? r : json_buf_cstr(&b, message, 0);
-	r = r ? r : buf_puts(&b, "}");
-	if (!r)
-		r = http_resp_send_impl(c, status, "application/json", buf_head(&b), b.len);
-	buf_free(&b);
-	return r;
+	return resp_end(c);
 }
 
 size_t http_conn_out_pending(const struct http_conn *c)
@@ -300,70 +262,65 @@ void http_conn_on_drain(struct http_conn *c, http_conn_cb *cb, void *arg)
 {
 	c->on_drain = cb;
 	c->drain_arg = arg;
+	/* Already below the mark: the loop calls it at the end of the turn. */
+	if (cb && c->out.len < HTTP_OUT_LOW_WATER)
+		conn_flush_later(c);
 }
 
 void http_conn_on_close(struct http_conn *c, http_conn_cb *cb, void *arg)
 {
 	c->on_close = cb;
 	c->close_arg = arg;
-	/* A close already owed goes to the new hook; clearing the hook cancels it. */
-	if (c->dead && c->deferred_close) {
-		c->deferred_close = cb;
-		c->deferred_arg = arg;
-		if (!cb)
-			c->deferred_close = NULL;
-	}
+}
+
+/* The handler is done with the request, whatever happens next. */
+static void request_released(struct http_conn *c)
+{
+	c->on_close = NULL;
+	c->on_drain = NULL;
+	c->body_cb = NULL;
 }
 
 void http_resp_abort(struct http_conn *c)
 {
-	if (c->dead)
-		return;
-	c->on_close = NULL; /* the caller knows */
-	conn_enter(c);
+	request_released(c);
 	conn_close(c);
-	conn_leave(c);
 }
-
-/* The public calls: the conn stays valid for their whole duration, and a close
- * that happens inside one reaches the handler's on_close only after it returned. */
-#define API_CALL(c, call)                                                                  \
-	do {                                                                               \
-		conn_enter(c);                                                             \
-		API_ENTER(c);                                                              \
-		int r_ = (call);                                                           \
-		API_LEAVE(c);                                                              \
-		conn_leave(c);                                                             \
-		return r_;                                                                 \
-	} while (0)
 
 int http_resp_begin_stream(struct http_conn *c, int status, const char *content_type)
 {
-	API_CALL(c, http_resp_begin_stream_impl(c, status, content_type));
+	enum framing f = c->req.minor_version >= 1 ? FRAME_CHUNKED : FRAME_CLOSE;
+	int r = write_head(c, status, content_type, f, 0);
+	return r ? r : arm_for_head(c);
 }
 
 int http_resp_begin_length(struct http_conn *c, int status, const char *content_type, uint64_t len)
 {
-	API_CALL(c, http_resp_begin_length_impl(c, status, content_type, len));
-}
-
-int http_resp_write(struct http_conn *c, const void *data, size_t len)
-{
-	API_CALL(c, http_resp_write_impl(c, data, len));
+	int r = write_head(c, status, content_type, FRAME_LENGTH, len);
+	return r ? r : arm_for_head(c);
 }
 
 int http_resp_end(struct http_conn *c)
 {
-	API_CALL(c, http_resp_end_impl(c));
+	request_released(c);
+	return resp_end(c);
 }
 
 int http_resp_send(struct http_conn *c, int status, const char *content_type, const void *body,
 		   size_t len)
 {
-	API_CALL(c, http_resp_send_impl(c, status, content_type, body, len));
+	request_released(c);
+	return resp_send(c, status, content_type, body, len);
 }
 
 int http_resp_error(struct http_conn *c, int status, const char *code, const char *message)
 {
-	API_CALL(c, http_resp_error_impl(c, status, code, message));
+	request_released(c);
+	struct buf b;
+	buf_init(&b, 0);
+	int r = json_error_body(&b, code, message);
+	if (!r)
+		r = resp_send(c, status, "application/json", buf_head(&b), b.len);
+	buf_free(&b);
+	return r;
 }

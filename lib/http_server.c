@@ -14,30 +14,26 @@
 #include "sock.h"
 #include "tls.h"
 
-/* End of a loop turn: write the response heads that no body joined. */
+/* End of a loop turn: write the response heads that no body joined, and run
+ * what public calls queued (pipelined requests, resumed bodies, drains). */
 static void flush_pending(struct ev_loop *loop, void *arg)
 {
 	struct http_server *s = arg;
-	(void)loop;
-	while (s->flush_list) {
+	/* Bounded: a producer that refills on every drain must not hold the turn. */
+	for (int n = 0; s->flush_list; n++) {
+		if (n == 4096) {
+			ev_again(loop);
+			return;
+		}
 		struct http_conn *c = s->flush_list;
 		s->flush_list = c->next_flush;
 		c->flush_queued = false;
-		if (c->dead) {
-			/* Deliver the on_close owed from inside a handler's call, then free. */
-			http_conn_cb *cb = c->deferred_close;
-			c->deferred_close = NULL;
-			c->busy++;
-			if (cb)
-				cb(c, c->deferred_arg);
-			if (--c->busy == 0)
-				conn_free(c);
+		if (c->dead)
 			continue;
-		}
-		conn_enter(c);
-		conn_flush(c);
-		if (conn_leave(c))
-			conn_update_events(c);
+		conn_flush(c, true);
+		while (!c->dead && c->kick)
+			conn_process(c);
+		conn_update_events(c);
 	}
 }
 
@@ -87,15 +83,13 @@ void http_server_free(struct http_server *s)
 {
 	if (!s)
 		return;
-	flush_pending(s->loop, s); /* owed on_close hooks first */
 	ev_off_turn(s->loop, flush_pending, s);
+	/* Close all, then run the retire steps now: the owners' on_close hooks,
+	 * then the frees (a hook may close another of our connections). */
 	while (s->conns) {
-		struct http_conn *c = s->conns;
-		conn_close(c);
-		if (s->conns == c) /* still listed: dead with its hook owed or busy */
-			flush_pending(s->loop, s);
-		if (s->conns == c)
-			conn_free(c);
+		for (struct http_conn *c = s->conns; c; c = c->next)
+			conn_close(c);
+		ev_run_retired(s->loop);
 	}
 	for (size_t i = 0; i < s->nlfds; i++) {
 		ev_del(s->loop, s->lfds[i]);
@@ -218,9 +212,15 @@ const char *http_req_header(const struct http_req *req, const char *name)
 
 /* ---- connection lifetime ----------------------------------------------- */
 
-void conn_free(struct http_conn *c)
+/* The retire step: the owner's on_close (the request never ended), then the free. */
+static void conn_retired(void *obj)
 {
+	struct http_conn *c = obj;
 	struct http_server *s = c->srv;
+	http_conn_cb *cb = c->on_close;
+	c->on_close = NULL;
+	if (cb)
+		cb(c, c->close_arg);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -237,10 +237,8 @@ void conn_free(struct http_conn *c)
 		}
 	}
 	ev_timer_stop(s->loop, &c->timer);
-	if (c->t) {
-		ev_del(s->loop, c->fd);
+	if (c->t)
 		transport_close(c->t);
-	}
 	buf_free(&c->in);
 	buf_free(&c->out);
 	buf_free(&c->head);
@@ -254,24 +252,12 @@ void conn_close(struct http_conn *c)
 	if (c->dead)
 		return;
 	c->dead = true;
-	http_conn_cb *cb = c->on_close;
-	c->on_close = NULL;
 	c->on_drain = NULL;
 	c->body_cb = NULL;
-	if (cb && c->api_depth > 0) {
-		/* The owner is on the stack (it called us): tell it at the end of the turn. */
-		c->deferred_close = cb;
-		c->deferred_arg = c->close_arg;
-		c->flush_queued = true;
-		c->next_flush = c->srv->flush_list;
-		c->srv->flush_list = c;
-		return;
-	}
-	conn_enter(c);
-	if (cb)
-		cb(c, c->close_arg);
-	/* Inside our own callbacks the outermost conn_leave() frees it. */
-	conn_leave(c);
+	ev_timer_stop(c->srv->loop, &c->timer);
+	if (c->t)
+		ev_del(c->srv->loop, c->fd);
+	ev_retire(c->srv->loop, &c->retiree, conn_retired, c);
 }
 
 void conn_set_timer(struct http_conn *c, enum conn_timer kind)
@@ -392,7 +378,3 @@ int http_server_listen_fd(struct http_server *s, int lfd, struct err *e)
 	return 0;
 }
 
-struct ev_loop *http_conn_loop(const struct http_conn *c)
-{
-	return c->srv->loop;
-}

@@ -10,9 +10,16 @@
  * A handler is called once per request with the head (and, unless the route
  * streams its body, the whole body, bounded by the route's max_body). It
  * answers at once or later: the connection stays with the request until
- * http_resp_end()/http_resp_send(), or until the client goes away, which
- * calls the on_close hook. After on_close returns, the conn must not be used.
- * Pipelined requests wait for the previous response to end.
+ * http_resp_end()/http_resp_send()/http_resp_error()/http_resp_abort(), or
+ * until the client goes away, which calls the on_close hook. After on_close
+ * returns, the conn must not be used. Pipelined requests wait for the
+ * previous response to end.
+ *
+ * Callbacks (on_close, on_drain, body callbacks) come from the loop only,
+ * never from inside a call the handler makes on its connection (lib/ev.h):
+ * a call that finds the connection gone returns -EPIPE, and on_close follows
+ * at the end of the turn. Once one of the ending calls has been made
+ * (whatever it returned), no callback of that request runs again.
  *
  * Limits (see struct http_server_config) give 400/408/413/414/431/503 and
  * JSON errors {"code":"...","message":"..."}.
@@ -163,9 +170,6 @@ struct http_detached {
 	struct buf in, out;
 };
 int http_conn_detach(struct http_conn *c, struct http_detached *d);
-
-/* The loop the connection runs on. */
-struct ev_loop *http_conn_loop(const struct http_conn *c);
 
 /* Reason phrase for a status code ("Unknown" if not known). */
 const char *http_status_text(int status);

@@ -46,16 +46,13 @@ struct http_conn {
 	uint32_t armed;		/* epoll events currently requested */
 	struct ev_timer timer;
 	enum conn_timer timer_kind;
-	int busy;		/* > 0 while inside our own callbacks: defer frees */
-	bool dead;		/* closed while busy; freed on the way out */
-	bool kick;		/* a response ended while busy: process pipelined input */
+	bool dead;		/* closed: retired, freed at the end of the turn (ev.h) */
+	bool kick;		/* input may be ready for the state machine (a response ended,
+				 * body delivery resumed): processed by the loop, not by the caller */
 	bool eof;		/* the client closed its side */
-	bool flush_queued;	/* on the server's end-of-turn flush list */
+	bool flush_queued;	/* on the server's end-of-turn list */
 	struct http_conn *next_flush;
-	int api_depth;		/* > 0 inside a public http_resp_* / http_conn_* call */
-	int io_depth;		/* > 0 inside the loop's dispatch for this conn (it will process kicks) */
-	http_conn_cb *deferred_close;	/* on_close owed after such a call: run at end of turn */
-	void *deferred_arg;
+	struct ev_retiree retiree;
 
 	struct buf in;		/* bytes read, not yet parsed */
 	size_t head_scanned;	/* bytes of `in` already known to hold no complete head */
@@ -100,21 +97,13 @@ struct http_server {
 };
 
 /*
- * Reentrancy: code that may close the connection runs between conn_enter()
- * and conn_leave(); conn_close() inside only marks it dead, and the
- * outermost conn_leave() frees it. conn_leave() returns false if it is gone.
+ * Lifetime (the ev.h rule): conn_close() marks the connection dead, takes its
+ * fd out of the loop and retires it; its on_close hook runs in the retire
+ * step at the end of the turn, then it is freed. Everything on the stack may
+ * keep using the struct until then and checks c->dead after calling out.
+ * Public calls never call the handler back: work they make possible (the next
+ * pipelined request, a resumed body, a drain) is queued for the end of the turn.
  */
-void conn_free(struct http_conn *c);
-static inline void conn_enter(struct http_conn *c) { c->busy++; }
-static inline bool conn_leave(struct http_conn *c)
-{
-	/* A dead conn that still owes its owner an on_close is freed after delivering it. */
-	if (--c->busy == 0 && c->dead && !c->deferred_close) {
-		conn_free(c);
-		return false;
-	}
-	return !c->dead;
-}
 
 /* http_server.c */
 bool route_match(const char *pattern, const char *path, struct http_req *req, char *store);
@@ -122,24 +111,16 @@ void conn_close(struct http_conn *c);
 void conn_update_events(struct http_conn *c);
 void conn_request_done(struct http_conn *c);
 void conn_set_timer(struct http_conn *c, enum conn_timer kind);
-/* Writes c's queued output at the end of this loop turn (heads wait for their body). */
+/* Writes c's queued output and runs its kicked state machine at the end of
+ * this turn (heads wait there for their body). */
 void conn_flush_later(struct http_conn *c);
-
-/*
- * Public calls a handler makes on its own connection are bracketed with
- * API_ENTER/API_LEAVE: if the connection dies inside one (a failed write),
- * the handler's on_close is not run under its feet but at the end of the
- * turn, and the call returns -EPIPE. The conn stays allocated until then.
- */
-#define API_ENTER(c) ((c)->api_depth++)
-#define API_LEAVE(c) ((c)->api_depth--)
 
 /* http_conn.c */
 void conn_process(struct http_conn *c);
 void conn_on_io(struct ev_loop *loop, int fd, uint32_t events, void *arg);
 void conn_on_timer(struct ev_loop *loop, struct ev_timer *t, void *arg);
 
-/* http_response.c; the caller holds conn_enter(). */
-int conn_flush(struct http_conn *c);
+/* http_response.c. Writes queued output; from the loop (notify) it may call on_drain. */
+int conn_flush(struct http_conn *c, bool notify);
 
 #endif

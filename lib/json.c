@@ -193,6 +193,17 @@ int json_buf_string(struct buf *b, const char *s, size_t len, int flags)
 	return r;
 }
 
+int json_error_body(struct buf *b, const char *code, const char *message)
+{
+	int r = buf_puts(b, "{\"code\":");
+	r = r ? r : json_buf_cstr(b, code, JSON_ESC_HTML);
+	if (!r && message) {
+		r = buf_puts(b, ",\"message\":");
+		r = r ? r : json_buf_cstr(b, message, JSON_ESC_HTML);
+	}
+	return r ? r : buf_puts(b, "}");
+}
+
 int json_buf_cstr(struct buf *b, const char *s, int flags)
 {
 	if (!s)

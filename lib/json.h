@@ -45,6 +45,10 @@ int json_buf_string(struct buf *b, const char *s, size_t len, int flags);
 /* Same for a NUL-terminated string (NULL is written as null). */
 int json_buf_cstr(struct buf *b, const char *s, int flags);
 
+/* The one error body shape of every server: {"code":..,"message":..} (message
+ * left out when NULL), HTML-safe escaping. 0 or -errno. */
+int json_error_body(struct buf *b, const char *code, const char *message);
+
 /* Prints a cJSON tree compactly into b. 0 or -errno. */
 int json_buf_print(struct buf *b, const cJSON *item);
 

@@ -25,18 +25,20 @@ struct splice {
 	uint32_t idle_ms;
 	splice_done_cb *done;
 	void *arg;
-	int busy;
-	bool finished;
+	bool dead;		/* finished: retired, freed at the end of the turn (ev.h) */
+	int result;
+	struct ev_retiree retiree;
 };
 
-static void splice_free(struct splice *sp)
+/* The retire step: done, then the free. */
+static void splice_retired(void *obj)
 {
-	ev_timer_stop(sp->loop, &sp->idle);
+	struct splice *sp = obj;
+	if (sp->done)
+		sp->done(sp->result, sp->s[0].bytes_in, sp->s[1].bytes_in, sp->arg);
 	for (int i = 0; i < 2; i++) {
-		if (sp->s[i].t) {
-			ev_del(sp->loop, sp->s[i].fd);
+		if (sp->s[i].t)
 			transport_close(sp->s[i].t);
-		}
 		buf_free(&sp->s[i].to);
 	}
 	free(sp);
@@ -44,11 +46,15 @@ static void splice_free(struct splice *sp)
 
 static void finish(struct splice *sp, int result)
 {
-	if (sp->finished)
+	if (sp->dead)
 		return;
-	sp->finished = true;
-	if (sp->done)
-		sp->done(result, sp->s[0].bytes_in, sp->s[1].bytes_in, sp->arg);
+	sp->dead = true;
+	sp->result = result;
+	ev_timer_stop(sp->loop, &sp->idle);
+	for (int i = 0; i < 2; i++)
+		if (sp->s[i].t)
+			ev_del(sp->loop, sp->s[i].fd);
+	ev_retire(sp->loop, &sp->retiree, splice_retired, sp);
 }
 
 static void arm(struct splice *sp)
@@ -123,12 +129,9 @@ static int pump(struct splice *sp)
 
 static void step(struct splice *sp)
 {
-	sp->busy++;
 	int r = pump(sp);
-	sp->busy--;
 	if (r != 0) {
 		finish(sp, r < 0 ? r : 0);
-		splice_free(sp);
 		return;
 	}
 	if (sp->idle_ms)
@@ -140,10 +143,11 @@ static void on_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct splice *sp = arg;
 	(void)loop;
+	if (sp->dead)
+		return;
 	if (events & EPOLLERR) {
 		/* A reset or other socket error: the splice is over. */
 		finish(sp, -ECONNRESET);
-		splice_free(sp);
 		return;
 	}
 	if (events & EPOLLHUP) {
@@ -164,7 +168,6 @@ static void on_idle(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	(void)loop;
 	(void)t;
 	finish(sp, -ETIMEDOUT);
-	splice_free(sp);
 }
 
 struct splice *splice_start(struct ev_loop *loop, struct http_detached *a, struct http_detached *b,
@@ -234,8 +237,3 @@ fail_owned:
 	return NULL;
 }
 
-void splice_cancel(struct splice *sp)
-{
-	if (sp)
-		splice_free(sp);
-}

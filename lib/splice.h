@@ -12,7 +12,7 @@
  * Ownership: splice_start takes both transports and the buffers of both
  * struct http_detached (bytes already read from a side go to the other
  * side first; bytes queued for a side are written to it first). The splice
- * frees itself after calling done.
+ * ends itself: done runs from the loop at the end of that turn, then it is freed.
  */
 #ifndef LIB_SPLICE_H
 #define LIB_SPLICE_H
@@ -31,8 +31,5 @@ typedef void splice_done_cb(int result, uint64_t bytes_a_to_b, uint64_t bytes_b_
 /* Starts splicing a and b. On failure both are closed and NULL is returned with e set. */
 struct splice *splice_start(struct ev_loop *loop, struct http_detached *a, struct http_detached *b,
 			    uint32_t idle_ms, splice_done_cb *done, void *arg, struct err *e);
-
-/* Stops at once: closes both sides; done is not called. */
-void splice_cancel(struct splice *sp);
 
 #endif
