@@ -5,6 +5,7 @@
 #                 on the sanitizer build (host gcc, ASan + UBSan)
 #   make fuzz     runs each libFuzzer target for FUZZ_SECONDS (default 60)
 #   make bench    runs the benchmarks
+#   make soak     the chaos clients at 1,000 connections for 10 minutes (not in CI)
 #   make run      starts sandbox-api with the Docker runtime
 #   make fmt      clang-format every project source
 #   V=1           shows the commands
@@ -82,7 +83,7 @@ BINS := $(patsubst $(BUILD)/bin/api,$(BUILD)/bin/sandbox-api,$(addprefix $(BUILD
 PROG_MODULE_SRCS := $(filter-out %/main.c,$(foreach p,$(PROGRAMS),$(wildcard $(p)/*.c)))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps setup test unit fuzz-replay fuzz bench run fmt clean sizes
+.PHONY: all deps setup test unit fuzz-replay fuzz bench run fmt clean sizes soak
 
 all: $(DEPS_STAMP) $(MUSL_LIB) $(MUSL_NF_LIB) $(BINS) sizes
 
@@ -149,6 +150,12 @@ $(UNIT_BIN): $(call host_obj,$(UNIT_SRCS) $(PROG_MODULE_SRCS)) $(HOST_LIB)
 	@$(if $(Q),echo "  LD-SAN  $@")
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $^ $(HOST_LIBS)
 
+# The chaos client (tests/chaos): a test tool, built plain so its own exit is quick.
+CHAOS_BIN := $(BUILD)/test/chaos
+$(CHAOS_BIN): tests/chaos/chaos.c
+	@mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(WARN) -O2 -D_GNU_SOURCE -o $@ $<
+
 # Each fuzz harness also builds as a plain program that replays its corpus,
 # so `make test` runs the corpus under the sanitizers without libFuzzer.
 $(BUILD)/test/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay_main.c $(call host_obj,$(PROG_MODULE_SRCS)) $(HOST_LIB)
@@ -168,7 +175,7 @@ test: setup
 	$(Q)$(MAKE) --no-print-directory unit-run
 
 .PHONY: unit-run
-unit-run: $(UNIT_BIN) $(addprefix $(BUILD)/test/replay_,$(FUZZ_TARGETS)) $(BINS) $(SAN_BINS)
+unit-run: $(UNIT_BIN) $(addprefix $(BUILD)/test/replay_,$(FUZZ_TARGETS)) $(BINS) $(SAN_BINS) $(CHAOS_BIN)
 	$(Q)BUILD=$(BUILD) FUZZ_TARGETS="$(FUZZ_TARGETS)" sh scripts/test.sh
 
 fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
@@ -180,6 +187,12 @@ fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
 			|| { tail -n 40 $(BUILD)/fuzz/$$t.log; exit 1; }; \
 		grep -E '^stat::(number_of_executed_units|peak_rss_mb)' $(BUILD)/fuzz/$$t.log; \
 	done
+
+# The chaos suite at soak strength, printing fd count and RSS of each server as it goes.
+soak: setup
+	$(Q)$(MAKE) --no-print-directory all $(SAN_BINS) $(CHAOS_BIN)
+	$(Q)BUILD=$(BUILD) CHAOS_CONNS=$${CHAOS_CONNS:-1000} CHAOS_SECONDS=$${CHAOS_SECONDS:-600} \
+		CHAOS_WATCH=10 sh tests/integration/chaos.sh
 
 bench: all $(BENCH_BINS)
 	$(Q)BUILD=$(BUILD) sh scripts/bench.sh

@@ -4,7 +4,9 @@
 #   1. the fuzz corpora replayed under ASan/UBSan (one check per target),
 #   2. the C unit tests (build/test/unit),
 #   3. each integration suite tests/integration/*.sh (executable; each ends
-#      with its own "N passed, N failed" line, or exits 77 to be skipped).
+#      with its own "N passed, N failed[, N skipped]" line (tests/integration/lib.sh),
+#      or exits 77 to be skipped whole).
+# Every suite's own exit status is taken (never a pipe's).
 # Exit status: 0 only if nothing failed.
 set -u
 BUILD=${BUILD:-build}
@@ -12,7 +14,7 @@ passed=0 failed=0 skipped=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-# Adds the counts of a suite's "N passed, N failed" line (or one fail if missing).
+# Adds the counts of a suite's "N passed, N failed[, N skipped]" line (or one fail if missing).
 tally() {
 	name=$1 rc=$2
 	line=$(grep -E '^([A-Za-z]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
@@ -23,8 +25,10 @@ tally() {
 	fi
 	p=$(echo "$line" | sed -E 's/^([A-Za-z]+: )?([0-9]+) passed.*/\2/')
 	f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+	s=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
 	passed=$((passed + p))
 	failed=$((failed + f))
+	skipped=$((skipped + ${s:-0}))
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "FAIL $name (exit $rc)"
 		failed=$((failed + 1))
@@ -40,8 +44,10 @@ for t in ${FUZZ_TARGETS:-}; do
 	fi
 done
 
-"$BUILD/test/unit" | tee "$log"
-tally unit "$?"
+"$BUILD/test/unit" >"$log" 2>&1
+rc=$?
+cat "$log"
+tally unit "$rc"
 
 for s in tests/integration/*.sh; do
 	[ -x "$s" ] || continue

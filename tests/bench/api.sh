@@ -14,6 +14,10 @@ sdk="$top/tests/integration/sdk"
 curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1 ||
 	{ echo "api bench: skip (dockerd is not running)"; exit 0; }
 sh "$top/scripts/images.sh" >/dev/null || exit 1
+# A fresh clone has no node_modules: the SDK comes from npm, pinned by the lock file.
+if [ ! -d "$sdk/node_modules/@alibaba-group/opensandbox" ]; then
+	(cd "$sdk" && npm ci --no-audit --no-fund --silent) || { echo "api bench: npm ci failed"; exit 1; }
+fi
 bin="$top/build/bin/sandbox-api"
 image=sandbox/base:latest
 work=$(mktemp -d)

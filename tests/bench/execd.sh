@@ -1,16 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
 # execd benchmarks, each against its named peer measured in the same run:
-#   1. /proxy: wrk (keep-alive, 64 connections, 1 KiB static file from a local
-#      nginx) through execd vs straight to nginx vs through nginx as reverse proxy;
+#   1. /proxy: wrk (keep-alive, 64 connections, 1 KiB and 1 MiB static files from
+#      a local nginx) through execd vs straight to nginx vs through nginx as
+#      reverse proxy, with the CPU time (user + system) each proxy spent per
+#      request, read from /proc for the proxy process alone;
 #   2. command round trip: POST /command `true` to the end of its stream (median
 #      of 200) vs `docker exec` of `true` in a running container (median of 20);
 #   3. footprint: idle RSS and the stripped binary size.
 # Loopback and a container this script starts only.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
-bin="$top/build/bin/execd"
-bench="$top/build/bench/tool_execd_rt"
+bin="$top/${BUILD:-build}/bin/execd"
+bench="$top/${BUILD:-build}/bench/tool_execd_rt"
 DUR=${BENCH_SECONDS:-5}
 work=$(mktemp -d)
 pids=""
@@ -34,26 +36,39 @@ chmod 755 "$work"
 mkdir -p "$work/www" "$work/ngx"
 chmod 755 "$work/www"
 head -c 1024 /dev/urandom >"$work/www/1k.bin"
-cat >"$work/nginx.conf" <<CONF
+head -c 1048576 /dev/urandom >"$work/www/1m.bin"
+# Two nginx processes, one worker each: the static upstream, and the reverse proxy
+# whose CPU time is compared with execd's.
+mkdir -p "$work/ngu" "$work/ngp"
+for role in up proxy; do
+	if [ $role = up ]; then
+		srv="server { listen 127.0.0.1:$up; location / { root $work/www; } }"
+	else
+		srv="upstream up { server 127.0.0.1:$up; keepalive 64; }
+	server {
+		listen 127.0.0.1:$np;
+		proxy_buffering off;
+		location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection \"\"; }
+	}"
+	fi
+	cat >"$work/nginx-$role.conf" <<CONF
 worker_processes 1;
+master_process off;
 daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx.err;
+pid $work/nginx-$role.pid;
+error_log $work/nginx-$role.err;
 events { worker_connections 1024; }
 http {
 	access_log off;
 	client_body_temp_path $work/ngx; proxy_temp_path $work/ngx; fastcgi_temp_path $work/ngx;
 	uwsgi_temp_path $work/ngx; scgi_temp_path $work/ngx;
-	server { listen 127.0.0.1:$up; location / { root $work/www; } }
-	upstream up { server 127.0.0.1:$up; keepalive 64; }
-	server {
-		listen 127.0.0.1:$np;
-		location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; }
-	}
+	$srv
 }
 CONF
-nginx -c "$work/nginx.conf" -p "$work" &
-pids="$pids $!"
+	nginx -c "$work/nginx-$role.conf" -p "$work" &
+	pids="$pids $!"
+	[ $role = proxy ] && npid=$!
+done
 token=bench
 TMPDIR="$work" EXECD_ACCESS_TOKEN=$token EXECD_LOG_FILE="$work/execd.log" "$bin" --port "$ep" &
 epid=$!
@@ -64,7 +79,10 @@ sleep 0.5
 rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$epid/status")
 size=$(stat -c %s "$bin")
 
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 run_wrk() { # name url [header]
+	cpid=${CPU_PID:-}
+	[ -n "$cpid" ] && c0=$(cpu_ticks "$cpid")
 	if [ -n "${3:-}" ]; then
 		wrk -t2 -c64 -d"${DUR}s" --latency -H "$3" "$2" >"$work/wrk.$1" 2>&1
 	else
@@ -74,16 +92,28 @@ run_wrk() { # name url [header]
 	p50=$(awk '$1 == "50%" { print $2 }' "$work/wrk.$1")
 	p99=$(awk '$1 == "99%" { print $2 }' "$work/wrk.$1")
 	non2xx=$(awk '/Non-2xx/ { print $5 }' "$work/wrk.$1")
-	printf '  %-22s %10s req/s   p50 %-8s p99 %-8s %s\n' "$1" "$rps" "$p50" "$p99" \
-		"${non2xx:+non-2xx: $non2xx}"
+	nreq=$(awk '/requests in/ { print $1 }' "$work/wrk.$1")
+	cpu=""
+	if [ -n "$cpid" ]; then
+		c1=$(cpu_ticks "$cpid")
+		cpu=$(awk -v t=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" -v n="$nreq" \
+			'BEGIN { printf "%.0f", n ? t * 1e6 / hz / n : 0 }')
+		eval "cpu_$1=$cpu"
+	fi
+	printf '  %-22s %10s req/s   p50 %-8s p99 %-8s %s%s\n' "$1" "$rps" "$p50" "$p99" \
+		"${cpu:+CPU $cpu us/req }" "${non2xx:+non-2xx: $non2xx}"
 	eval "rps_$1=$rps"
 }
-echo "proxy: wrk -t2 -c64 -d${DUR}s, 1 KiB static file from nginx"
-run_wrk direct "http://127.0.0.1:$up/1k.bin"
-run_wrk nginx_proxy "http://127.0.0.1:$np/1k.bin"
-run_wrk execd_proxy "http://127.0.0.1:$ep/proxy/$up/1k.bin" "X-EXECD-ACCESS-TOKEN: $token"
-awk -v e="$rps_execd_proxy" -v d="$rps_direct" -v n="$rps_nginx_proxy" 'BEGIN {
-	printf "  execd/direct = %.2fx (goal >= 0.85)   execd/nginx-proxy = %.2fx (goal >= 1.0)\n", e / d, e / n }'
+for f in 1k 1m; do
+	echo "proxy: wrk -t2 -c64 -d${DUR}s, $f.bin static file from nginx"
+	run_wrk direct "http://127.0.0.1:$up/$f.bin"
+	CPU_PID=$npid run_wrk nginx_proxy "http://127.0.0.1:$np/$f.bin"
+	CPU_PID=$epid run_wrk execd_proxy "http://127.0.0.1:$ep/proxy/$up/$f.bin" "X-EXECD-ACCESS-TOKEN: $token"
+	awk -v e="$rps_execd_proxy" -v d="$rps_direct" -v n="$rps_nginx_proxy" -v ce="${cpu_execd_proxy:-0}" \
+		-v cn="${cpu_nginx_proxy:-0}" 'BEGIN {
+		printf "  execd/direct = %.2fx (goal >= 0.85)   execd/nginx-proxy = %.2fx (goal >= 1.1)   ", e / d, e / n
+		printf "CPU per request: execd %d us, nginx %d us\n", ce, cn }'
+done
 
 # --- 2. command round trip vs docker exec -----------------------------------------------
 set -- $("$bench" "127.0.0.1:$ep" "$token" 200)

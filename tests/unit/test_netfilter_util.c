@@ -140,7 +140,7 @@ void nftest_in_netns(void (*body)(void *), void *arg, int timeout_s, bool need_n
 	pid_t pid;
 
 	if (geteuid() != 0) {
-		printf("    skip: needs root (network namespaces and nf_tables)\n");
+		unit_skip("needs root (network namespaces and nf_tables)");
 		return;
 	}
 	fflush(stdout);
@@ -202,7 +202,9 @@ void nftest_in_netns(void (*body)(void *), void *arg, int timeout_s, bool need_n
 		unit_fail(file, line, "namespace child timed out after %d s", timeout_s);
 	else if (WIFSIGNALED(st))
 		unit_fail(file, line, "namespace child killed by signal %d", WTERMSIG(st));
-	else if (WIFEXITED(st) && WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != NFTEST_SKIP)
+	else if (WIFEXITED(st) && WEXITSTATUS(st) == NFTEST_SKIP)
+		unit_skip("the namespace child could not set up (reason above)");
+	else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
 		unit_fail(file, line, "namespace child exited with %d", WEXITSTATUS(st));
 	if (failures)
 		unit_fail(file, line, "%d check(s) failed in the namespace child", failures);

@@ -996,7 +996,7 @@ TEST(tls_openssl_s_server)
 		pid = -1;
 	posix_spawn_file_actions_destroy(&fa);
 	if (pid < 0) {
-		printf("    skip: cannot start openssl s_server\n");
+		unit_skip("cannot start openssl s_server");
 		return;
 	}
 	/* Wait up to 5 s for it to listen. */
@@ -1010,7 +1010,7 @@ TEST(tls_openssl_s_server)
 	}
 	ccfg = client_cfg("ca.pem", NULL, NULL);
 	if (fd < 0) {
-		printf("    skip: openssl s_server did not start listening\n");
+		unit_skip("openssl s_server did not start listening");
 	} else if (ccfg) {
 		struct err e = {0};
 

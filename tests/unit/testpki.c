@@ -123,7 +123,7 @@ int testpki_ready(void)
 	if (fx_state == 0)
 		fx_state = fx_make();
 	if (fx_state == -2)
-		printf("    skip: openssl CLI not found\n");
+		unit_skip("openssl CLI not found");
 	CHECK(fx_state != -1);
 	return fx_state == 1;
 }

@@ -2,8 +2,11 @@
 /*
  * unit: a tiny test runner. TEST(name) defines and registers a test; CHECK*
  * record a failure (file:line and the expression) and let the test go on.
+ * unit_skip() marks the running test skipped (what the machine lacks, said
+ * once); a skipped test with no failed check counts as a skip, not a pass.
  * The runner prints one line per failing check and test, and ends with
- * exactly "N passed, N failed". Arguments filter tests by substring.
+ * exactly "N passed, N failed" or "N passed, N failed, N skipped".
+ * Arguments filter tests by substring.
  */
 #ifndef TESTS_UNIT_H
 #define TESTS_UNIT_H
@@ -15,6 +18,7 @@ typedef void unit_fn(void);
 void unit_register(const char *name, unit_fn *fn);
 void unit_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+void unit_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #define TEST(name)                                                                 \
 	static void test_##name(void);                                             \

@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: Apache-2.0
+# Sourced by every integration suite: one way to count, skip, report and
+# clean up. A suite ends with `summary NAME`, which prints exactly
+# "NAME: N passed, N failed" (", N skipped" when any) and returns non-zero
+# if anything failed; scripts/test.sh adds these lines up.
+pass=0 fail=0 skip=0
+ok() { pass=$((pass + 1)); echo "  ok   $*"; }
+ko() { fail=$((fail + 1)); echo "  FAIL $*"; }
+skip() { skip=$((skip + 1)); echo "  skip $*"; }
+check() { # check NAME CMD...: passes when CMD succeeds
+	n=$1
+	shift
+	if "$@" >/dev/null 2>&1; then ok "$n"; else ko "$n"; fi
+}
+check_not() { # check_not NAME CMD...: passes when CMD fails
+	n=$1
+	shift
+	if "$@" >/dev/null 2>&1; then ko "$n"; else ok "$n"; fi
+}
+summary() {
+	if [ "$skip" -gt 0 ]; then
+		echo "$1: $pass passed, $fail failed, $skip skipped"
+	else
+		echo "$1: $pass passed, $fail failed"
+	fi
+	[ "$fail" -eq 0 ]
+}
+# A free TCP port on the loopback.
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+		echo $((20000 + $$ % 20000))
+}
+# Prints the first sanitizer report in FILE and succeeds if there is one.
+sanitizer_report() {
+	grep -qE "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer" "$1" 2>/dev/null || return 1
+	echo "--- sanitizer report ($1) ---"
+	grep -E -A40 "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer" "$1" | head -60
+	return 0
+}
+# Keeps both cores busy (bounded: they stop by themselves after $1 seconds).
+hogs=""
+cpu_hogs_start() {
+	for _ in 1 2; do
+		timeout "${1:-300}" sh -c 'while :; do :; done' &
+		hogs="$hogs $!"
+	done
+}
+cpu_hogs_stop() {
+	for h in $hogs; do kill "$h" 2>/dev/null; done
+	hogs=""
+}
+# Open fds and resident KiB of a process.
+fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+rss_kib() { sed -n 's/^VmRSS:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
+# Waits (at most ~5 s) until URL answers; extra curl flags may follow.
+wait_http() {
+	url=$1
+	shift
+	i=0
+	until curl -fs -o /dev/null "$@" "$url"; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && return 1
+		sleep 0.05
+	done
+}
