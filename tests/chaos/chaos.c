@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -510,6 +511,11 @@ int main(int argc, char **argv)
 	if (!port || conns < 1 || conns > MAX_CONNS)
 		die("usage: chaos --target HOST:PORT [--profile execd|api|egress] [--conns N] [--seconds S]");
 	srand(seed);
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	target.sin_family = AF_INET;
 	target.sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, host, &target.sin_addr) != 1)

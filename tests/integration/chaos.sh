@@ -38,8 +38,16 @@ round() {
 	"$@" --seconds 3 --conns "$conns" >/dev/null 2>&1
 	sleep 1
 	fd0=$(fd_count "$pid") rss0=$(rss_kib "$pid")
+	watcher=""
+	if [ -n "${CHAOS_WATCH:-}" ]; then # make soak: fds and RSS over time
+		(t=0; while kill -0 "$pid" 2>/dev/null; do
+			echo "  $name: t+${t}s fds $(fd_count "$pid") RSS $(rss_kib "$pid") KiB"
+			sleep "$CHAOS_WATCH"; t=$((t + CHAOS_WATCH)); done) &
+		watcher=$!
+	fi
 	out=$("$@" --seconds "$secs" --conns "$conns" 2>&1)
 	rc=$?
+	[ -n "$watcher" ] && kill "$watcher" 2>/dev/null
 	echo "  $out"
 	sleep 2
 	fd1=$(fd_count "$pid") rss1=$(rss_kib "$pid")
@@ -51,6 +59,7 @@ round() {
 }
 
 cpu_hogs_start 400
+ulimit -n 65536 2>/dev/null || true # room for 1,000 clients and their upstreams (make soak)
 # The sanitizer builds halt on the first report; a small quarantine keeps RSS readable.
 export ASAN_OPTIONS=detect_leaks=0:halt_on_error=1:quarantine_size_mb=16
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
