@@ -10,9 +10,9 @@
 enum opt_kind { OPT_STR, OPT_INT, OPT_BOOL };
 
 struct opt {
-	const char *flag;	/* --flag */
-	const char *env;	/* environment variable, or NULL */
-	const char *key;	/* "section.key" in the JSON file */
+	const char *flag; /* --flag */
+	const char *env;  /* environment variable, or NULL */
+	const char *key;  /* "section.key" in the JSON file */
 	enum opt_kind kind;
 	size_t off;
 	const char *def;
@@ -21,79 +21,86 @@ struct opt {
 
 #define O(f) offsetof(struct apicfg, f)
 static const struct opt opts[] = {
-	{ "host", "SANDBOX_API_HOST", "server.host", OPT_STR, O(host), "0.0.0.0", "listen address" },
-	{ "port", "SANDBOX_API_PORT", "server.port", OPT_INT, O(port), "8080", "listen port" },
-	{ "api-key", "OPENSANDBOX_SERVER_API_KEY", "server.api_key", OPT_STR, O(api_key), "",
-	  "API key required in OPEN-SANDBOX-API-KEY (none: refuse to start unless "
-	  "OPENSANDBOX_INSECURE_SERVER=YES)" },
-	{ "proxy-auth", "SANDBOX_API_PROXY_AUTH", "server.proxy_auth", OPT_BOOL, O(proxy_auth),
-	  "true", "the /sandboxes/{id}/proxy/{port} routes need the API key too" },
-	{ "eip", "SANDBOX_API_EIP", "server.eip", OPT_STR, O(eip), "",
-	  "host put in returned endpoints (default: listen host if specific, else the outbound IPv4)" },
-	{ "max-timeout", "SANDBOX_API_MAX_TIMEOUT", "server.max_sandbox_timeout_seconds", OPT_INT,
-	  O(max_timeout), "0", "largest sandbox timeout in seconds (0: no cap)" },
-	{ "state-dir", "SANDBOX_API_STATE_DIR", "server.state_dir", OPT_STR, O(state_dir),
-	  "/var/lib/sandbox-api", "where renewed expiries and patched metadata are persisted" },
-	{ "instance", "SANDBOX_API_INSTANCE", "server.instance", OPT_STR, O(instance), "",
-	  "name of this server on a shared Docker host: its containers get the label "
-	  "opensandbox.io/instance=NAME and it ignores others (empty: it owns every sandbox)" },
-	{ "sweep-seconds", "SANDBOX_API_SWEEP_SECONDS", "server.sweep_seconds", OPT_INT,
-	  O(sweep_seconds), "10", "period of the expiry sweep and Docker reconciliation" },
-	{ "workers", "SANDBOX_API_WORKERS", "server.workers", OPT_INT, O(workers), "16",
-	  "threads making blocking Docker calls" },
-	{ "ready-timeout", "SANDBOX_API_READY_TIMEOUT", "server.ready_timeout_seconds", OPT_INT,
-	  O(ready_timeout), "120", "seconds a new sandbox may take for execd to answer /ping" },
-	{ "failed-ttl", "PENDING_FAILURE_TTL", "server.pending_failure_ttl", OPT_INT, O(failed_ttl),
-	  "3600", "seconds a sandbox whose execd never answered /ping stays listed as Failed before it is removed" },
-	{ "log-level", "SANDBOX_API_LOG_LEVEL", "log.level", OPT_STR, O(log_level), "info",
-	  "debug|info|warn|error" },
-	{ "runtime", "SANDBOX_API_RUNTIME", "runtime.type", OPT_STR, O(runtime), "docker",
-	  "runtime (docker)" },
-	{ "execd-image", "SANDBOX_API_EXECD_IMAGE", "runtime.execd_image", OPT_STR, O(execd_image),
-	  "sandbox/execd:latest",
-	  "image holding /opt/opensandbox/{execd,bootstrap.sh}, used when no local files are found" },
-	{ "execd-path", "SANDBOX_API_EXECD_PATH", "runtime.execd_path", OPT_STR, O(execd_path), "",
-	  "local static execd to inject (default: execd next to this binary, if present)" },
-	{ "bootstrap-path", "SANDBOX_API_BOOTSTRAP_PATH", "runtime.bootstrap_path", OPT_STR,
-	  O(bootstrap_path), "", "local bootstrap.sh (default: ../../images/bootstrap.sh from the binary)" },
-	{ "docker-host", "DOCKER_HOST", "docker.host", OPT_STR, O(docker_host),
-	  "unix:///var/run/docker.sock", "Docker Engine API: unix:///path or tcp://host:port" },
-	{ "pull-policy", "SANDBOX_API_PULL_POLICY", "docker.pull_policy", OPT_STR, O(pull_policy),
-	  "missing", "missing: pull images that are not present (with image.auth); never: do not pull" },
-	{ "network-mode", "SANDBOX_API_NETWORK_MODE", "docker.network_mode", OPT_STR,
-	  O(network_mode), "bridge", "bridge, host or a user-defined network name" },
-	{ "docker-timeout", "SANDBOX_API_DOCKER_TIMEOUT", "docker.api_timeout", OPT_INT,
-	  O(docker_timeout), "180", "seconds per Docker API call without progress" },
-	{ "docker-host-ip", "SANDBOX_API_DOCKER_HOST_IP", "docker.host_ip", OPT_STR,
-	  O(docker_host_ip), "", "host address to advertise when this server runs in a container" },
-	{ "drop-capabilities", "SANDBOX_API_DROP_CAPABILITIES", "docker.drop_capabilities", OPT_STR,
-	  O(cap_drop), "AUDIT_WRITE,MKNOD,NET_ADMIN,NET_RAW,SYS_ADMIN,SYS_MODULE,SYS_PTRACE,SYS_TIME,SYS_TTY_CONFIG",
-	  "capabilities dropped from sandboxes (comma list)" },
-	{ "no-new-privileges", "SANDBOX_API_NO_NEW_PRIVILEGES", "docker.no_new_privileges", OPT_BOOL,
-	  O(no_new_privileges), "true", "SecurityOpt no-new-privileges" },
-	{ "pids-limit", "SANDBOX_API_PIDS_LIMIT", "docker.pids_limit", OPT_INT, O(pids_limit), "4096",
-	  "PidsLimit per sandbox (0: none)" },
-	{ "apparmor-profile", "SANDBOX_API_APPARMOR_PROFILE", "docker.apparmor_profile", OPT_STR,
-	  O(apparmor), "", "AppArmor profile name" },
-	{ "seccomp-profile", "SANDBOX_API_SECCOMP_PROFILE", "docker.seccomp_profile", OPT_STR,
-	  O(seccomp), "", "seccomp profile (JSON text, or a file path whose content is sent)" },
-	{ "secure-runtime", "SANDBOX_API_SECURE_RUNTIME", "docker.runtime", OPT_STR,
-	  O(secure_runtime), "", "OCI runtime name (e.g. runsc)" },
-	{ "allowed-host-paths", "SANDBOX_API_ALLOWED_HOST_PATHS", "storage.allowed_host_paths", OPT_STR,
-	  O(allowed_host_paths), "", "host path prefixes allowed for host volumes, comma list (empty: none); opened at "
-	  "start-up, so they must exist then" },
-	{ "egress-image", "SANDBOX_API_EGRESS_IMAGE", "egress.image", OPT_STR, O(egress_image),
-	  "sandbox/egressd:latest",
-	  "egress sidecar image (needed for networkPolicy)" },
-	{ "egress-mode", "SANDBOX_API_EGRESS_MODE", "egress.mode", OPT_STR, O(egress_mode), "dns",
-	  "dns or dns+nft" },
-	{ "egress-env", "SANDBOX_API_EGRESS_ENV", "egress.env", OPT_STR, O(egress_env), "",
-	  "extra KEY=VALUE environment for egress sidecars (comma list), e.g. "
-	  "OPENSANDBOX_EGRESS_DNS_UPSTREAM=10.0.0.2" },
-	{ "egress-disable-ipv6", "SANDBOX_API_EGRESS_DISABLE_IPV6", "egress.disable_ipv6", OPT_BOOL,
-	  O(disable_ipv6), "true", "disable IPv6 in the sandbox network namespace" },
-	{ "egress-ready-timeout", "SANDBOX_API_EGRESS_READY_TIMEOUT", "egress.ready_timeout_seconds",
-	  OPT_INT, O(egress_ready_timeout), "30", "seconds the sidecar may take to answer /healthz" },
+	{"host", "SANDBOX_API_HOST", "server.host", OPT_STR, O(host), "0.0.0.0", "listen address"},
+	{"port", "SANDBOX_API_PORT", "server.port", OPT_INT, O(port), "8080", "listen port"},
+	{"api-key", "OPENSANDBOX_SERVER_API_KEY", "server.api_key", OPT_STR, O(api_key), "",
+	 "API key required in OPEN-SANDBOX-API-KEY (none: refuse to start unless "
+	 "OPENSANDBOX_INSECURE_SERVER=YES)"},
+	{"proxy-auth", "SANDBOX_API_PROXY_AUTH", "server.proxy_auth", OPT_BOOL, O(proxy_auth),
+	 "true", "the /sandboxes/{id}/proxy/{port} routes need the API key too"},
+	{"eip", "SANDBOX_API_EIP", "server.eip", OPT_STR, O(eip), "",
+	 "host put in returned endpoints (default: listen host if specific, else the outbound "
+	 "IPv4)"},
+	{"max-timeout", "SANDBOX_API_MAX_TIMEOUT", "server.max_sandbox_timeout_seconds", OPT_INT,
+	 O(max_timeout), "0", "largest sandbox timeout in seconds (0: no cap)"},
+	{"state-dir", "SANDBOX_API_STATE_DIR", "server.state_dir", OPT_STR, O(state_dir),
+	 "/var/lib/sandbox-api", "where renewed expiries and patched metadata are persisted"},
+	{"instance", "SANDBOX_API_INSTANCE", "server.instance", OPT_STR, O(instance), "",
+	 "name of this server on a shared Docker host: its containers get the label "
+	 "opensandbox.io/instance=NAME and it ignores others (empty: it owns every sandbox)"},
+	{"sweep-seconds", "SANDBOX_API_SWEEP_SECONDS", "server.sweep_seconds", OPT_INT,
+	 O(sweep_seconds), "10", "period of the expiry sweep and Docker reconciliation"},
+	{"workers", "SANDBOX_API_WORKERS", "server.workers", OPT_INT, O(workers), "16",
+	 "threads making blocking Docker calls"},
+	{"ready-timeout", "SANDBOX_API_READY_TIMEOUT", "server.ready_timeout_seconds", OPT_INT,
+	 O(ready_timeout), "120", "seconds a new sandbox may take for execd to answer /ping"},
+	{"failed-ttl", "PENDING_FAILURE_TTL", "server.pending_failure_ttl", OPT_INT, O(failed_ttl),
+	 "3600",
+	 "seconds a sandbox whose execd never answered /ping stays listed as Failed before it is "
+	 "removed"},
+	{"log-level", "SANDBOX_API_LOG_LEVEL", "log.level", OPT_STR, O(log_level), "info",
+	 "debug|info|warn|error"},
+	{"runtime", "SANDBOX_API_RUNTIME", "runtime.type", OPT_STR, O(runtime), "docker",
+	 "runtime (docker)"},
+	{"execd-image", "SANDBOX_API_EXECD_IMAGE", "runtime.execd_image", OPT_STR, O(execd_image),
+	 "sandbox/execd:latest",
+	 "image holding /opt/opensandbox/{execd,bootstrap.sh}, used when no local files are found"},
+	{"execd-path", "SANDBOX_API_EXECD_PATH", "runtime.execd_path", OPT_STR, O(execd_path), "",
+	 "local static execd to inject (default: execd next to this binary, if present)"},
+	{"bootstrap-path", "SANDBOX_API_BOOTSTRAP_PATH", "runtime.bootstrap_path", OPT_STR,
+	 O(bootstrap_path), "",
+	 "local bootstrap.sh (default: ../../images/bootstrap.sh from the binary)"},
+	{"docker-host", "DOCKER_HOST", "docker.host", OPT_STR, O(docker_host),
+	 "unix:///var/run/docker.sock", "Docker Engine API: unix:///path or tcp://host:port"},
+	{"pull-policy", "SANDBOX_API_PULL_POLICY", "docker.pull_policy", OPT_STR, O(pull_policy),
+	 "missing",
+	 "missing: pull images that are not present (with image.auth); never: do not pull"},
+	{"network-mode", "SANDBOX_API_NETWORK_MODE", "docker.network_mode", OPT_STR,
+	 O(network_mode), "bridge", "bridge, host or a user-defined network name"},
+	{"docker-timeout", "SANDBOX_API_DOCKER_TIMEOUT", "docker.api_timeout", OPT_INT,
+	 O(docker_timeout), "180", "seconds per Docker API call without progress"},
+	{"docker-host-ip", "SANDBOX_API_DOCKER_HOST_IP", "docker.host_ip", OPT_STR,
+	 O(docker_host_ip), "", "host address to advertise when this server runs in a container"},
+	{"drop-capabilities", "SANDBOX_API_DROP_CAPABILITIES", "docker.drop_capabilities", OPT_STR,
+	 O(cap_drop),
+	 "AUDIT_WRITE,MKNOD,NET_ADMIN,NET_RAW,SYS_ADMIN,SYS_MODULE,SYS_PTRACE,SYS_TIME,SYS_TTY_"
+	 "CONFIG",
+	 "capabilities dropped from sandboxes (comma list)"},
+	{"no-new-privileges", "SANDBOX_API_NO_NEW_PRIVILEGES", "docker.no_new_privileges", OPT_BOOL,
+	 O(no_new_privileges), "true", "SecurityOpt no-new-privileges"},
+	{"pids-limit", "SANDBOX_API_PIDS_LIMIT", "docker.pids_limit", OPT_INT, O(pids_limit),
+	 "4096", "PidsLimit per sandbox (0: none)"},
+	{"apparmor-profile", "SANDBOX_API_APPARMOR_PROFILE", "docker.apparmor_profile", OPT_STR,
+	 O(apparmor), "", "AppArmor profile name"},
+	{"seccomp-profile", "SANDBOX_API_SECCOMP_PROFILE", "docker.seccomp_profile", OPT_STR,
+	 O(seccomp), "", "seccomp profile (JSON text, or a file path whose content is sent)"},
+	{"secure-runtime", "SANDBOX_API_SECURE_RUNTIME", "docker.runtime", OPT_STR,
+	 O(secure_runtime), "", "OCI runtime name (e.g. runsc)"},
+	{"allowed-host-paths", "SANDBOX_API_ALLOWED_HOST_PATHS", "storage.allowed_host_paths",
+	 OPT_STR, O(allowed_host_paths), "",
+	 "host path prefixes allowed for host volumes, comma list (empty: none); opened at "
+	 "start-up, so they must exist then"},
+	{"egress-image", "SANDBOX_API_EGRESS_IMAGE", "egress.image", OPT_STR, O(egress_image),
+	 "sandbox/egressd:latest", "egress sidecar image (needed for networkPolicy)"},
+	{"egress-mode", "SANDBOX_API_EGRESS_MODE", "egress.mode", OPT_STR, O(egress_mode), "dns",
+	 "dns or dns+nft"},
+	{"egress-env", "SANDBOX_API_EGRESS_ENV", "egress.env", OPT_STR, O(egress_env), "",
+	 "extra KEY=VALUE environment for egress sidecars (comma list), e.g. "
+	 "OPENSANDBOX_EGRESS_DNS_UPSTREAM=10.0.0.2"},
+	{"egress-disable-ipv6", "SANDBOX_API_EGRESS_DISABLE_IPV6", "egress.disable_ipv6", OPT_BOOL,
+	 O(disable_ipv6), "true", "disable IPv6 in the sandbox network namespace"},
+	{"egress-ready-timeout", "SANDBOX_API_EGRESS_READY_TIMEOUT", "egress.ready_timeout_seconds",
+	 OPT_INT, O(egress_ready_timeout), "30", "seconds the sidecar may take to answer /healthz"},
 };
 #undef O
 
@@ -103,10 +110,11 @@ void apicfg_usage(FILE *f)
 		   "  --config FILE  JSON config file (env SANDBOX_CONFIG_PATH); keys as shown\n");
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
 		const struct opt *o = &opts[i];
-		fprintf(f, "  --%-22s %s\n  %24s [%s; env %s; default \"%s\"]\n", o->flag, o->help, "",
-			o->key, o->env, o->def);
+		fprintf(f, "  --%-22s %s\n  %24s [%s; env %s; default \"%s\"]\n", o->flag, o->help,
+			"", o->key, o->env, o->def);
 	}
-	fprintf(f, "environment: OPENSANDBOX_INSECURE_SERVER=YES allows running without an API key\n");
+	fprintf(f,
+		"environment: OPENSANDBOX_INSECURE_SERVER=YES allows running without an API key\n");
 }
 
 static int set(struct apicfg *cfg, const struct opt *o, const char *v, const char *src,
@@ -125,8 +133,8 @@ static int set(struct apicfg *cfg, const struct opt *o, const char *v, const cha
 		errno = 0;
 		long long x = strtoll(v, &end, 10);
 		if (!*v || *end || errno || x < 0)
-			return err_set(e, EINVAL, "%s: %s must be a non-negative integer, got '%s'", src,
-				       o->key, v);
+			return err_set(e, EINVAL, "%s: %s must be a non-negative integer, got '%s'",
+				       src, o->key, v);
 		*(int64_t *)p = x;
 		return 0;
 	}
@@ -138,8 +146,8 @@ static int set(struct apicfg *cfg, const struct opt *o, const char *v, const cha
 			 !strcasecmp(v, "off"))
 			*(bool *)p = false;
 		else
-			return err_set(e, EINVAL, "%s: %s must be true or false, got '%s'", src, o->key,
-				       v);
+			return err_set(e, EINVAL, "%s: %s must be true or false, got '%s'", src,
+				       o->key, v);
 		return 0;
 	}
 	return -EINVAL;
@@ -168,12 +176,13 @@ static int load_file(struct apicfg *cfg, const char *path, struct err *e)
 			break;
 	}
 	fclose(f);
-	struct err je = { 0 };
+	struct err je = {0};
 	cJSON *root = json_parse(text, len, &je);
 	free(text);
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
-		return err_set(e, EINVAL, "config %s: %s", path, je.msg[0] ? je.msg : "not an object");
+		return err_set(e, EINVAL, "config %s: %s", path,
+			       je.msg[0] ? je.msg : "not an object");
 	}
 	int r = 0;
 	for (size_t i = 0; !r && i < sizeof(opts) / sizeof(opts[0]); i++) {
@@ -198,7 +207,8 @@ static int load_file(struct apicfg *cfg, const char *path, struct err *e)
 			/* Lists become comma lists. */
 			size_t n = 1;
 			const cJSON *it;
-			cJSON_ArrayForEach(it, v) n += cJSON_IsString(it) ? strlen(it->valuestring) + 1 : 0;
+			cJSON_ArrayForEach(it, v) n +=
+				cJSON_IsString(it) ? strlen(it->valuestring) + 1 : 0;
 			list = calloc(1, n);
 			cJSON_ArrayForEach(it, v)
 			{
@@ -210,7 +220,8 @@ static int load_file(struct apicfg *cfg, const char *path, struct err *e)
 			}
 			val = list ? list : "";
 		} else {
-			r = err_set(e, EINVAL, "config %s: %s has an unsupported type", path, o->key);
+			r = err_set(e, EINVAL, "config %s: %s has an unsupported type", path,
+				    o->key);
 			break;
 		}
 		char src[300];
@@ -288,7 +299,8 @@ int apicfg_load(struct apicfg *cfg, int argc, char **argv, struct err *e)
 	if (cfg->workers < 1 || cfg->workers > 256)
 		return err_set(e, EINVAL, "workers must be 1..256");
 	if (strcmp(cfg->runtime, "docker") != 0)
-		return err_set(e, EINVAL, "runtime '%s' is not supported (only docker)", cfg->runtime);
+		return err_set(e, EINVAL, "runtime '%s' is not supported (only docker)",
+			       cfg->runtime);
 	if (strcmp(cfg->egress_mode, "dns") != 0 && strcmp(cfg->egress_mode, "dns+nft") != 0)
 		return err_set(e, EINVAL, "egress mode must be dns or dns+nft");
 	if (strcmp(cfg->pull_policy, "missing") != 0 && strcmp(cfg->pull_policy, "never") != 0)

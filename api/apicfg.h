@@ -16,36 +16,36 @@
 #include "err.h"
 
 struct apicfg {
-	char *host;		/* listen address */
+	char *host; /* listen address */
 	int64_t port;
 	char *api_key;
-	bool proxy_auth;	/* the server proxy route needs the API key */
-	char *eip;		/* public host in returned endpoints */
-	int64_t max_timeout;	/* seconds; 0 = no cap */
-	char *state_dir;	/* persisted expiry and metadata */
-	char *instance;		/* label value separating servers sharing a daemon, or "" */
+	bool proxy_auth;     /* the server proxy route needs the API key */
+	char *eip;	     /* public host in returned endpoints */
+	int64_t max_timeout; /* seconds; 0 = no cap */
+	char *state_dir;     /* persisted expiry and metadata */
+	char *instance;	     /* label value separating servers sharing a daemon, or "" */
 	char *log_level;
-	char *runtime;		/* "docker" */
-	char *execd_image;	/* file source when no local execd is found */
-	char *execd_path, *bootstrap_path;	/* local files to inject */
+	char *runtime;			   /* "docker" */
+	char *execd_image;		   /* file source when no local execd is found */
+	char *execd_path, *bootstrap_path; /* local files to inject */
 	char *docker_host;
 	char *pull_policy;	/* missing | never */
 	char *network_mode;	/* bridge | host | <user network> */
-	int64_t docker_timeout;	/* seconds */
+	int64_t docker_timeout; /* seconds */
 	char *docker_host_ip;
-	char *cap_drop;		/* comma list */
+	char *cap_drop; /* comma list */
 	bool no_new_privileges;
 	int64_t pids_limit;
 	char *apparmor, *seccomp, *secure_runtime;
-	char *allowed_host_paths;	/* comma list */
+	char *allowed_host_paths; /* comma list */
 	char *egress_image, *egress_mode;
-	char *egress_env;	/* comma list of KEY=VALUE added to sidecars */
+	char *egress_env; /* comma list of KEY=VALUE added to sidecars */
 	bool disable_ipv6;
 	int64_t sweep_seconds;
 	int64_t workers;
-	int64_t ready_timeout;	/* seconds to wait for execd /ping */
+	int64_t ready_timeout; /* seconds to wait for execd /ping */
 	int64_t egress_ready_timeout;
-	int64_t failed_ttl;	/* seconds a failed provisioning record is kept */
+	int64_t failed_ttl; /* seconds a failed provisioning record is kept */
 };
 
 /*

@@ -29,59 +29,59 @@ enum sbx_state { SBX_PENDING, SBX_RUNNING, SBX_PAUSED, SBX_TERMINATED, SBX_FAILE
 #define SBX_NSTATES 6
 
 /* Container labels (wire contract). */
-#define LBL_ID "opensandbox.io/id"
-#define LBL_EXPIRES "opensandbox.io/expires-at"
-#define LBL_MANUAL "opensandbox.io/manual-cleanup"
-#define LBL_OS "opensandbox.io/platform-os"
-#define LBL_ARCH "opensandbox.io/platform-arch"
-#define LBL_EXECD_PORT "opensandbox.io/embedding-proxy-port"
-#define LBL_HTTP_PORT "opensandbox.io/http-port"
+#define LBL_ID		 "opensandbox.io/id"
+#define LBL_EXPIRES	 "opensandbox.io/expires-at"
+#define LBL_MANUAL	 "opensandbox.io/manual-cleanup"
+#define LBL_OS		 "opensandbox.io/platform-os"
+#define LBL_ARCH	 "opensandbox.io/platform-arch"
+#define LBL_EXECD_PORT	 "opensandbox.io/embedding-proxy-port"
+#define LBL_HTTP_PORT	 "opensandbox.io/http-port"
 #define LBL_EGRESS_TOKEN "opensandbox.io/egress-auth-token"
-#define LBL_SIDECAR_FOR "opensandbox.io/egress-sidecar-for"
-#define LBL_RENEW "opensandbox.io/access-renew-extend-seconds"
+#define LBL_SIDECAR_FOR	 "opensandbox.io/egress-sidecar-for"
+#define LBL_RENEW	 "opensandbox.io/access-renew-extend-seconds"
 #define LBL_MANAGED_VOLS "opensandbox.io/volume-managed-by"
 /* Ours, so that recovery needs no inspect per container. */
-#define LBL_ENTRYPOINT "opensandbox.io/entrypoint"
-#define LBL_IMAGE "opensandbox.io/image"
+#define LBL_ENTRYPOINT	"opensandbox.io/entrypoint"
+#define LBL_IMAGE	"opensandbox.io/image"
 #define LBL_EGRESS_PORT "opensandbox.io/egress-port"
-#define LBL_INSTANCE "opensandbox.io/instance"
+#define LBL_INSTANCE	"opensandbox.io/instance"
 
-#define EXECD_PORT 44772
+#define EXECD_PORT    44772
 #define HTTP_APP_PORT 8080
-#define EGRESS_PORT 18080
+#define EGRESS_PORT   18080
 
 struct sbx {
 	char id[UUID_STR_LEN];
-	char cid[DOCKER_ID_LEN];	/* main container ("" until created) */
-	char sidecar[DOCKER_ID_LEN];	/* egress sidecar, or "" */
+	char cid[DOCKER_ID_LEN];     /* main container ("" until created) */
+	char sidecar[DOCKER_ID_LEN]; /* egress sidecar, or "" */
 	char *image;
-	char *entrypoint;		/* compact JSON array */
-	cJSON *metadata;		/* object of strings, never NULL */
+	char *entrypoint; /* compact JSON array */
+	cJSON *metadata;  /* object of strings, never NULL */
 	char plat_os[16], plat_arch[16];
 	int64_t created_us;
-	int64_t expires_us;		/* 0: manual cleanup */
+	int64_t expires_us; /* 0: manual cleanup */
 	enum sbx_state state;
 	char reason[40];
 	char message[480];
 	int64_t transition_us;
-	uint16_t port_execd, port_http, port_egress;	/* host ports (bridge modes) */
-	char ip[64];			/* address of the network namespace */
+	uint16_t port_execd, port_http, port_egress; /* host ports (bridge modes) */
+	char ip[64];				     /* address of the network namespace */
 	char egress_token[48];
-	char *managed_vols;		/* JSON array text of volumes to delete, or NULL */
+	char *managed_vols; /* JSON array text of volumes to delete, or NULL */
 	int64_t renew_extend;
 	bool host_mode;
-	bool provisioning;		/* create is still running on a worker */
-	bool deleting;			/* a delete job is running */
-	bool doomed;			/* deleted while provisioning: clean up when it ends */
-	int64_t failed_at_us;		/* execd never answered: Failed, removed after failed_ttl */
-	uint64_t changed_ms;		/* monotonic: created, state changed, provisioning ended */
-	bool died;			/* the container exited while it was being provisioned */
+	bool provisioning;    /* create is still running on a worker */
+	bool deleting;	      /* a delete job is running */
+	bool doomed;	      /* deleted while provisioning: clean up when it ends */
+	int64_t failed_at_us; /* execd never answered: Failed, removed after failed_ttl */
+	uint64_t changed_ms;  /* monotonic: created, state changed, provisioning ended */
+	bool died;	      /* the container exited while it was being provisioned */
 	int died_code;
 	struct ev_timer expiry;
-	struct ev_timer ready;		/* polling execd /ping */
+	struct ev_timer ready; /* polling execd /ping */
 	struct http_client *ping;
-	uint64_t ready_deadline;	/* monotonic ms */
-	uint64_t create_started;	/* monotonic ms, for the latency histogram */
+	uint64_t ready_deadline; /* monotonic ms */
+	uint64_t create_started; /* monotonic ms, for the latency histogram */
 	struct apisrv *srv;
 };
 
@@ -93,25 +93,25 @@ struct apisrv {
 	struct apicfg cfg;
 	struct ev_loop *loop;
 	struct http_server *http;
-	struct http_proxy *proxy;	/* the server proxy's engine (ingress.c) */
+	struct http_proxy *proxy; /* the server proxy's engine (ingress.c) */
 	struct jobs *jobs;
 	struct docker docker;
 	struct store *store;
 	struct stats *stats;
-	char endpoint_host[256];	/* host in returned endpoints */
-	char internal_host[64];		/* how this host reaches mapped ports */
-	struct buf inject_tar;		/* execd + bootstrap.sh, built once */
-	bool inject_from_image;		/* inject_tar holds "opensandbox/..." for path=/opt */
+	char endpoint_host[256]; /* host in returned endpoints */
+	char internal_host[64];	 /* how this host reaches mapped ports */
+	struct buf inject_tar;	 /* execd + bootstrap.sh, built once */
+	bool inject_from_image;	 /* inject_tar holds "opensandbox/..." for path=/opt */
 	struct ev_timer sweep;
 	unsigned sweeps;
-	struct http_client *events;	/* Docker events stream */
+	struct http_client *events; /* Docker events stream */
 	struct buf events_buf;
 	struct ev_timer events_retry;
-	bool docker_ok;			/* last call reached the daemon */
+	bool docker_ok; /* last call reached the daemon */
 	bool stopping;
-	struct hostpath_prefix host_prefixes[APISRV_MAX_HOST_PREFIXES];	/* --allowed-host-paths */
+	struct hostpath_prefix host_prefixes[APISRV_MAX_HOST_PREFIXES]; /* --allowed-host-paths */
 	size_t num_host_prefixes;
-	char mounts_dir[512];		/* <state-dir>/mounts: staged host volumes */
+	char mounts_dir[512]; /* <state-dir>/mounts: staged host volumes */
 };
 
 const char *sandbox_state_name(enum sbx_state s);

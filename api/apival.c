@@ -16,9 +16,9 @@
 #include "http_parse.h"
 #include "json.h"
 
-#define VALIDATION "VALIDATION_ERROR"
+#define VALIDATION    "VALIDATION_ERROR"
 #define INVALID_PARAM "SANDBOX::INVALID_PARAMETER"
-#define BAD_LABEL "SANDBOX::INVALID_METADATA_LABEL"
+#define BAD_LABEL     "SANDBOX::INVALID_METADATA_LABEL"
 
 int apival_fail(struct apival_err *ae, int status, const char *code, const char *fmt, ...)
 {
@@ -80,7 +80,8 @@ bool apival_label_key_ok(const char *k)
 	const char *slash = strchr(k, '/');
 	if (!slash)
 		return label_name_ok(k, strlen(k));
-	return dns_subdomain_ok(k, (size_t)(slash - k)) && label_name_ok(slash + 1, strlen(slash + 1));
+	return dns_subdomain_ok(k, (size_t)(slash - k)) &&
+	       label_name_ok(slash + 1, strlen(slash + 1));
 }
 
 bool apival_label_value_ok(const char *v)
@@ -99,16 +100,17 @@ int apival_metadata_check(const cJSON *obj, bool patch, struct apival_err *ae)
 	{
 		const char *k = it->string;
 		if (strncmp(k, "opensandbox.io/", 15) == 0)
-			return apival_fail(ae, 400, patch ? "INVALID_METADATA_LABEL" : BAD_LABEL,
-					   "metadata key '%s' uses the reserved prefix opensandbox.io/", k);
+			return apival_fail(
+				ae, 400, patch ? "INVALID_METADATA_LABEL" : BAD_LABEL,
+				"metadata key '%s' uses the reserved prefix opensandbox.io/", k);
 		if (patch && cJSON_IsNull(it))
 			continue;
 		if (!cJSON_IsString(it))
 			return apival_fail(ae, patch ? 400 : 422, patch ? BAD_LABEL : VALIDATION,
 					   "metadata.%s: must be a string", k);
 		if (!apival_label_key_ok(k))
-			return apival_fail(ae, 400, BAD_LABEL, "metadata key '%s' is not a valid label key",
-					   k);
+			return apival_fail(ae, 400, BAD_LABEL,
+					   "metadata key '%s' is not a valid label key", k);
 		if (!apival_label_value_ok(it->valuestring))
 			return apival_fail(ae, 400, BAD_LABEL,
 					   "metadata value of '%s' is not a valid label value", k);
@@ -315,14 +317,15 @@ static int string_map(const cJSON *obj, const char *field, bool nulls_ok, struct
 	{
 		if (cJSON_IsString(it) || (nulls_ok && cJSON_IsNull(it)))
 			continue;
-		return apival_fail(ae, 422, VALIDATION, "%s.%s: must be a string", field, it->string);
+		return apival_fail(ae, 422, VALIDATION, "%s.%s: must be a string", field,
+				   it->string);
 	}
 	return 0;
 }
 
 static int parse_image(struct apival_create *c, const cJSON *img, struct apival_err *ae)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	const char *uri;
 	const cJSON *auth;
 	if (!cJSON_IsObject(img))
@@ -337,8 +340,8 @@ static int parse_image(struct apival_create *c, const cJSON *img, struct apival_
 	if (blank(uri))
 		return apival_fail(ae, 422, VALIDATION, "image.uri: must not be blank");
 	if (strlen(uri) > 512 || strpbrk(uri, " \t\r\n\"\\"))
-		return apival_fail(ae, 400, INVALID_PARAM, "image.uri: '%.64s' is not an image reference",
-				   uri);
+		return apival_fail(ae, 400, INVALID_PARAM,
+				   "image.uri: '%.64s' is not an image reference", uri);
 	c->image = uri;
 	int r = json_get_object(img, "auth", JSON_OPTIONAL, &auth, &e);
 	if (r == -EINVAL)
@@ -365,7 +368,8 @@ static int parse_entrypoint(struct apival_create *c, const cJSON *ep, struct api
 	cJSON_ArrayForEach(it, ep)
 	{
 		if (!cJSON_IsString(it))
-			return apival_fail(ae, 422, VALIDATION, "entrypoint[%d]: must be a string", i);
+			return apival_fail(ae, 422, VALIDATION, "entrypoint[%d]: must be a string",
+					   i);
 		i++;
 	}
 	c->entrypoint = ep;
@@ -389,7 +393,7 @@ static int parse_resources(struct apival_create *c, const cJSON *rl, struct apiv
 
 static int parse_platform(struct apival_create *c, const cJSON *pl, struct apival_err *ae)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	const char *os, *arch;
 	if (!cJSON_IsObject(pl))
 		return apival_fail(ae, 422, VALIDATION, "platform: must be an object");
@@ -397,8 +401,8 @@ static int parse_platform(struct apival_create *c, const cJSON *pl, struct apiva
 	    json_get_string(pl, "arch", JSON_REQUIRED, &arch, &e) < 0)
 		return apival_fail(ae, 422, VALIDATION, "platform.%s", e.msg);
 	if (strcasecmp(os, "linux") != 0 && strcasecmp(os, "windows") != 0)
-		return apival_fail(ae, 400, INVALID_PARAM, "platform.os '%.32s' is not linux or windows",
-				   os);
+		return apival_fail(ae, 400, INVALID_PARAM,
+				   "platform.os '%.32s' is not linux or windows", os);
 	if (strcasecmp(arch, "amd64") != 0 && strcasecmp(arch, "arm64") != 0)
 		return apival_fail(ae, 400, INVALID_PARAM,
 				   "platform.arch '%.32s' is not amd64 or arm64", arch);
@@ -413,7 +417,7 @@ static int parse_platform(struct apival_create *c, const cJSON *pl, struct apiva
 
 static int parse_policy(struct apival_create *c, const cJSON *np, struct apival_err *ae)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	const char *s;
 	const cJSON *eg;
 	if (!cJSON_IsObject(np))
@@ -433,18 +437,21 @@ static int parse_policy(struct apival_create *c, const cJSON *np, struct apival_
 			const char *a, *t;
 			if (!cJSON_IsObject(rule))
 				return apival_fail(ae, 422, VALIDATION,
-						   "networkPolicy.egress[%d]: must be an object", i);
+						   "networkPolicy.egress[%d]: must be an object",
+						   i);
 			if (json_get_string(rule, "action", JSON_REQUIRED, &a, &e) < 0 ||
 			    json_get_string(rule, "target", JSON_REQUIRED, &t, &e) < 0)
-				return apival_fail(ae, 422, VALIDATION, "networkPolicy.egress[%d].%s", i,
-						   e.msg);
+				return apival_fail(ae, 422, VALIDATION,
+						   "networkPolicy.egress[%d].%s", i, e.msg);
 			if (strcmp(a, "allow") != 0 && strcmp(a, "deny") != 0)
 				return apival_fail(ae, 422, VALIDATION,
-						   "networkPolicy.egress[%d].action: must be \"allow\" or \"deny\"",
+						   "networkPolicy.egress[%d].action: must be "
+						   "\"allow\" or \"deny\"",
 						   i);
 			if (!*t)
-				return apival_fail(ae, 422, VALIDATION,
-						   "networkPolicy.egress[%d].target: must not be empty", i);
+				return apival_fail(
+					ae, 422, VALIDATION,
+					"networkPolicy.egress[%d].target: must not be empty", i);
 			i++;
 		}
 	}
@@ -472,7 +479,7 @@ static bool sub_path_ok(const char *s)
 
 static int parse_volume(struct apival_volume *v, const cJSON *o, int i, struct apival_err *ae)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	const cJSON *host = NULL, *pvc = NULL, *oss;
 	if (!cJSON_IsObject(o))
 		return apival_fail(ae, 422, VALIDATION, "volumes[%d]: must be an object", i);
@@ -483,9 +490,10 @@ static int parse_volume(struct apival_volume *v, const cJSON *o, int i, struct a
 	    json_get_object(o, "host", JSON_OPTIONAL, &host, &e) == -EINVAL ||
 	    json_get_object(o, "pvc", JSON_OPTIONAL, &pvc, &e) == -EINVAL)
 		return apival_fail(ae, 422, VALIDATION, "volumes[%d].%s", i, e.msg);
-	if (!dns_subdomain_ok(v->name, strlen(v->name)) || strchr(v->name, '.') || strlen(v->name) > 63)
-		return apival_fail(ae, 400, "VOLUME::INVALID_NAME", "volumes[%d].name '%.64s' is not a DNS label",
-				   i, v->name);
+	if (!dns_subdomain_ok(v->name, strlen(v->name)) || strchr(v->name, '.') ||
+	    strlen(v->name) > 63)
+		return apival_fail(ae, 400, "VOLUME::INVALID_NAME",
+				   "volumes[%d].name '%.64s' is not a DNS label", i, v->name);
 	if (v->mount_path[0] != '/' || strchr(v->mount_path, ':'))
 		return apival_fail(ae, 400, "VOLUME::INVALID_MOUNT_PATH",
 				   "volumes[%d].mountPath must be an absolute path", i);
@@ -499,18 +507,21 @@ static int parse_volume(struct apival_volume *v, const cJSON *o, int i, struct a
 				   "volumes[%d] must have exactly one of host, pvc, ossfs", i);
 	if (oss && !cJSON_IsNull(oss))
 		return apival_fail(ae, 400, "VOLUME::INVALID_BACKEND",
-				   "volumes[%d]: ossfs volumes are not supported by this server", i);
+				   "volumes[%d]: ossfs volumes are not supported by this server",
+				   i);
 	if (host) {
 		v->kind = APIVAL_VOL_HOST;
 		if (json_get_string(host, "path", JSON_REQUIRED, &v->host_path, &e) < 0)
 			return apival_fail(ae, 422, VALIDATION, "volumes[%d].host.%s", i, e.msg);
 		const char *p = v->host_path;
 		size_t n = strlen(p);
-		if (p[0] != '/' || strstr(p, "//") || (n > 1 && p[n - 1] == '/') || strchr(p, ':') ||
-		    strstr(p, "/../") || (n >= 3 && strcmp(p + n - 3, "/..") == 0))
-			return apival_fail(ae, 400, "VOLUME::INVALID_HOST_PATH",
-					   "volumes[%d].host.path '%.128s' is not a normalised absolute path",
-					   i, p);
+		if (p[0] != '/' || strstr(p, "//") || (n > 1 && p[n - 1] == '/') ||
+		    strchr(p, ':') || strstr(p, "/../") ||
+		    (n >= 3 && strcmp(p + n - 3, "/..") == 0))
+			return apival_fail(
+				ae, 400, "VOLUME::INVALID_HOST_PATH",
+				"volumes[%d].host.path '%.128s' is not a normalised absolute path",
+				i, p);
 		return 0;
 	}
 	v->kind = APIVAL_VOL_PVC;
@@ -523,7 +534,8 @@ static int parse_volume(struct apival_volume *v, const cJSON *o, int i, struct a
 		return apival_fail(ae, 422, VALIDATION, "volumes[%d].pvc.%s", i, e.msg);
 	if (!dns_subdomain_ok(v->claim, strlen(v->claim)))
 		return apival_fail(ae, 400, "VOLUME::INVALID_PVC_NAME",
-				   "volumes[%d].pvc.claimName '%.64s' is not a DNS name", i, v->claim);
+				   "volumes[%d].pvc.claimName '%.64s' is not a DNS name", i,
+				   v->claim);
 	return 0;
 }
 
@@ -544,7 +556,8 @@ static int parse_volumes(struct apival_create *c, const cJSON *vols, struct apiv
 		for (size_t j = 0; j < c->num_volumes; j++)
 			if (strcmp(c->volumes[j].name, v->name) == 0)
 				return apival_fail(ae, 400, "VOLUME::DUPLICATE_NAME",
-						   "volumes[%d].name '%s' is used twice", i, v->name);
+						   "volumes[%d].name '%s' is used twice", i,
+						   v->name);
 		c->num_volumes++;
 		i++;
 	}
@@ -557,25 +570,27 @@ static int parse_extensions(struct apival_create *c, const cJSON *ext, struct ap
 		return -EINVAL;
 	const cJSON *it = cJSON_GetObjectItem(ext, "poolRef");
 	if (it && !blank(it->valuestring))
-		return apival_fail(ae, 400, "SANDBOX::UNSUPPORTED_POOL_REF",
-				   "extensions.poolRef is only supported by the Kubernetes runtime");
+		return apival_fail(
+			ae, 400, "SANDBOX::UNSUPPORTED_POOL_REF",
+			"extensions.poolRef is only supported by the Kubernetes runtime");
 	it = cJSON_GetObjectItem(ext, "access.renew.extend.seconds");
 	if (it) {
 		const char *s = it->valuestring;
 		char *end;
 		long v = strtol(s, &end, 10);
 		if (!*s || *end || !isdigit((unsigned char)*s) || v < 300 || v > 86400)
-			return apival_fail(ae, 400, INVALID_PARAM,
-					   "extensions.access.renew.extend.seconds must be 300..86400");
+			return apival_fail(
+				ae, 400, INVALID_PARAM,
+				"extensions.access.renew.extend.seconds must be 300..86400");
 		c->renew_extend = v;
 	}
 	return 0;
 }
 
-int apival_create_parse(const char *body, size_t len, int64_t max_timeout,
-			struct apival_create *c, struct apival_err *ae)
+int apival_create_parse(const char *body, size_t len, int64_t max_timeout, struct apival_create *c,
+			struct apival_err *ae)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	const cJSON *it;
 	memset(c, 0, sizeof(*c));
 	c->root = json_parse(body, len, &e);
@@ -623,9 +638,10 @@ int apival_create_parse(const char *body, size_t len, int64_t max_timeout,
 			goto fail;
 		}
 		if ((max_timeout > 0 && t > max_timeout) || t > 100LL * 365 * 86400) {
-			apival_fail(ae, 400, INVALID_PARAM,
-				    "timeout: %lld seconds is over the maximum of %lld", (long long)t,
-				    (long long)(max_timeout > 0 ? max_timeout : 100LL * 365 * 86400));
+			apival_fail(
+				ae, 400, INVALID_PARAM,
+				"timeout: %lld seconds is over the maximum of %lld", (long long)t,
+				(long long)(max_timeout > 0 ? max_timeout : 100LL * 365 * 86400));
 			goto fail;
 		}
 		c->timeout = t;
@@ -644,8 +660,8 @@ int apival_create_parse(const char *body, size_t len, int64_t max_timeout,
 		cJSON_ArrayForEach(kv, it)
 		{
 			if (!kv->string[0] || strchr(kv->string, '=')) {
-				apival_fail(ae, 400, INVALID_PARAM, "env: invalid variable name '%.64s'",
-					    kv->string);
+				apival_fail(ae, 400, INVALID_PARAM,
+					    "env: invalid variable name '%.64s'", kv->string);
 				goto fail;
 			}
 		}
@@ -666,11 +682,13 @@ int apival_create_parse(const char *body, size_t len, int64_t max_timeout,
 		bool en = false;
 		if (!cJSON_IsObject(it) ||
 		    json_get_bool(it, "enabled", JSON_OPTIONAL, &en, &e) == -EINVAL) {
-			apival_fail(ae, 422, VALIDATION, "credentialProxy.enabled: must be a boolean");
+			apival_fail(ae, 422, VALIDATION,
+				    "credentialProxy.enabled: must be a boolean");
 			goto fail;
 		}
 		if (en && !c->network_policy) {
-			apival_fail(ae, 422, VALIDATION, "credentialProxy: enabled requires networkPolicy");
+			apival_fail(ae, 422, VALIDATION,
+				    "credentialProxy: enabled requires networkPolicy");
 			goto fail;
 		}
 		if (en) {
@@ -739,8 +757,9 @@ int apival_metadata_filter_parse(const char *s, cJSON **out, struct apival_err *
 			char k[256], v[256];
 			if (decode(p, (size_t)(eq - p), k, sizeof(k)) < 0 ||
 			    decode(eq + 1, n - (size_t)(eq - p) - 1, v, sizeof(v)) < 0) {
-				apival_fail(ae, 400, "INVALID_METADATA_FORMAT",
-					    "Invalid metadata format: bad escape or field too long");
+				apival_fail(
+					ae, 400, "INVALID_METADATA_FORMAT",
+					"Invalid metadata format: bad escape or field too long");
 				cJSON_Delete(obj);
 				return -EINVAL;
 			}
@@ -755,8 +774,8 @@ int apival_metadata_filter_parse(const char *s, cJSON **out, struct apival_err *
 	return 0;
 }
 
-static int parse_int_param(const char *v, const char *name, int64_t min, int64_t max,
-			   int64_t *out, struct apival_err *ae)
+static int parse_int_param(const char *v, const char *name, int64_t min, int64_t max, int64_t *out,
+			   struct apival_err *ae)
 {
 	char *end;
 	errno = 0;
@@ -788,8 +807,10 @@ int apival_list_parse(const char *query, struct apival_list *l, struct apival_er
 			goto fail;
 		}
 		if (strcmp(key, "state") == 0) {
-			if (l->num_states == APIVAL_MAX_STATES || strlen(val) >= sizeof(l->states[0])) {
-				apival_fail(ae, 422, VALIDATION, "query.state: too many or too long");
+			if (l->num_states == APIVAL_MAX_STATES ||
+			    strlen(val) >= sizeof(l->states[0])) {
+				apival_fail(ae, 422, VALIDATION,
+					    "query.state: too many or too long");
 				goto fail;
 			}
 			strcpy(l->states[l->num_states++], val);
@@ -802,7 +823,8 @@ int apival_list_parse(const char *query, struct apival_list *l, struct apival_er
 			if (parse_int_param(val, "page", 1, INT32_MAX, &l->page, ae) < 0)
 				goto fail;
 		} else if (strcmp(key, "pageSize") == 0) {
-			if (parse_int_param(val, "pageSize", 1, APIVAL_MAX_PAGE_SIZE, &l->page_size, ae) < 0)
+			if (parse_int_param(val, "pageSize", 1, APIVAL_MAX_PAGE_SIZE, &l->page_size,
+					    ae) < 0)
 				goto fail;
 		}
 	}

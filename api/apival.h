@@ -21,8 +21,8 @@
 #include "err.h"
 
 struct apival_err {
-	int status;		/* 400, 404, 409, 422, 501 ... */
-	const char *code;	/* static string, e.g. "SANDBOX::INVALID_PARAMETER" */
+	int status;	  /* 400, 404, 409, 422, 501 ... */
+	const char *code; /* static string, e.g. "SANDBOX::INVALID_PARAMETER" */
 	char msg[ERR_MSG_MAX];
 };
 
@@ -30,34 +30,34 @@ struct apival_err {
 int apival_fail(struct apival_err *ae, int status, const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-#define APIVAL_MAX_VOLUMES 16
-#define APIVAL_MAX_TIMEOUT_DEFAULT 0	/* no cap */
+#define APIVAL_MAX_VOLUMES	   16
+#define APIVAL_MAX_TIMEOUT_DEFAULT 0 /* no cap */
 
 enum apival_vol_kind { APIVAL_VOL_HOST, APIVAL_VOL_PVC };
 
 struct apival_volume {
-	const char *name, *mount_path, *sub_path;	/* sub_path may be NULL */
+	const char *name, *mount_path, *sub_path; /* sub_path may be NULL */
 	bool read_only;
 	enum apival_vol_kind kind;
-	const char *host_path;		/* host */
-	const char *claim;		/* pvc: Docker named volume */
+	const char *host_path; /* host */
+	const char *claim;     /* pvc: Docker named volume */
 	bool create_if_missing, delete_on_termination;
 };
 
 struct apival_create {
 	cJSON *root;
-	const char *image;			/* trimmed uri */
-	const char *auth_user, *auth_pass;	/* both or neither */
-	const cJSON *entrypoint;		/* non-empty array of strings */
-	int64_t timeout;			/* seconds; 0 = manual cleanup */
-	int64_t memory;				/* bytes; 0 = unset */
-	int64_t nano_cpus;			/* 0 = unset */
-	int64_t gpus;				/* 0 = none, -1 = all */
-	const cJSON *env;			/* object of string|null, or NULL */
-	const cJSON *metadata;			/* object of strings, or NULL */
-	char plat_os[16], plat_arch[16];	/* "" when not given; lower-case */
-	const cJSON *network_policy;		/* object, or NULL */
-	int64_t renew_extend;			/* access.renew.extend.seconds, 0 = off */
+	const char *image;		   /* trimmed uri */
+	const char *auth_user, *auth_pass; /* both or neither */
+	const cJSON *entrypoint;	   /* non-empty array of strings */
+	int64_t timeout;		   /* seconds; 0 = manual cleanup */
+	int64_t memory;			   /* bytes; 0 = unset */
+	int64_t nano_cpus;		   /* 0 = unset */
+	int64_t gpus;			   /* 0 = none, -1 = all */
+	const cJSON *env;		   /* object of string|null, or NULL */
+	const cJSON *metadata;		   /* object of strings, or NULL */
+	char plat_os[16], plat_arch[16];   /* "" when not given; lower-case */
+	const cJSON *network_policy;	   /* object, or NULL */
+	int64_t renew_extend;		   /* access.renew.extend.seconds, 0 = off */
 	struct apival_volume volumes[APIVAL_MAX_VOLUMES];
 	size_t num_volumes;
 };
@@ -77,12 +77,12 @@ bool apival_label_value_ok(const char *v);
 int apival_metadata_check(const cJSON *obj, bool patch, struct apival_err *ae);
 
 /* List query. */
-#define APIVAL_MAX_STATES 8
+#define APIVAL_MAX_STATES    8
 #define APIVAL_MAX_PAGE_SIZE 200
 struct apival_list {
 	char states[APIVAL_MAX_STATES][16];
 	size_t num_states;
-	cJSON *metadata;	/* owned object of string filters, or NULL */
+	cJSON *metadata; /* owned object of string filters, or NULL */
 	int64_t page, page_size;
 };
 /* Parses the raw query string. 0, or -EINVAL with ae set (400/422). */

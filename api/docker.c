@@ -62,10 +62,11 @@ int docker_call(struct docker *d, const char *method, const char *target, const 
 		.headers = hdrs,
 		.body = body,
 		.body_len = len,
-		.has_body = body != NULL || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0,
+		.has_body =
+			body != NULL || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0,
 		.timeout_ms = d->timeout_ms,
 	};
-	struct err ce = { 0 };
+	struct err ce = {0};
 	int r = http_request_sync(&d->ep, &rq, max_body ? max_body : DOCKER_MAX_BODY, resp, &ce);
 	if (r < 0) {
 		__atomic_add_fetch(&d->errors, 1, __ATOMIC_RELAXED);
@@ -120,12 +121,6 @@ int docker_json(struct docker *d, const char *method, const char *target, const 
 	return r;
 }
 
-int docker_ping(struct docker *d, struct err *e)
-{
-	int r = docker_json(d, "GET", "/_ping", NULL, NULL, e);
-	return r < 0 ? r : 0;
-}
-
 int docker_image_inspect(struct docker *d, const char *ref, cJSON **out, struct err *e)
 {
 	char esc[1024], target[1100];
@@ -168,7 +163,7 @@ int docker_image_pull(struct docker *d, const char *ref, const char *auth_b64, c
 		snprintf(target + n, sizeof(target) - (size_t)n, "&platform=%s", ep);
 	}
 	char auth[2048];
-	const char *hdrs[2] = { NULL, NULL };
+	const char *hdrs[2] = {NULL, NULL};
 	if (auth_b64) {
 		snprintf(auth, sizeof(auth), "X-Registry-Auth: %s", auth_b64);
 		hdrs[0] = auth;
@@ -256,13 +251,15 @@ int docker_logs_tail(struct docker *d, const char *cid, unsigned lines, struct b
 		     struct err *e)
 {
 	char target[256];
-	snprintf(target, sizeof(target), "/containers/%s/logs?stdout=1&stderr=1&tail=%u", cid, lines);
+	snprintf(target, sizeof(target), "/containers/%s/logs?stdout=1&stderr=1&tail=%u", cid,
+		 lines);
 	struct http_response resp;
 	int st = docker_call(d, "GET", target, NULL, 0, NULL, NULL, LOGS_MAX_BODY, &resp, e);
 	if (st < 0)
 		return st;
 	int r = st >= 300 ? engine_error(&resp, st, "logs", e)
-			  : demux_logs((const unsigned char *)buf_head(&resp.body), resp.body.len, out);
+			  : demux_logs((const unsigned char *)buf_head(&resp.body), resp.body.len,
+				       out);
 	http_response_free(&resp);
 	return r;
 }

@@ -26,9 +26,9 @@
 
 struct docker {
 	struct http_endpoint ep;
-	char url[256];		/* as configured, for messages */
+	char url[256]; /* as configured, for messages */
 	uint32_t timeout_ms;
-	unsigned long errors;	/* failed calls (atomic) */
+	unsigned long errors; /* failed calls (atomic) */
 };
 
 #define DOCKER_ID_LEN 65
@@ -49,7 +49,6 @@ int docker_call(struct docker *d, const char *method, const char *target, const 
 int docker_json(struct docker *d, const char *method, const char *target, const cJSON *body,
 		cJSON **out, struct err *e);
 
-int docker_ping(struct docker *d, struct err *e);
 /* 0 (out: the inspect object, may be NULL), -ENOENT, or -errno. */
 int docker_image_inspect(struct docker *d, const char *ref, cJSON **out, struct err *e);
 /* Pulls ref (auth_b64: X-Registry-Auth value or NULL; platform "os/arch" or NULL). */

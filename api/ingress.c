@@ -14,7 +14,7 @@
 #include "stats.h"
 #include "store.h"
 
-#define INGRESS_IO_TIMEOUT_MS (180 * 1000)	/* upstream silence, as upstream's 180 s */
+#define INGRESS_IO_TIMEOUT_MS (180 * 1000) /* upstream silence, as upstream's 180 s */
 
 bool ingress_path_is_proxy(const char *p)
 {
@@ -35,8 +35,8 @@ bool ingress_path_is_proxy(const char *p)
 }
 
 /* Credentials meant for this server never reach the sandbox (server.md 4.10). */
-static const char *const server_credentials[] = { "Authorization", "Cookie", "OPEN-SANDBOX-API-KEY",
-						  NULL };
+static const char *const server_credentials[] = {"Authorization", "Cookie", "OPEN-SANDBOX-API-KEY",
+						 NULL};
 
 static void on_error(struct http_conn *c, int status, enum http_proxy_failure why, void *arg)
 {
@@ -45,9 +45,11 @@ static void on_error(struct http_conn *c, int status, enum http_proxy_failure wh
 		http_resp_error(c, status, "SANDBOX::PROXY_CONNECT_FAILED",
 				"Could not connect to the backend sandbox");
 	else if (why == HTTP_PROXY_TIMEOUT)
-		http_resp_error(c, status, "SANDBOX::PROXY_TIMEOUT", "The backend sandbox did not answer in time");
+		http_resp_error(c, status, "SANDBOX::PROXY_TIMEOUT",
+				"The backend sandbox did not answer in time");
 	else
-		http_resp_error(c, status, "SANDBOX::PROXY_ERROR", "The backend sandbox failed to answer");
+		http_resp_error(c, status, "SANDBOX::PROXY_ERROR",
+				"The backend sandbox failed to answer");
 }
 
 static void on_status(int status, void *arg)
@@ -111,17 +113,17 @@ static void h_proxy(struct http_conn *c, struct http_req *req, void *arg)
 
 int ingress_routes(struct apisrv *srv)
 {
-	struct http_proxy_config cfg = { .io_timeout_ms = INGRESS_IO_TIMEOUT_MS,
-					 .on_error = on_error,
-					 .on_status = on_status,
-					 .arg = srv };
+	struct http_proxy_config cfg = {.io_timeout_ms = INGRESS_IO_TIMEOUT_MS,
+					.on_error = on_error,
+					.on_status = on_status,
+					.arg = srv};
 	srv->proxy = http_proxy_new(srv->loop, &cfg);
 	if (!srv->proxy)
 		return -ENOMEM;
-	static const char *const pats[] = { "/sandboxes/:id/proxy/:port", "/sandboxes/:id/proxy/:port/*rest",
-					    "/v1/sandboxes/:id/proxy/:port",
-					    "/v1/sandboxes/:id/proxy/:port/*rest" };
-	struct http_route_opts o = { .stream_body = true };
+	static const char *const pats[] = {
+		"/sandboxes/:id/proxy/:port", "/sandboxes/:id/proxy/:port/*rest",
+		"/v1/sandboxes/:id/proxy/:port", "/v1/sandboxes/:id/proxy/:port/*rest"};
+	struct http_route_opts o = {.stream_body = true};
 	for (size_t i = 0; i < sizeof(pats) / sizeof(pats[0]); i++) {
 		int r = http_server_route(srv->http, "*", pats[i], h_proxy, srv, &o);
 		if (r < 0)

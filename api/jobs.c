@@ -23,7 +23,7 @@ struct jobs {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct job *in_head, *in_tail, *out_head, *out_tail;
-	size_t pending;		/* queued + running + finished but not yet done() */
+	size_t pending; /* queued + running + finished but not yet done() */
 	bool stopping;
 	int efd;
 	size_t nthreads;
@@ -145,15 +145,6 @@ int jobs_submit(struct jobs *j, jobs_fn *work, jobs_fn *done, void *arg)
 	pthread_cond_signal(&j->cv);
 	pthread_mutex_unlock(&j->mu);
 	return 0;
-}
-
-size_t jobs_pending(const struct jobs *j)
-{
-	pthread_mutex_t *mu = (pthread_mutex_t *)&j->mu;
-	pthread_mutex_lock(mu);
-	size_t n = j->pending;
-	pthread_mutex_unlock(mu);
-	return n;
 }
 
 void jobs_free(struct jobs *j)

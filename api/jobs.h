@@ -21,8 +21,6 @@ typedef void jobs_fn(void *arg);
 struct jobs *jobs_new(struct ev_loop *loop, size_t n, struct err *e);
 /* Queues a job. 0 or -ENOMEM. */
 int jobs_submit(struct jobs *j, jobs_fn *work, jobs_fn *done, void *arg);
-/* Jobs queued or running. */
-size_t jobs_pending(const struct jobs *j);
 /* Waits for queued jobs to finish (their done() runs), stops the workers, frees. */
 void jobs_free(struct jobs *j);
 

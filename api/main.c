@@ -55,7 +55,7 @@ static void pick_endpoint_host(struct apisrv *srv)
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(80)};
 	inet_pton(AF_INET, "8.8.8.8", &a.sin_addr);
 	struct sockaddr_in me;
 	socklen_t len = sizeof(me);
@@ -68,7 +68,7 @@ static void pick_endpoint_host(struct apisrv *srv)
 int main(int argc, char **argv)
 {
 	struct apisrv *srv = &S;
-	struct err e = { 0 };
+	struct err e = {0};
 	int rc = 1;
 	int r = apicfg_load(&srv->cfg, argc, argv, &e);
 	if (r == 1)
@@ -83,23 +83,26 @@ int main(int argc, char **argv)
 		const char *insecure = getenv("OPENSANDBOX_INSECURE_SERVER");
 		if (!insecure || strcmp(insecure, "YES") != 0) {
 			fprintf(stderr, "sandbox-api: no API key configured (--api-key or "
-					"OPENSANDBOX_SERVER_API_KEY); set OPENSANDBOX_INSECURE_SERVER=YES to "
+					"OPENSANDBOX_SERVER_API_KEY); set "
+					"OPENSANDBOX_INSECURE_SERVER=YES to "
 					"run without authentication\n");
 			goto out_cfg;
 		}
-		log_msg(LOG_WARN, NULL, "running WITHOUT an API key (OPENSANDBOX_INSECURE_SERVER=YES)",
-			NULL);
+		log_msg(LOG_WARN, NULL,
+			"running WITHOUT an API key (OPENSANDBOX_INSECURE_SERVER=YES)", NULL);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	pick_endpoint_host(srv);
-	if (docker_init(&srv->docker, srv->cfg.docker_host, (uint32_t)srv->cfg.docker_timeout * 1000,
-			&e) < 0) {
+	if (docker_init(&srv->docker, srv->cfg.docker_host,
+			(uint32_t)srv->cfg.docker_timeout * 1000, &e) < 0) {
 		fprintf(stderr, "sandbox-api: %s\n", e.msg);
 		goto out_cfg;
 	}
 	srv->loop = ev_loop_new(&e);
-	if (!srv->loop)
+	if (!srv->loop) {
+		fprintf(stderr, "sandbox-api: %s\n", e.msg);
 		goto out_cfg;
+	}
 	/* Zeroed timers would look armed at heap index 0. */
 	ev_timer_init(&srv->sweep, NULL, srv);
 	ev_timer_init(&srv->events_retry, NULL, srv);
@@ -113,9 +116,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sandbox-api: %s\n", e.msg);
 		goto out;
 	}
-	struct err warn = { 0 };
-	srv->num_host_prefixes = hostpath_prefixes_open(srv->cfg.allowed_host_paths, srv->host_prefixes,
-							APISRV_MAX_HOST_PREFIXES, &warn);
+	struct err warn = {0};
+	srv->num_host_prefixes = hostpath_prefixes_open(
+		srv->cfg.allowed_host_paths, srv->host_prefixes, APISRV_MAX_HOST_PREFIXES, &warn);
 	if (warn.msg[0])
 		log_msg(LOG_WARN, NULL, warn.msg, NULL);
 	if (sandbox_inject_init(srv, argv[0], &e) < 0) {
@@ -133,7 +136,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sandbox-api: cannot set up the HTTP server: %s\n", e.msg);
 		goto out;
 	}
-	sandbox_start(srv, &e);
+	if (sandbox_start(srv, &e) < 0) /* recovery trouble is not fatal: the sweep retries */
+		log_msg(LOG_WARN, NULL, "start-up reconciliation incomplete", "error", e.msg, NULL);
+	err_clear(&e);
 	int fd = sock_listen_tcp(strcmp(srv->cfg.host, "0.0.0.0") ? srv->cfg.host : NULL,
 				 (uint16_t)srv->cfg.port, &e);
 	if (fd < 0 || http_server_listen_fd(srv->http, fd, &e) < 0) {
@@ -144,9 +149,9 @@ int main(int argc, char **argv)
 	char port[8], n[16];
 	snprintf(port, sizeof(port), "%lld", (long long)srv->cfg.port);
 	snprintf(n, sizeof(n), "%zu", store_count(srv->store));
-	log_msg(LOG_INFO, NULL, "listening", "port", port, "docker", srv->docker.url, "endpoint_host",
-		srv->endpoint_host, "network_mode", srv->cfg.network_mode, "sandboxes", n, "auth",
-		srv->cfg.api_key[0] ? "api-key" : "none", NULL);
+	log_msg(LOG_INFO, NULL, "listening", "port", port, "docker", srv->docker.url,
+		"endpoint_host", srv->endpoint_host, "network_mode", srv->cfg.network_mode,
+		"sandboxes", n, "auth", srv->cfg.api_key[0] ? "api-key" : "none", NULL);
 	ev_run(srv->loop);
 	rc = 0;
 out:

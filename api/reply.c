@@ -78,8 +78,3 @@ void reply_empty(struct reply *r, int status)
 	}
 	finish(r, status);
 }
-
-void reply_drop(struct reply *r)
-{
-	finish(r, 0);
-}

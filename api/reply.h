@@ -15,10 +15,10 @@
 
 struct reply {
 	struct apisrv *srv;
-	struct http_conn *c;	/* NULL once the client is gone */
-	const char *route;	/* metrics label (static string) */
-	char rid[80];		/* request id */
-	char sandbox[UUID_STR_LEN];	/* for log lines, may be "" */
+	struct http_conn *c;	    /* NULL once the client is gone */
+	const char *route;	    /* metrics label (static string) */
+	char rid[80];		    /* request id */
+	char sandbox[UUID_STR_LEN]; /* for log lines, may be "" */
 };
 
 /* NULL on ENOMEM (then a 500 has been sent). */
@@ -29,7 +29,5 @@ void reply_error(struct reply *r, int status, const char *code, const char *fmt,
 /* Sends body (JSON) and frees it. */
 void reply_json(struct reply *r, int status, struct buf *body);
 void reply_empty(struct reply *r, int status);
-/* Drops without answering (the caller answered otherwise, e.g. a proxy). */
-void reply_drop(struct reply *r);
 
 #endif

@@ -39,7 +39,8 @@ static bool auth_filter(struct http_conn *c, struct http_req *req, void *arg)
 	stats_request(srv->stats, "auth", 401);
 	if (!got)
 		http_resp_error(c, 401, "MISSING_API_KEY",
-				"Authentication credentials were not provided. Send the OPEN-SANDBOX-API-KEY header.");
+				"Authentication credentials were not provided. Send the "
+				"OPEN-SANDBOX-API-KEY header.");
 	else
 		http_resp_error(c, 401, "INVALID_API_KEY", "The API key is not valid.");
 	return false;
@@ -105,7 +106,7 @@ static void h_create(struct http_conn *c, struct http_req *req, void *arg)
 	if (!r)
 		return;
 	struct apival_create rq;
-	struct apival_err ae = { 0 };
+	struct apival_err ae = {0};
 	if (apival_create_parse(req->body, req->body_len, srv->cfg.max_timeout, &rq, &ae) < 0) {
 		reply_error(r, ae.status, ae.code, "%s", ae.msg);
 		return;
@@ -148,7 +149,7 @@ static void h_list(struct http_conn *c, struct http_req *req, void *arg)
 	if (!r)
 		return;
 	struct apival_list q;
-	struct apival_err ae = { 0 };
+	struct apival_err ae = {0};
 	if (apival_list_parse(req->query, &q, &ae) < 0) {
 		reply_error(r, ae.status, ae.code, "%s", ae.msg);
 		return;
@@ -231,8 +232,8 @@ static void h_patch(struct http_conn *c, struct http_req *req, void *arg)
 	struct sbx *s = r ? lookup(srv, req, r) : NULL;
 	if (!s)
 		return;
-	struct err e = { 0 };
-	struct apival_err ae = { 0 };
+	struct err e = {0};
+	struct apival_err ae = {0};
 	cJSON *body = json_parse(req->body, req->body_len, &e);
 	if (!body) {
 		reply_error(r, 400, "INVALID_REQUEST_BODY", "request body: %s", e.msg);
@@ -267,7 +268,7 @@ static void h_renew(struct http_conn *c, struct http_req *req, void *arg)
 	struct sbx *s = r ? lookup(srv, req, r) : NULL;
 	if (!s)
 		return;
-	struct err e = { 0 };
+	struct err e = {0};
 	cJSON *body = json_parse(req->body, req->body_len, &e);
 	const char *t;
 	int64_t us;
@@ -281,7 +282,8 @@ static void h_renew(struct http_conn *c, struct http_req *req, void *arg)
 		return;
 	}
 	if (apival_time_parse(t, &us) < 0) {
-		reply_error(r, 422, "VALIDATION_ERROR", "expiresAt: '%.64s' is not an ISO 8601 time", t);
+		reply_error(r, 422, "VALIDATION_ERROR",
+			    "expiresAt: '%.64s' is not an ISO 8601 time", t);
 		cJSON_Delete(body);
 		return;
 	}
@@ -292,7 +294,8 @@ static void h_renew(struct http_conn *c, struct http_req *req, void *arg)
 		return;
 	}
 	if (us <= apival_now_us()) {
-		reply_error(r, 400, "DOCKER::INVALID_EXPIRATION", "expiresAt must be in the future.");
+		reply_error(r, 400, "DOCKER::INVALID_EXPIRATION",
+			    "expiresAt must be in the future.");
 		return;
 	}
 	sandbox_renew(srv, s, us);
@@ -313,7 +316,8 @@ static bool query_bool(const char *q, const char *name, bool *out, bool *present
 		return true;
 	if (n < 0)
 		return false;
-	if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes") || !strcasecmp(v, "on"))
+	if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes") ||
+	    !strcasecmp(v, "on"))
 		*out = true;
 	else if (!strcasecmp(v, "false") || !strcmp(v, "0") || !strcasecmp(v, "no") ||
 		 !strcasecmp(v, "off"))
@@ -338,11 +342,13 @@ static void h_endpoint(struct http_conn *c, struct http_req *req, void *arg)
 	}
 	bool proxy = false, has_proxy, dummy;
 	if (!query_bool(req->query, "use_server_proxy", &proxy, &has_proxy)) {
-		reply_error(r, 422, "VALIDATION_ERROR", "query.use_server_proxy: must be a boolean");
+		reply_error(r, 422, "VALIDATION_ERROR",
+			    "query.use_server_proxy: must be a boolean");
 		return;
 	}
 	char ex[32];
-	bool has_expires = http_query_get(req->query, strlen(req->query), "expires", ex, sizeof(ex)) >= 0;
+	bool has_expires =
+		http_query_get(req->query, strlen(req->query), "expires", ex, sizeof(ex)) >= 0;
 	(void)dummy;
 	struct sbx *s = lookup(srv, req, r);
 	if (!s)
@@ -357,7 +363,8 @@ static void h_endpoint(struct http_conn *c, struct http_req *req, void *arg)
 				    "expires cannot be combined with use_server_proxy");
 		else
 			reply_error(r, 400, "SANDBOX::API_NOT_SUPPORTED",
-				    "signed endpoints (expires) are not supported by the Docker runtime");
+				    "signed endpoints (expires) are not supported by the Docker "
+				    "runtime");
 		return;
 	}
 	struct buf out;
@@ -389,7 +396,8 @@ static void h_endpoint(struct http_conn *c, struct http_req *req, void *arg)
 				    "Missing host port mapping for execd proxy port 44772.");
 			return;
 		}
-		snprintf(ep, sizeof(ep), "%s:%u/proxy/%ld", srv->endpoint_host, s->port_execd, port);
+		snprintf(ep, sizeof(ep), "%s:%u/proxy/%ld", srv->endpoint_host, s->port_execd,
+			 port);
 	}
 	buf_puts(&out, "{\"endpoint\":");
 	json_buf_cstr(&out, ep, 0);
@@ -412,7 +420,8 @@ static void h_not_impl(struct http_conn *c, struct http_req *req, void *arg)
 		reply_error(r, 501, "KUBERNETES::POOL_NOT_SUPPORTED",
 			    "Pools are only supported by the Kubernetes runtime.");
 	else if (strstr(req->path, "/diagnostics"))
-		reply_error(r, 501, "DIAGNOSTICS_NOT_IMPLEMENTED", "Diagnostics are not implemented.");
+		reply_error(r, 501, "DIAGNOSTICS_NOT_IMPLEMENTED",
+			    "Diagnostics are not implemented.");
 	else
 		reply_error(r, 501, "SNAPSHOT::NOT_IMPLEMENTED", "Snapshots are not implemented.");
 }
@@ -433,22 +442,22 @@ struct route {
 int routes_register(struct apisrv *srv)
 {
 	static const struct route rs[] = {
-		{ "POST", "/sandboxes", h_create },
-		{ "GET", "/sandboxes", h_list },
-		{ "GET", "/sandboxes/:id", h_get },
-		{ "DELETE", "/sandboxes/:id", h_delete },
-		{ "PATCH", "/sandboxes/:id/metadata", h_patch },
-		{ "POST", "/sandboxes/:id/pause", h_pause },
-		{ "POST", "/sandboxes/:id/resume", h_resume },
-		{ "POST", "/sandboxes/:id/renew-expiration", h_renew },
-		{ "GET", "/sandboxes/:id/endpoints/:port", h_endpoint },
-		{ "*", "/sandboxes/:id/snapshots", h_not_impl },
-		{ "*", "/snapshots", h_not_impl },
-		{ "*", "/snapshots/*rest", h_not_impl },
-		{ "*", "/sandboxes/:id/diagnostics/*rest", h_not_impl },
-		{ "*", "/pools", h_not_impl },
-		{ "*", "/pools/*rest", h_not_impl },
-		{ "POST", "/metrics/events", h_client_events },
+		{"POST", "/sandboxes", h_create},
+		{"GET", "/sandboxes", h_list},
+		{"GET", "/sandboxes/:id", h_get},
+		{"DELETE", "/sandboxes/:id", h_delete},
+		{"PATCH", "/sandboxes/:id/metadata", h_patch},
+		{"POST", "/sandboxes/:id/pause", h_pause},
+		{"POST", "/sandboxes/:id/resume", h_resume},
+		{"POST", "/sandboxes/:id/renew-expiration", h_renew},
+		{"GET", "/sandboxes/:id/endpoints/:port", h_endpoint},
+		{"*", "/sandboxes/:id/snapshots", h_not_impl},
+		{"*", "/snapshots", h_not_impl},
+		{"*", "/snapshots/*rest", h_not_impl},
+		{"*", "/sandboxes/:id/diagnostics/*rest", h_not_impl},
+		{"*", "/pools", h_not_impl},
+		{"*", "/pools/*rest", h_not_impl},
+		{"POST", "/metrics/events", h_client_events},
 	};
 	http_server_set_filter(srv->http, auth_filter, srv);
 	http_server_set_fallback(srv->http, h_fallback, srv);

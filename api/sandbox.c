@@ -26,7 +26,7 @@
 #include "tar.h"
 
 #define PING_INTERVAL_MS 20
-#define INJECT_PARALLEL 3	/* archive uploads at once: each holds a copy of the tar */
+#define INJECT_PARALLEL	 3 /* archive uploads at once: each holds a copy of the tar */
 
 /* The HTTP client copies a request body into its output queue, so every upload in
  * flight costs one tar (~400 KiB): bounding them bounds the server's peak memory. */
@@ -35,8 +35,8 @@ static sem_t inject_sem;
 
 const char *sandbox_state_name(enum sbx_state s)
 {
-	static const char *const names[] = { "Pending", "Running", "Paused",
-					     "Terminated", "Failed", "Unknown" };
+	static const char *const names[] = {"Pending",	  "Running", "Paused",
+					    "Terminated", "Failed",  "Unknown"};
 	return (unsigned)s < SBX_NSTATES ? names[s] : "Unknown";
 }
 
@@ -135,7 +135,8 @@ static int inject_from_image(struct apisrv *srv, struct err *e)
 	cJSON *cmd = cJSON_AddArrayToObject(body, "Cmd");
 	cJSON_AddItemToArray(cmd, cJSON_CreateString("/opt/opensandbox/execd"));
 	cJSON *lb = cJSON_AddObjectToObject(body, "Labels");
-	cJSON_AddStringToObject(lb, "opensandbox.io/execd-source", srv->cfg.instance[0] ? srv->cfg.instance : "true");
+	cJSON_AddStringToObject(lb, "opensandbox.io/execd-source",
+				srv->cfg.instance[0] ? srv->cfg.instance : "true");
 	char id[DOCKER_ID_LEN], name[80], hex[UUID_HEX_LEN];
 	uuid_v4_hex(hex);
 	snprintf(name, sizeof(name), "sandbox-execd-%s", hex);
@@ -144,7 +145,7 @@ static int inject_from_image(struct apisrv *srv, struct err *e)
 	if (r < 0)
 		return err_wrap(e, "execd image %s", img);
 	r = docker_get_archive(&srv->docker, id, "/opt/opensandbox", &srv->inject_tar, e);
-	struct err e2 = { 0 };
+	struct err e2 = {0};
 	docker_remove(&srv->docker, id, &e2);
 	if (r < 0)
 		return err_wrap(e, "execd image %s", img);
@@ -168,7 +169,8 @@ int sandbox_inject_init(struct apisrv *srv, const char *argv0, struct err *e)
 		strcpy(dir, ".");
 	snprintf(execd, sizeof(execd), "%s", srv->cfg.execd_path[0] ? srv->cfg.execd_path : "");
 	if (!execd[0]) {
-		/* build/bin/execd next to build/bin/sandbox-api; the sanitizer build lives in build/test. */
+		/* build/bin/execd next to build/bin/sandbox-api; the sanitizer build lives in
+		 * build/test. */
 		snprintf(execd, sizeof(execd), "%s/execd", dir);
 		if (access(execd, R_OK) != 0)
 			snprintf(execd, sizeof(execd), "%s/../bin/execd", dir);
@@ -187,10 +189,12 @@ int sandbox_inject_init(struct apisrv *srv, const char *argv0, struct err *e)
 		r = r ? r : read_file(boot, &f2, e);
 		r = r ? r : tar_add_dir(&srv->inject_tar, "opt", 0755);
 		r = r ? r : tar_add_dir(&srv->inject_tar, "opt/opensandbox", 0755);
-		r = r ? r : tar_add_file(&srv->inject_tar, "opt/opensandbox/execd", 0755, buf_head(&f1),
-					 f1.len);
-		r = r ? r : tar_add_file(&srv->inject_tar, "opt/opensandbox/bootstrap.sh", 0755,
-					 buf_head(&f2), f2.len);
+		r = r ? r
+		      : tar_add_file(&srv->inject_tar, "opt/opensandbox/execd", 0755, buf_head(&f1),
+				     f1.len);
+		r = r ? r
+		      : tar_add_file(&srv->inject_tar, "opt/opensandbox/bootstrap.sh", 0755,
+				     buf_head(&f2), f2.len);
 		r = r ? r : tar_end(&srv->inject_tar);
 		buf_free(&f1);
 		buf_free(&f2);
@@ -203,7 +207,8 @@ int sandbox_inject_init(struct apisrv *srv, const char *argv0, struct err *e)
 	}
 	int r = inject_from_image(srv, e);
 	if (r == 0)
-		log_msg(LOG_INFO, NULL, "execd injection from image", "image", srv->cfg.execd_image, NULL);
+		log_msg(LOG_INFO, NULL, "execd injection from image", "image", srv->cfg.execd_image,
+			NULL);
 	return r;
 }
 
@@ -216,7 +221,7 @@ struct create_job {
 	struct apival_create req;
 	cJSON *body, *sidecar_body;
 	char name[96];
-	char auth[1024];		/* X-Registry-Auth, or "" */
+	char auth[1024]; /* X-Registry-Auth, or "" */
 	char platform[40];
 	uint64_t egress_timeout_ms;
 	char token[48];
@@ -226,8 +231,8 @@ struct create_job {
 	const char *code;
 	struct err e;
 	char cid[DOCKER_ID_LEN], sidecar[DOCKER_ID_LEN], ip[64];
-	bool made_volume[APIVAL_MAX_VOLUMES];	/* created here: removed if the create fails */
-	bool staged[APIVAL_MAX_VOLUMES];	/* host volume bind-mounted in mounts_dir */
+	bool made_volume[APIVAL_MAX_VOLUMES]; /* created here: removed if the create fails */
+	bool staged[APIVAL_MAX_VOLUMES];      /* host volume bind-mounted in mounts_dir */
 };
 
 static void create_job_free(struct create_job *j)
@@ -258,7 +263,9 @@ static void image_work(void *arg)
 		docker_query_escape(net, target + strlen(target), sizeof(target) - strlen(target));
 		r = docker_json(d, "GET", target, NULL, NULL, &j->e);
 		if (r == -ENOENT) {
-			err_set(&j->e, ENOENT, "the configured network '%s' does not exist on the Docker host", net);
+			err_set(&j->e, ENOENT,
+				"the configured network '%s' does not exist on the Docker host",
+				net);
 			job_fail(j, r, 400, "SANDBOX::INVALID_PARAMETER");
 			return;
 		}
@@ -273,14 +280,16 @@ static void image_work(void *arg)
 		r = docker_image_pull(d, j->req.image, j->auth[0] ? j->auth : NULL,
 				      j->platform[0] ? j->platform : NULL, &j->e);
 		if (r < 0) {
-			job_fail(j, r, r == -ENOENT ? 404 : 500, "DOCKER::SANDBOX_IMAGE_PULL_FAILED");
+			job_fail(j, r, r == -ENOENT ? 404 : 500,
+				 "DOCKER::SANDBOX_IMAGE_PULL_FAILED");
 			return;
 		}
 		r = docker_image_inspect(d, j->req.image, NULL, &j->e);
 	}
 	if (r == -ENOENT) {
 		err_set(&j->e, ENOENT, "image %s is not present on the Docker host%s", j->req.image,
-			strcmp(j->srv->cfg.pull_policy, "never") == 0 ? " and pulling is disabled" : "");
+			strcmp(j->srv->cfg.pull_policy, "never") == 0 ? " and pulling is disabled"
+								      : "");
 		job_fail(j, r, 404, "DOCKER::SANDBOX_IMAGE_PULL_FAILED");
 	} else if (r == -EINVAL) {
 		job_fail(j, r, 400, "DOCKER::SANDBOX_IMAGE_PULL_FAILED");
@@ -292,18 +301,18 @@ static void image_work(void *arg)
 /* Polls the sidecar's /healthz (every 200 ms, 1 s per try) until 2xx or the deadline. */
 static int egress_wait(struct create_job *j)
 {
-	struct http_endpoint ep = { .kind = HTTP_EP_TCP, .port = EGRESS_PORT };
+	struct http_endpoint ep = {.kind = HTTP_EP_TCP, .port = EGRESS_PORT};
 	snprintf(ep.host, sizeof(ep.host), "%s", j->ip);
 	char auth[100];
 	snprintf(auth, sizeof(auth), "OPENSANDBOX-EGRESS-AUTH: %s", j->token);
-	const char *hdrs[] = { auth, NULL };
+	const char *hdrs[] = {auth, NULL};
 	uint64_t deadline = ev_clock_ms() + j->egress_timeout_ms;
 	char last[ERR_MSG_MAX] = "no answer";
 	while (ev_clock_ms() < deadline) {
-		struct http_client_request rq = { .method = "GET", .target = "/healthz",
-						  .headers = hdrs, .timeout_ms = 1000 };
+		struct http_client_request rq = {
+			.method = "GET", .target = "/healthz", .headers = hdrs, .timeout_ms = 1000};
 		struct http_response resp;
-		struct err e = { 0 };
+		struct err e = {0};
 		int r = http_request_sync(&ep, &rq, 4096, &resp, &e);
 		if (r == 0 && resp.status >= 200 && resp.status < 300) {
 			http_response_free(&resp);
@@ -353,8 +362,8 @@ static int ensure_volumes(struct create_job *j)
 		if (r == -ENOENT && v->create_if_missing) {
 			cJSON *b = cJSON_CreateObject();
 			cJSON_AddStringToObject(b, "Name", v->claim);
-			cJSON_AddStringToObject(cJSON_AddObjectToObject(b, "Labels"), LBL_MANAGED_VOLS,
-						"server");
+			cJSON_AddStringToObject(cJSON_AddObjectToObject(b, "Labels"),
+						LBL_MANAGED_VOLS, "server");
 			r = docker_json(d, "POST", "/volumes/create", b, NULL, &j->e);
 			cJSON_Delete(b);
 			j->made_volume[i] = r >= 0;
@@ -414,8 +423,9 @@ static void provision_work(void *arg)
 		tar_end(&t);
 		r = docker_put_archive(d, j->cid, "/", buf_head(&t), t.len, &j->e);
 		buf_free(&t);
-		r = r ? r : docker_put_archive(d, j->cid, "/opt", buf_head(&srv->inject_tar),
-					       srv->inject_tar.len, &j->e);
+		r = r ? r
+		      : docker_put_archive(d, j->cid, "/opt", buf_head(&srv->inject_tar),
+					   srv->inject_tar.len, &j->e);
 	} else {
 		r = docker_put_archive(d, j->cid, "/", buf_head(&srv->inject_tar),
 				       srv->inject_tar.len, &j->e);
@@ -442,7 +452,7 @@ static void provision_work(void *arg)
 fail:
 	job_fail(j, r, j->status, j->code);
 	unstage_host_volumes(j);
-	struct err e2 = { 0 };
+	struct err e2 = {0};
 	if (j->cid[0])
 		docker_remove(d, j->cid, &e2);
 	if (j->sidecar[0])
@@ -515,11 +525,11 @@ static void on_ping_done(struct http_client *c, int result, void *arg)
 
 static void ping_start(struct sbx *s)
 {
-	struct http_endpoint ep = { .kind = HTTP_EP_TCP, .port = EXECD_PORT };
+	struct http_endpoint ep = {.kind = HTTP_EP_TCP, .port = EXECD_PORT};
 	snprintf(ep.host, sizeof(ep.host), "%s", s->ip);
-	struct http_client_request rq = { .method = "GET", .target = "/ping", .timeout_ms = 2000 };
-	struct http_client_cbs cbs = { .on_head = on_ping_head, .on_done = on_ping_done };
-	struct err e = { 0 };
+	struct http_client_request rq = {.method = "GET", .target = "/ping", .timeout_ms = 2000};
+	struct http_client_cbs cbs = {.on_head = on_ping_head, .on_done = on_ping_done};
+	struct err e = {0};
 	s->ping = http_client_start(s->srv->loop, &ep, &rq, &cbs, s, &e);
 	if (!s->ping)
 		ping_retry(s);
@@ -543,15 +553,15 @@ static void provision_done(void *arg)
 	snprintf(s->ip, sizeof(s->ip), "%s", j->ip);
 	if (j->result < 0) {
 		/* Nothing is left behind (the job removed what it made): a clear error. */
-		log_msg(LOG_ERROR, NULL, "sandbox provisioning failed", "sandbox_id", s->id, "error",
-			j->e.msg, NULL);
+		log_msg(LOG_ERROR, NULL, "sandbox provisioning failed", "sandbox_id", s->id,
+			"error", j->e.msg, NULL);
 		if (j->reply)
 			reply_error(j->reply, j->status, j->code, "%s", j->e.msg);
 		store_remove(srv->store, s);
 	} else if (s->doomed) {
 		if (j->reply)
-			reply_error(j->reply, 409, "SANDBOX::DELETED", "Sandbox %s was deleted while it was created.",
-				    s->id);
+			reply_error(j->reply, 409, "SANDBOX::DELETED",
+				    "Sandbox %s was deleted while it was created.", s->id);
 		s->deleting = true;
 		sandbox_remove_containers(srv, s->id, s->cid, s->managed_vols, NULL, true);
 	} else {
@@ -567,10 +577,12 @@ static void provision_done(void *arg)
 		if (s->died) { /* it exited already (its "die" event came while we were busy) */
 			char msg[64];
 			snprintf(msg, sizeof(msg), "Container exited with code %d.", s->died_code);
-			sandbox_set_state(s, s->died_code ? SBX_FAILED : SBX_TERMINATED,
-					  s->died_code ? "CONTAINER_EXITED_ERROR" : "CONTAINER_EXITED", msg);
+			sandbox_set_state(
+				s, s->died_code ? SBX_FAILED : SBX_TERMINATED,
+				s->died_code ? "CONTAINER_EXITED_ERROR" : "CONTAINER_EXITED", msg);
 		} else {
-			s->ready_deadline = ev_now(srv->loop) + (uint64_t)srv->cfg.ready_timeout * 1000;
+			s->ready_deadline =
+				ev_now(srv->loop) + (uint64_t)srv->cfg.ready_timeout * 1000;
 			ping_start(s);
 		}
 	}
@@ -620,7 +632,8 @@ static void add_csv(cJSON *arr, const char *csv)
 static bool csv_has(const cJSON *arr, const char *s)
 {
 	const cJSON *it;
-	cJSON_ArrayForEach(it, arr) if (cJSON_IsString(it) && !strcasecmp(it->valuestring, s)) return true;
+	cJSON_ArrayForEach(it, arr) if (cJSON_IsString(it) &&
+					!strcasecmp(it->valuestring, s)) return true;
 	return false;
 }
 
@@ -650,7 +663,7 @@ static int stage_host_volumes(struct create_job *j)
 		char path[PATH_MAX], stage[PATH_MAX], bind[PATH_MAX + 300];
 		snprintf(path, sizeof(path), "%s%s%s", v->host_path, v->sub_path ? "/" : "",
 			 v->sub_path ? v->sub_path : "");
-		struct err e = { 0 };
+		struct err e = {0};
 		int fd = hostpath_open(srv->host_prefixes, srv->num_host_prefixes, path, true, &e);
 		int r = fd;
 		if (fd >= 0) {
@@ -661,17 +674,18 @@ static int stage_host_volumes(struct create_job *j)
 		if (r < 0) {
 			err_set(&j->e, -r, "volume %s: %s", v->name, e.msg);
 			j->status = r == -EPERM || r == -ELOOP ? 400
-				    : fd < 0 && (r == -ENOTDIR || r == -EINVAL || r == -ENAMETOOLONG ||
-						 r == -ENOENT)
-					? 400
-					: 500;
+				    : fd < 0 && (r == -ENOTDIR || r == -EINVAL ||
+						 r == -ENAMETOOLONG || r == -ENOENT)
+					    ? 400
+					    : 500;
 			j->code = r == -EPERM || r == -ELOOP ? "VOLUME::HOST_PATH_NOT_ALLOWED"
 				  : j->status == 400	     ? "VOLUME::INVALID_HOST_PATH"
 							     : "VOLUME::HOST_PATH_CREATE_FAILED";
 			return r;
 		}
 		j->staged[i] = true;
-		snprintf(bind, sizeof(bind), "%s:%s:%s", stage, v->mount_path, v->read_only ? "ro" : "rw");
+		snprintf(bind, sizeof(bind), "%s:%s:%s", stage, v->mount_path,
+			 v->read_only ? "ro" : "rw");
 		cJSON_AddItemToArray(binds, cJSON_CreateString(bind));
 	}
 	return 0;
@@ -756,7 +770,8 @@ static cJSON *main_body(struct apisrv *srv, const struct apival_create *rq, cons
 	}
 	cJSON_AddItemToObject(b, "Labels", labels_for(srv, rq, s));
 	cJSON *hc = cJSON_AddObjectToObject(b, "HostConfig");
-	cJSON_AddStringToObject(hc, "NetworkMode", egress ? "container:pending" : cfg->network_mode);
+	cJSON_AddStringToObject(hc, "NetworkMode",
+				egress ? "container:pending" : cfg->network_mode);
 	if (!egress && !s->host_mode) {
 		cJSON *exposed = cJSON_AddObjectToObject(b, "ExposedPorts");
 		cJSON *pb = cJSON_AddObjectToObject(hc, "PortBindings");
@@ -776,12 +791,12 @@ static cJSON *main_body(struct apisrv *srv, const struct apival_create *rq, cons
 		buf_init(&sc, 1u << 20);
 		buf_puts(&sc, "seccomp=");
 		if (cfg->seccomp[0] == '/' || cfg->seccomp[0] == '.') {
-			struct err e = { 0 };
+			struct err e = {0};
 			if (read_file(cfg->seccomp, &sc, &e) < 0) {
 				buf_free(&sc);
 				cJSON_Delete(b);
-				apival_fail(ae, 500, "DOCKER::SANDBOX_START_FAILED", "seccomp profile: %s",
-					    e.msg);
+				apival_fail(ae, 500, "DOCKER::SANDBOX_START_FAILED",
+					    "seccomp profile: %s", e.msg);
 				return NULL;
 			}
 		} else {
@@ -827,10 +842,11 @@ static cJSON *main_body(struct apisrv *srv, const struct apival_create *rq, cons
 				 v->sub_path ? v->sub_path : "");
 			if (!hostpath_allowed(srv->host_prefixes, srv->num_host_prefixes, bind)) {
 				cJSON_Delete(b);
-				apival_fail(ae, 400, "VOLUME::HOST_PATH_NOT_ALLOWED",
-					    "volume %s: host path %s is not under an allowed prefix%s",
-					    v->name, bind,
-					    srv->num_host_prefixes ? "" : " (none is configured)");
+				apival_fail(
+					ae, 400, "VOLUME::HOST_PATH_NOT_ALLOWED",
+					"volume %s: host path %s is not under an allowed prefix%s",
+					v->name, bind,
+					srv->num_host_prefixes ? "" : " (none is configured)");
 				return NULL;
 			}
 			continue;
@@ -838,7 +854,8 @@ static cJSON *main_body(struct apisrv *srv, const struct apival_create *rq, cons
 			if (v->sub_path) {
 				cJSON_Delete(b);
 				apival_fail(ae, 400, "VOLUME::PVC_SUBPATH_UNSUPPORTED_DRIVER",
-					    "volume %s: subPath on a named volume is not supported", v->name);
+					    "volume %s: subPath on a named volume is not supported",
+					    v->name);
 				return NULL;
 			}
 			snprintf(bind, sizeof(bind), "%s:%s:%s", v->claim, v->mount_path,
@@ -907,14 +924,15 @@ static void egress_token(char out[48])
 
 void sandbox_create(struct apisrv *srv, struct apival_create *rq, struct reply *r)
 {
-	struct apival_err ae = { 0 };
+	struct apival_err ae = {0};
 	const struct apicfg *cfg = &srv->cfg;
 	bool egress = rq->network_policy != NULL;
 	bool host_mode = strcmp(cfg->network_mode, "host") == 0;
 	struct create_job *j = NULL;
 	if (egress && !cfg->egress_image[0]) {
-		reply_error(r, 400, "SANDBOX::INVALID_PARAMETER",
-			    "networkPolicy needs an egress sidecar image (egress.image) configured");
+		reply_error(
+			r, 400, "SANDBOX::INVALID_PARAMETER",
+			"networkPolicy needs an egress sidecar image (egress.image) configured");
 		goto out;
 	}
 	if (egress && strcmp(cfg->network_mode, "bridge") != 0) {
@@ -964,7 +982,7 @@ void sandbox_create(struct apisrv *srv, struct apival_create *rq, struct reply *
 		cJSON_Delete(mv);
 	}
 	if (!host_mode) {
-		uint16_t ports[3] = { 0 };
+		uint16_t ports[3] = {0};
 		if (store_ports_reserve(srv->store, ports, egress ? 3 : 2) < 0) {
 			store_remove(srv->store, s);
 			reply_error(r, 503, "DOCKER::SANDBOX_START_FAILED", "no free host port");

@@ -34,7 +34,8 @@ static void remove_volumes(struct docker *d, const char *vols, struct err *e)
 		cJSON *v = NULL;
 		if (docker_json(d, "GET", target, NULL, &v, e) < 0)
 			continue;
-		const cJSON *l = cJSON_GetObjectItem(cJSON_GetObjectItem(v, "Labels"), LBL_MANAGED_VOLS);
+		const cJSON *l =
+			cJSON_GetObjectItem(cJSON_GetObjectItem(v, "Labels"), LBL_MANAGED_VOLS);
 		if (cJSON_IsString(l) && strcmp(l->valuestring, "server") == 0)
 			docker_json(d, "DELETE", target, NULL, NULL, e);
 		cJSON_Delete(v);
@@ -46,7 +47,7 @@ static void rm_work(void *arg)
 {
 	struct rm_job *j = arg;
 	struct docker *d = &j->srv->docker;
-	struct err e2 = { 0 };
+	struct err e2 = {0};
 	int r = 0;
 	if (j->cid[0]) {
 		r = docker_action(d, j->cid, "kill", &e2);
@@ -88,7 +89,8 @@ static void rm_done(void *arg)
 		if (j->reply) {
 			int st = sandbox_docker_status(j->result, 500);
 			reply_error(j->reply, st,
-				    st == 503 ? "DOCKER::INITIALIZATION_ERROR" : "DOCKER::SANDBOX_DELETE_FAILED",
+				    st == 503 ? "DOCKER::INITIALIZATION_ERROR"
+					      : "DOCKER::SANDBOX_DELETE_FAILED",
 				    "%s", j->e.msg);
 		}
 	} else {
@@ -221,9 +223,11 @@ static void pause_done(void *arg)
 		reply_error(j->reply, st, code, "%s", j->e.msg);
 	} else {
 		if (s && j->resume)
-			sandbox_set_state(s, SBX_RUNNING, "CONTAINER_RUNNING", "Sandbox container is running.");
+			sandbox_set_state(s, SBX_RUNNING, "CONTAINER_RUNNING",
+					  "Sandbox container is running.");
 		else if (s)
-			sandbox_set_state(s, SBX_PAUSED, "CONTAINER_PAUSED", "Sandbox container is paused.");
+			sandbox_set_state(s, SBX_PAUSED, "CONTAINER_PAUSED",
+					  "Sandbox container is paused.");
 		reply_empty(j->reply, 202);
 	}
 	free(j);
@@ -234,13 +238,15 @@ void sandbox_pause(struct apisrv *srv, struct sbx *s, bool resume, struct reply 
 	/* Pending too: the SDK's own readiness ping can succeed before our readiness
 	 * check marks the sandbox Running; Docker refuses a container that is not running. */
 	if (!resume && (s->provisioning || (s->state != SBX_RUNNING && s->state != SBX_PENDING))) {
-		reply_error(r, 409, "DOCKER::SANDBOX_NOT_RUNNING", "Sandbox %s is not running (state %s).",
-			    s->id, sandbox_state_name(s->state));
+		reply_error(r, 409, "DOCKER::SANDBOX_NOT_RUNNING",
+			    "Sandbox %s is not running (state %s).", s->id,
+			    sandbox_state_name(s->state));
 		return;
 	}
 	if (resume && s->state != SBX_PAUSED) {
-		reply_error(r, 409, "DOCKER::SANDBOX_NOT_PAUSED", "Sandbox %s is not paused (state %s).",
-			    s->id, sandbox_state_name(s->state));
+		reply_error(r, 409, "DOCKER::SANDBOX_NOT_PAUSED",
+			    "Sandbox %s is not paused (state %s).", s->id,
+			    sandbox_state_name(s->state));
 		return;
 	}
 	struct pause_job *j = calloc(1, sizeof(*j));

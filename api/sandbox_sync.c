@@ -44,9 +44,11 @@ static void state_from_list(struct sbx *s, const cJSON *item)
 			sandbox_set_state(s, SBX_RUNNING, "CONTAINER_RUNNING",
 					  "Sandbox container is running.");
 	} else if (!strcmp(state, "paused")) {
-		sandbox_set_state(s, SBX_PAUSED, "CONTAINER_PAUSED", "Sandbox container is paused.");
+		sandbox_set_state(s, SBX_PAUSED, "CONTAINER_PAUSED",
+				  "Sandbox container is paused.");
 	} else if (!strcmp(state, "restarting")) {
-		sandbox_set_state(s, SBX_RUNNING, "CONTAINER_RESTARTING", "Sandbox container is restarting.");
+		sandbox_set_state(s, SBX_RUNNING, "CONTAINER_RESTARTING",
+				  "Sandbox container is restarting.");
 	} else if (!strcmp(state, "exited") || !strcmp(state, "dead")) {
 		int code = 0;
 		const char *p = cJSON_IsString(status) ? strchr(status->valuestring, '(') : NULL;
@@ -59,7 +61,8 @@ static void state_from_list(struct sbx *s, const cJSON *item)
 		else
 			sandbox_set_state(s, SBX_FAILED, "CONTAINER_EXITED_ERROR", msg);
 	} else if (!strcmp(state, "created")) {
-		sandbox_set_state(s, SBX_PENDING, "CONTAINER_STARTING", "Sandbox container is starting.");
+		sandbox_set_state(s, SBX_PENDING, "CONTAINER_STARTING",
+				  "Sandbox container is starting.");
 	} else {
 		sandbox_set_state(s, SBX_UNKNOWN, "CONTAINER_STATE_UNKNOWN", state);
 	}
@@ -67,7 +70,8 @@ static void state_from_list(struct sbx *s, const cJSON *item)
 
 static void ip_from_list(const cJSON *item, const char *mode, char *out, size_t cap)
 {
-	const cJSON *nets = cJSON_GetObjectItem(cJSON_GetObjectItem(item, "NetworkSettings"), "Networks");
+	const cJSON *nets =
+		cJSON_GetObjectItem(cJSON_GetObjectItem(item, "NetworkSettings"), "Networks");
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(nets, mode);
 	const cJSON *ip = n ? cJSON_GetObjectItem(n, "IPAddress") : NULL;
 	if (!cJSON_IsString(ip) || !*ip->valuestring) {
@@ -148,7 +152,7 @@ static void adopt(struct apisrv *srv, const cJSON *item, const cJSON *sidecars)
 	s->port_execd = port_label(labels, LBL_EXECD_PORT);
 	s->port_http = port_label(labels, LBL_HTTP_PORT);
 	s->port_egress = port_label(labels, LBL_EGRESS_PORT);
-	uint16_t ports[3] = { s->port_execd, s->port_http, s->port_egress };
+	uint16_t ports[3] = {s->port_execd, s->port_http, s->port_egress};
 	store_ports_mark(srv->store, ports, 3);
 	const cJSON *hc = cJSON_GetObjectItem(item, "HostConfig");
 	const cJSON *nm = cJSON_GetObjectItem(hc, "NetworkMode");
@@ -162,7 +166,8 @@ static void adopt(struct apisrv *srv, const cJSON *item, const cJSON *sidecars)
 	} else if (s->host_mode) {
 		snprintf(s->ip, sizeof(s->ip), "127.0.0.1");
 	} else {
-		ip_from_list(item, cJSON_IsString(nm) ? nm->valuestring : "bridge", s->ip, sizeof(s->ip));
+		ip_from_list(item, cJSON_IsString(nm) ? nm->valuestring : "bridge", s->ip,
+			     sizeof(s->ip));
 	}
 	/* User metadata: the labels minus ours and the image's well-known ones. */
 	const cJSON *l;
@@ -170,8 +175,9 @@ static void adopt(struct apisrv *srv, const cJSON *item, const cJSON *sidecars)
 	{
 		const char *k = l->string;
 		if (!cJSON_IsString(l) || !strncmp(k, "opensandbox.io/", 15) ||
-		    !strncmp(k, "org.opencontainers.image.", 25) || !strncmp(k, "com.docker.", 11) ||
-		    !strncmp(k, "desktop.docker.", 15) || !apival_label_key_ok(k))
+		    !strncmp(k, "org.opencontainers.image.", 25) ||
+		    !strncmp(k, "com.docker.", 11) || !strncmp(k, "desktop.docker.", 15) ||
+		    !apival_label_key_ok(k))
 			continue;
 		cJSON_AddStringToObject(s->metadata, k, l->valuestring);
 	}
@@ -180,7 +186,8 @@ static void adopt(struct apisrv *srv, const cJSON *item, const cJSON *sidecars)
 	if (p) {
 		const cJSON *pe = cJSON_GetObjectItem(p, "expiresAt");
 		int64_t us;
-		if (cJSON_IsString(pe) && apival_time_parse(pe->valuestring, &us) == 0 && s->expires_us)
+		if (cJSON_IsString(pe) && apival_time_parse(pe->valuestring, &us) == 0 &&
+		    s->expires_us)
 			s->expires_us = us;
 		const cJSON *pm = cJSON_GetObjectItem(p, "metadata");
 		if (cJSON_IsObject(pm)) {
@@ -214,8 +221,8 @@ void sandbox_label_filter(struct apisrv *srv, const char *label, const char *ext
 
 struct sync_job {
 	struct apisrv *srv;
-	bool startup;		/* recovery: unfinished creates are ours to remove */
-	uint64_t snapshot_ms;	/* when the lists were asked for (monotonic) */
+	bool startup;	      /* recovery: unfinished creates are ours to remove */
+	uint64_t snapshot_ms; /* when the lists were asked for (monotonic) */
 	cJSON *list, *sidecars;
 	int result;
 	struct err e;
@@ -248,7 +255,8 @@ static void sync_done(void *arg)
 	reconciling = false;
 	if (j->result < 0) {
 		if (srv->docker_ok)
-			log_msg(LOG_ERROR, NULL, "Docker reconciliation failed", "error", j->e.msg, NULL);
+			log_msg(LOG_ERROR, NULL, "Docker reconciliation failed", "error", j->e.msg,
+				NULL);
 		srv->docker_ok = false;
 		goto out;
 	}
@@ -266,14 +274,15 @@ static void sync_done(void *arg)
 		struct sbx *s = store_find(srv->store, id);
 		if (!s) {
 			if (cJSON_IsString(state) && !strcmp(state->valuestring, "created")) {
-				/* Left over by a create that never finished (the server died). Later
-				 * on, a created container we do not know is someone else's create
-				 * in progress: leave it alone. */
+				/* Left over by a create that never finished (the server died).
+				 * Later on, a created container we do not know is someone else's
+				 * create in progress: leave it alone. */
 				if (j->startup) {
-					log_msg(LOG_INFO, NULL, "removing unfinished sandbox container",
+					log_msg(LOG_INFO, NULL,
+						"removing unfinished sandbox container",
 						"sandbox_id", id, NULL);
-					sandbox_remove_containers(srv, id, cid->valuestring, NULL, NULL,
-								  false);
+					sandbox_remove_containers(srv, id, cid->valuestring, NULL,
+								  NULL, false);
 				}
 				continue;
 			}
@@ -301,7 +310,8 @@ static void sync_done(void *arg)
 		}
 		if (!found && !s->provisioning && !s->deleting && !s->doomed && !s->failed_at_us &&
 		    !s->ping && !ev_timer_active(&s->ready) && !newer_than(s, j)) {
-			log_msg(LOG_INFO, NULL, "sandbox container vanished", "sandbox_id", s->id, NULL);
+			log_msg(LOG_INFO, NULL, "sandbox container vanished", "sandbox_id", s->id,
+				NULL);
 			if (s->sidecar[0])
 				sandbox_remove_containers(srv, s->id, NULL, NULL, NULL, false);
 			store_remove(srv->store, s);
@@ -327,7 +337,8 @@ static void sync_done(void *arg)
 			continue;
 		if (s && s->deleting)
 			continue;
-		log_msg(LOG_INFO, NULL, "removing orphan egress sidecar", "sandbox_id", for_id, NULL);
+		log_msg(LOG_INFO, NULL, "removing orphan egress sidecar", "sandbox_id", for_id,
+			NULL);
 		sandbox_remove_containers(srv, for_id, cid->valuestring, NULL, NULL, false);
 	}
 	store_forget_persisted(srv->store);
@@ -385,13 +396,16 @@ static void on_event(struct apisrv *srv, const cJSON *ev)
 		sandbox_set_state(s, c ? SBX_FAILED : SBX_TERMINATED,
 				  c ? "CONTAINER_EXITED_ERROR" : "CONTAINER_EXITED", msg);
 	} else if (!strcmp(a, "pause")) {
-		sandbox_set_state(s, SBX_PAUSED, "CONTAINER_PAUSED", "Sandbox container is paused.");
-	} else if (!strcmp(a, "unpause") || (!strcmp(a, "start") && !s->ping &&
-					     !ev_timer_active(&s->ready) && s->state != SBX_PENDING)) {
-		sandbox_set_state(s, SBX_RUNNING, "CONTAINER_RUNNING", "Sandbox container is running.");
+		sandbox_set_state(s, SBX_PAUSED, "CONTAINER_PAUSED",
+				  "Sandbox container is paused.");
+	} else if (!strcmp(a, "unpause") ||
+		   (!strcmp(a, "start") && !s->ping && !ev_timer_active(&s->ready) &&
+		    s->state != SBX_PENDING)) {
+		sandbox_set_state(s, SBX_RUNNING, "CONTAINER_RUNNING",
+				  "Sandbox container is running.");
 	} else if (!strcmp(a, "destroy") && !s->deleting) {
-		log_msg(LOG_INFO, NULL, "sandbox container removed outside the server", "sandbox_id",
-			s->id, NULL);
+		log_msg(LOG_INFO, NULL, "sandbox container removed outside the server",
+			"sandbox_id", s->id, NULL);
 		if (s->sidecar[0])
 			sandbox_remove_containers(srv, s->id, NULL, NULL, NULL, false);
 		store_remove(srv->store, s);
@@ -446,10 +460,10 @@ static void events_connect(struct apisrv *srv)
 	sandbox_label_filter(srv, LBL_ID, "\"type\":[\"container\"],", filters, sizeof(filters));
 	docker_query_escape(filters, esc, sizeof(esc));
 	snprintf(target, sizeof(target), "/events?filters=%s", esc);
-	struct http_client_request rq = { .method = "GET", .target = target,
-					  .timeout_ms = UINT32_MAX };
-	struct http_client_cbs cbs = { .on_data = events_data, .on_done = events_done };
-	struct err e = { 0 };
+	struct http_client_request rq = {
+		.method = "GET", .target = target, .timeout_ms = UINT32_MAX};
+	struct http_client_cbs cbs = {.on_data = events_data, .on_done = events_done};
+	struct err e = {0};
 	buf_reset(&srv->events_buf);
 	srv->events = http_client_start(srv->loop, &srv->docker.ep, &rq, &cbs, srv, &e);
 	if (!srv->events) {
@@ -477,8 +491,8 @@ static void on_sweep(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		struct sbx *s = store_at(srv->store, i);
 		if (s->failed_at_us && !s->deleting &&
 		    now - s->failed_at_us > srv->cfg.failed_ttl * 1000000) {
-			log_msg(LOG_INFO, NULL, "removing a sandbox that never became ready", "sandbox_id",
-				s->id, NULL);
+			log_msg(LOG_INFO, NULL, "removing a sandbox that never became ready",
+				"sandbox_id", s->id, NULL);
 			sandbox_expire(srv, s);
 		} else if (s->doomed && !s->provisioning && !s->deleting) {
 			/* Deleted while provisioning and its removal failed: try again. */
@@ -531,7 +545,7 @@ int sandbox_start(struct apisrv *srv, struct err *e)
 	srv->docker_ok = true; /* so a failure below is logged once */
 	sync_done(j);
 	/* Leftover execd source containers. */
-	struct err e2 = { 0 };
+	struct err e2 = {0};
 	char lbl[300];
 	snprintf(lbl, sizeof(lbl), "opensandbox.io/execd-source=%s",
 		 srv->cfg.instance[0] ? srv->cfg.instance : "true");

@@ -8,7 +8,7 @@
 
 #define STATS_MAX_SERIES 256
 
-static const double buckets[] = { 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60 };
+static const double buckets[] = {0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60};
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
 struct series {
@@ -46,7 +46,7 @@ void stats_request(struct stats *s, const char *route, int status)
 		}
 	}
 	if (s->n < STATS_MAX_SERIES)
-		s->s[s->n++] = (struct series){ route, status, 1 };
+		s->s[s->n++] = (struct series){route, status, 1};
 }
 
 void stats_create_latency(struct stats *s, double seconds)
@@ -66,32 +66,39 @@ int stats_render(struct stats *s, struct apisrv *srv, struct buf *o)
 	for (size_t i = 0; !r && i < s->n; i++)
 		r = buf_printf(o, "sandbox_api_requests_total{route=\"%s\",status=\"%d\"} %lu\n",
 			       s->s[i].route, s->s[i].status, s->s[i].count);
-	unsigned long by[SBX_NSTATES] = { 0 };
+	unsigned long by[SBX_NSTATES] = {0};
 	for (size_t i = 0; i < store_count(srv->store); i++) {
 		struct sbx *x = store_at(srv->store, i);
 		if (!x->doomed)
 			by[x->state]++;
 	}
-	r = r ? r : buf_puts(o, "# HELP sandbox_api_sandboxes Sandboxes by state.\n"
-				"# TYPE sandbox_api_sandboxes gauge\n");
+	r = r ? r
+	      : buf_puts(o, "# HELP sandbox_api_sandboxes Sandboxes by state.\n"
+			    "# TYPE sandbox_api_sandboxes gauge\n");
 	for (int i = 0; !r && i < SBX_NSTATES; i++)
 		r = buf_printf(o, "sandbox_api_sandboxes{state=\"%s\"} %lu\n",
 			       sandbox_state_name((enum sbx_state)i), by[i]);
-	r = r ? r : buf_puts(o, "# HELP sandbox_api_create_seconds Create request to execd ready.\n"
-				"# TYPE sandbox_api_create_seconds histogram\n");
+	r = r ? r
+	      : buf_puts(o, "# HELP sandbox_api_create_seconds Create request to execd ready.\n"
+			    "# TYPE sandbox_api_create_seconds histogram\n");
 	unsigned long cum = 0;
 	for (size_t i = 0; !r && i < NBUCKETS; i++) {
 		cum += s->hist[i];
-		r = buf_printf(o, "sandbox_api_create_seconds_bucket{le=\"%g\"} %lu\n", buckets[i], cum);
+		r = buf_printf(o, "sandbox_api_create_seconds_bucket{le=\"%g\"} %lu\n", buckets[i],
+			       cum);
 	}
 	cum += s->hist[NBUCKETS];
-	r = r ? r : buf_printf(o, "sandbox_api_create_seconds_bucket{le=\"+Inf\"} %lu\n"
-				  "sandbox_api_create_seconds_sum %.6f\n"
-				  "sandbox_api_create_seconds_count %lu\n",
-			       cum, s->sum, s->count);
-	r = r ? r : buf_printf(o, "# HELP sandbox_api_docker_errors_total Failed Docker API calls.\n"
-				  "# TYPE sandbox_api_docker_errors_total counter\n"
-				  "sandbox_api_docker_errors_total %lu\n",
-			       __atomic_load_n(&srv->docker.errors, __ATOMIC_RELAXED));
+	r = r ? r
+	      : buf_printf(o,
+			   "sandbox_api_create_seconds_bucket{le=\"+Inf\"} %lu\n"
+			   "sandbox_api_create_seconds_sum %.6f\n"
+			   "sandbox_api_create_seconds_count %lu\n",
+			   cum, s->sum, s->count);
+	r = r ? r
+	      : buf_printf(o,
+			   "# HELP sandbox_api_docker_errors_total Failed Docker API calls.\n"
+			   "# TYPE sandbox_api_docker_errors_total counter\n"
+			   "sandbox_api_docker_errors_total %lu\n",
+			   __atomic_load_n(&srv->docker.errors, __ATOMIC_RELAXED));
 	return r;
 }

@@ -16,8 +16,8 @@
 #include "log.h"
 #include "store.h"
 
-#define PORT_MIN 40000
-#define PORT_MAX 60000
+#define PORT_MIN   40000
+#define PORT_MAX   60000
 #define PORT_TRIES 200
 
 #define STORE_GONE_RING 256
@@ -28,13 +28,13 @@ struct store {
 	size_t n, cap;
 	unsigned char used[(PORT_MAX - PORT_MIN + 1 + 7) / 8];
 	char path[512], tmp[520];
-	cJSON *loaded;		/* "sandboxes" object of the file read at start-up */
+	cJSON *loaded; /* "sandboxes" object of the file read at start-up */
 	bool dirty;
 	/* Recently removed ids, so a Docker list taken before a removal does not bring
 	 * the sandbox back: a ring, enough for the removals of one sweep period. */
 	struct {
 		char id[UUID_STR_LEN];
-		uint64_t at_ms;	/* monotonic */
+		uint64_t at_ms; /* monotonic */
 	} gone[STORE_GONE_RING];
 	size_t gone_next;
 };
@@ -45,7 +45,7 @@ static void on_turn(struct ev_loop *loop, void *arg)
 	struct store *st = arg;
 	if (!st->dirty)
 		return;
-	struct err e = { 0 };
+	struct err e = {0};
 	if (store_save(st, &e) < 0)
 		log_msg(LOG_ERROR, NULL, "cannot persist state", "error", e.msg, NULL);
 }
@@ -66,12 +66,12 @@ static cJSON *read_state(const char *path)
 		buf_commit(&b, (size_t)r);
 	}
 	close(fd);
-	struct err e = { 0 };
+	struct err e = {0};
 	cJSON *root = json_parse(buf_head(&b), b.len, &e);
 	buf_free(&b);
 	if (!root) {
-		log_msg(LOG_WARN, NULL, "state file unreadable, ignored", "path", path, "error", e.msg,
-			NULL);
+		log_msg(LOG_WARN, NULL, "state file unreadable, ignored", "path", path, "error",
+			e.msg, NULL);
 		return NULL;
 	}
 	cJSON *s = cJSON_DetachItemFromObjectCaseSensitive(root, "sandboxes");
@@ -115,7 +115,7 @@ struct store *store_new(struct apisrv *srv, const char *dir, struct err *e)
 
 static void sbx_free(struct store *st, struct sbx *s)
 {
-	uint16_t ports[3] = { s->port_execd, s->port_http, s->port_egress };
+	uint16_t ports[3] = {s->port_execd, s->port_http, s->port_egress};
 	store_ports_release(st, ports, 3);
 	ev_timer_stop(st->srv->loop, &s->expiry);
 	ev_timer_stop(st->srv->loop, &s->ready);
@@ -134,7 +134,7 @@ void store_free(struct store *st)
 		return;
 	ev_off_turn(st->srv->loop, on_turn, st);
 	if (st->dirty) {
-		struct err e = { 0 };
+		struct err e = {0};
 		store_save(st, &e);
 	}
 	for (size_t i = 0; i < st->n; i++)
@@ -173,16 +173,6 @@ struct sbx *store_find(struct store *st, const char *id)
 {
 	for (size_t i = 0; i < st->n; i++)
 		if (strcmp(st->v[i]->id, id) == 0)
-			return st->v[i];
-	return NULL;
-}
-
-struct sbx *store_find_cid(struct store *st, const char *cid)
-{
-	if (!cid || !*cid)
-		return NULL;
-	for (size_t i = 0; i < st->n; i++)
-		if (strcmp(st->v[i]->cid, cid) == 0)
 			return st->v[i];
 	return NULL;
 }
@@ -243,7 +233,7 @@ static bool port_free(unsigned p)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return false;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)p) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p)};
 	bool ok = bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
 	close(fd);
 	return ok;

@@ -24,7 +24,6 @@ void store_free(struct store *st);
 /* A new record (zeroed, id set, state Pending), owned by the store. NULL on ENOMEM. */
 struct sbx *store_add(struct store *st, const char *id);
 struct sbx *store_find(struct store *st, const char *id);
-struct sbx *store_find_cid(struct store *st, const char *cid);
 /* Removes and frees a record: releases its ports, stops its timers. */
 void store_remove(struct store *st, struct sbx *s);
 /* Whether id was removed at or after since_ms (ev_clock_ms; among the last 256 removals). */

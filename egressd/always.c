@@ -80,7 +80,7 @@ int always_reload(struct egressd *x, struct policy *out[2], struct err *e)
 	struct {
 		bool present;
 		int64_t mtime_ns, size;
-	} seen[2] = { 0 };
+	} seen[2] = {0};
 	out[0] = out[1] = NULL;
 	for (int i = 0; i < 2; i++) {
 		struct always_file *f = &x->always[i];

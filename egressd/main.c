@@ -408,8 +408,11 @@ int main(int argc, char **argv)
 	const struct policy *layers[3] = {x->always_deny, x->always_allow, x->user};
 	x->index = policy_index_build(layers, 3, x->user->default_action);
 	x->loop = ev_loop_new(&e);
-	if (!x->index || !x->loop)
+	if (!x->index || !x->loop) {
+		log_msg(LOG_ERROR, NULL, "cannot start", "error", x->loop ? "out of memory" : e.msg,
+			NULL);
 		return 1;
+	}
 
 	struct sets_config sc = {
 		.nft = x->nft_mode,
@@ -447,6 +450,8 @@ int main(int argc, char **argv)
 	/* 6: the API; /healthz answers 200 only from here on. */
 	struct http_server_config hc = {.max_body = 1 << 20, .log_name = NULL};
 	x->srv = http_server_new(x->loop, &hc, &e);
+	if (!x->srv)
+		log_msg(LOG_ERROR, NULL, "cannot start the policy API", "error", e.msg, NULL);
 	if (!x->srv || egress_api_routes(x) < 0 || listen_api(x) < 0)
 		return 1;
 	ev_timer_init(&reload_timer, on_reload, x);

@@ -113,7 +113,4 @@ void policy_index_free(struct policy_index *ix);
  * (if not NULL) gets the index of the deciding rule, -1 for the default. */
 int policy_match(const struct policy_index *ix, const char *name, int *rule);
 
-/* Number of domain keys indexed (for metrics). */
-size_t policy_index_size(const struct policy_index *ix);
-
 #endif

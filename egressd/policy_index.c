@@ -126,11 +126,6 @@ void policy_index_free(struct policy_index *ix)
 	free(ix);
 }
 
-size_t policy_index_size(const struct policy_index *ix)
-{
-	return ix ? ix->nkeys : 0;
-}
-
 int policy_match(const struct policy_index *ix, const char *name, int *rule)
 {
 	char key[256];

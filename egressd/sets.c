@@ -578,8 +578,8 @@ int sets_flush(struct sets *s, struct err *e)
 		/* Across turns too: a refresh never shortens what an earlier answer promised. */
 		uint64_t now = ev_clock_ms();
 		for (size_t i = 0; i < k; i++)
-			s->pend[f][i].timeout_ms = expiry_extend(&s->expiry, s->pend[f][i].addr, now,
-								 s->pend[f][i].timeout_ms);
+			s->pend[f][i].timeout_ms = expiry_extend(&s->expiry, s->pend[f][i].addr,
+								 now, s->pend[f][i].timeout_ms);
 		s->learned += k;
 		r = nft_elem_refresh(&b, NFT_INET, SETS_TABLE, f ? &SET_DYN6 : &SET_DYN4,
 				     s->pend[f], k, e);

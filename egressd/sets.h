@@ -66,7 +66,7 @@ struct sets {
 	struct sets_config cfg;
 	struct nft_elem *pend[2]; /* [0] v4, [1] v6 */
 	size_t npend[2];
-	struct expiry expiry;	  /* promised expiry per learned address */
+	struct expiry expiry; /* promised expiry per learned address */
 	uint64_t updates, errors, learned;
 	size_t static_count[4]; /* allow_v4 deny_v4 allow_v6 deny_v6 */
 	int policy;		/* chain policy now in the kernel */

@@ -14,8 +14,8 @@
 #include "json.h"
 #include "respond.h"
 
-static const char *const jupyter_languages[] = { "python", "bash", "java", "javascript",
-						  "typescript", "go", "sql" };
+static const char *const jupyter_languages[] = {"python",     "bash", "java", "javascript",
+						"typescript", "go",   "sql"};
 
 static bool is_jupyter(const char *lang)
 {
@@ -28,20 +28,22 @@ static bool is_jupyter(const char *lang)
 static void h_code(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct execd *x = arg;
-	struct err e = { 0 };
+	struct err e = {0};
 	cJSON *j = json_parse(req->body, req->body_len, &e);
 	const char *code = NULL, *lang = "";
 	const cJSON *ctx = NULL;
 	if (!j || !cJSON_IsObject(j) || json_get_string(j, "code", JSON_REQUIRED, &code, &e) < 0 ||
 	    (json_get_object(j, "context", JSON_OPTIONAL, &ctx, &e) < 0 && e.code) ||
 	    (ctx && json_get_string(ctx, "language", JSON_OPTIONAL, &lang, &e) < 0 && e.code)) {
-		respond_errorf(c, 400, "INVALID_REQUEST_BODY", "error parsing request, MAYBE invalid body format. %s",
+		respond_errorf(c, 400, "INVALID_REQUEST_BODY",
+			       "error parsing request, MAYBE invalid body format. %s",
 			       e.msg[0] ? e.msg : "body must be a JSON object");
 		cJSON_Delete(j);
 		return;
 	}
 	if (!*code) {
-		respond_error(c, 400, "INVALID_REQUEST_BODY", "invalid request, validation error code is required");
+		respond_error(c, 400, "INVALID_REQUEST_BODY",
+			      "invalid request, validation error code is required");
 		cJSON_Delete(j);
 		return;
 	}
@@ -49,14 +51,16 @@ static void h_code(struct http_conn *c, struct http_req *req, void *arg)
 	if (*lang && strcmp(lang, "command") != 0 && !bg) {
 		if (is_jupyter(lang))
 			respond_error(c, 500, "RUNTIME_ERROR",
-				      "error running codes language runtime server not configured, please check your image runtime");
+				      "error running codes language runtime server not configured, "
+				      "please check your image runtime");
 		else
-			respond_errorf(c, 500, "RUNTIME_ERROR", "error running codes unknown language: %s", lang);
+			respond_errorf(c, 500, "RUNTIME_ERROR",
+				       "error running codes unknown language: %s", lang);
 		cJSON_Delete(j);
 		return;
 	}
 	const char *msg;
-	struct command_run run = { .command = strdup(code), .background = bg };
+	struct command_run run = {.command = strdup(code), .background = bg};
 	run.envp = envs_build(x->envs_file, NULL, &msg);
 	cJSON_Delete(j);
 	if (!run.command || !run.envp) {
@@ -82,13 +86,15 @@ static void h_no_runtime(struct http_conn *c, struct http_req *req, void *arg)
 	(void)arg;
 	/* Upstream retries Jupyter for minutes here; without one, say so at once. */
 	respond_error(c, 500, "RUNTIME_ERROR",
-		      "error creating code context language runtime server not configured, please check your image runtime");
+		      "error creating code context language runtime server not configured, please "
+		      "check your image runtime");
 }
 
 static void h_context_by_id(struct http_conn *c, struct http_req *req, void *arg)
 {
 	(void)arg;
-	respond_errorf(c, 404, "CONTEXT_NOT_FOUND", "context %s not found", http_req_param(req, "contextId"));
+	respond_errorf(c, 404, "CONTEXT_NOT_FOUND", "context %s not found",
+		       http_req_param(req, "contextId"));
 }
 
 static void h_delete_contexts(struct http_conn *c, struct http_req *req, void *arg)
@@ -108,8 +114,13 @@ int code_routes(struct execd *x)
 	r = r ? r : http_server_route(x->srv, "DELETE", "/code", command_interrupt, x, NULL);
 	r = r ? r : http_server_route(x->srv, "POST", "/code/context", h_no_runtime, x, NULL);
 	r = r ? r : http_server_route(x->srv, "GET", "/code/contexts", h_contexts, x, NULL);
-	r = r ? r : http_server_route(x->srv, "DELETE", "/code/contexts", h_delete_contexts, x, NULL);
-	r = r ? r : http_server_route(x->srv, "GET", "/code/contexts/:contextId", h_context_by_id, x, NULL);
-	r = r ? r : http_server_route(x->srv, "DELETE", "/code/contexts/:contextId", h_context_by_id, x, NULL);
+	r = r ? r
+	      : http_server_route(x->srv, "DELETE", "/code/contexts", h_delete_contexts, x, NULL);
+	r = r ? r
+	      : http_server_route(x->srv, "GET", "/code/contexts/:contextId", h_context_by_id, x,
+				  NULL);
+	r = r ? r
+	      : http_server_route(x->srv, "DELETE", "/code/contexts/:contextId", h_context_by_id, x,
+				  NULL);
 	return r;
 }

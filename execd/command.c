@@ -26,8 +26,8 @@
 #include "users.h"
 #include "uuid.h"
 
-#define READ_CHUNK (64 * 1024)
-#define EXIT_DRAIN_MAX (4 * 1024 * 1024)	/* output read after the leader exits */
+#define READ_CHUNK     (64 * 1024)
+#define EXIT_DRAIN_MAX (4 * 1024 * 1024) /* output read after the leader exits */
 
 static void command_finish(struct command *cmd);
 
@@ -212,14 +212,14 @@ static int make_pipe(int fds[2], struct err *e)
 /* Forks the command with its pipes; 0 or -errno with e set. */
 static int spawn(struct command *cmd, struct command_run *run, struct err *e)
 {
-	int out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	int out[2] = {-1, -1}, errp[2] = {-1, -1};
 	int r = make_pipe(out, e);
 	if (!r && !run->background)
 		r = make_pipe(errp, e);
 	if (r < 0)
 		goto out;
 	const char *shell = proc_shell();
-	char *argv[] = { (char *)shell, "-c", (char *)run->command, NULL };
+	char *argv[] = {(char *)shell, "-c", (char *)run->command, NULL};
 	struct proc_spec spec = {
 		.file = shell,
 		.argv = argv,
@@ -260,7 +260,7 @@ out:
 
 void command_start(struct execd *x, struct http_conn *c, struct command_run *run)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	struct command *cmd = command_store_new(x->commands, run->command, run->background);
 	if (!cmd) {
 		envs_free(run->envp);
@@ -268,8 +268,8 @@ void command_start(struct execd *x, struct http_conn *c, struct command_run *run
 		return;
 	}
 	cmd->x = x;
-	cmd->out_sink = (struct command_line_sink){ .cmd = cmd, .type = "stdout" };
-	cmd->err_sink = (struct command_line_sink){ .cmd = cmd, .type = "stderr" };
+	cmd->out_sink = (struct command_line_sink){.cmd = cmd, .type = "stdout"};
+	cmd->err_sink = (struct command_line_sink){.cmd = cmd, .type = "stderr"};
 	lines_init(&cmd->out_lines, LINES_COMMAND, on_line, &cmd->out_sink);
 	lines_init(&cmd->err_lines, LINES_COMMAND, on_line, &cmd->err_sink);
 	ev_timer_init(&cmd->timeout, on_timeout, cmd);
@@ -277,12 +277,14 @@ void command_start(struct execd *x, struct http_conn *c, struct command_run *run
 	cmd->mono_start = ev_clock_ms();
 
 	if (run->background) {
-		snprintf(cmd->log_path, sizeof(cmd->log_path), "%s/execd-%s.output", x->tmpdir, cmd->id);
+		snprintf(cmd->log_path, sizeof(cmd->log_path), "%s/execd-%s.output", x->tmpdir,
+			 cmd->id);
 		cmd->log_fd = open(cmd->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 		if (cmd->log_fd < 0) {
 			stream_detach(&cmd->stream);
-			respond_errorf(c, 500, "RUNTIME_ERROR", "error running commands open %s: %s",
-				       cmd->log_path, strerror(errno));
+			respond_errorf(c, 500, "RUNTIME_ERROR",
+				       "error running commands open %s: %s", cmd->log_path,
+				       strerror(errno));
 			command_store_remove(cmd);
 			envs_free(run->envp);
 			return;
@@ -321,7 +323,7 @@ void command_start(struct execd *x, struct http_conn *c, struct command_run *run
 bool command_parse_request(struct execd *x, struct http_conn *c, const char *body, size_t len,
 			   struct command_run *run, char *cwd_buf)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	bool ok = false;
 	(void)x;
 	memset(run, 0, sizeof(*run));
@@ -339,9 +341,12 @@ bool command_parse_request(struct execd *x, struct http_conn *c, const char *bod
 	if ((json_get_string(j, "command", JSON_OPTIONAL, &cmd, &e) < 0 && e.code) ||
 	    (json_get_string(j, "cwd", JSON_OPTIONAL, &cwd, &e) < 0 && e.code) ||
 	    (json_get_bool(j, "background", JSON_OPTIONAL, &bg, &e) < 0 && e.code) ||
-	    (json_get_int(j, "timeout", JSON_OPTIONAL, INT64_MIN, INT64_MAX, &timeout, &e) < 0 && e.code) ||
-	    ((has_uid = json_get_int(j, "uid", JSON_OPTIONAL, 0, UINT32_MAX, &uid, &e)) < 0 && e.code) ||
-	    ((has_gid = json_get_int(j, "gid", JSON_OPTIONAL, 0, UINT32_MAX, &gid, &e)) < 0 && e.code)) {
+	    (json_get_int(j, "timeout", JSON_OPTIONAL, INT64_MIN, INT64_MAX, &timeout, &e) < 0 &&
+	     e.code) ||
+	    ((has_uid = json_get_int(j, "uid", JSON_OPTIONAL, 0, UINT32_MAX, &uid, &e)) < 0 &&
+	     e.code) ||
+	    ((has_gid = json_get_int(j, "gid", JSON_OPTIONAL, 0, UINT32_MAX, &gid, &e)) < 0 &&
+	     e.code)) {
 		respond_errorf(c, 400, "INVALID_REQUEST_BODY",
 			       "error parsing request, MAYBE invalid body format. %s", e.msg);
 		goto out;
@@ -357,8 +362,9 @@ bool command_parse_request(struct execd *x, struct http_conn *c, const char *bod
 		goto out;
 	}
 	if (has_gid == 0 && has_uid != 0) {
-		respond_error(c, 400, "INVALID_REQUEST_BODY",
-			      "invalid request, validation error uid is required when gid is provided");
+		respond_error(
+			c, 400, "INVALID_REQUEST_BODY",
+			"invalid request, validation error uid is required when gid is provided");
 		goto out;
 	}
 	if (cwd && *cwd) {
@@ -370,10 +376,12 @@ bool command_parse_request(struct execd *x, struct http_conn *c, const char *bod
 		}
 		if (stat(cwd_buf, &st) < 0 || !S_ISDIR(st.st_mode)) {
 			respond_errorf(c, 400, "INVALID_REQUEST_BODY",
-				       "invalid request, validation error working directory does not exist: "
+				       "invalid request, validation error working directory does "
+				       "not exist: "
 				       "%s: stat %s: %s",
-				       cwd_buf, cwd_buf, errno == ENOENT || !errno ? "no such file or directory"
-									 : strerror(errno));
+				       cwd_buf, cwd_buf,
+				       errno == ENOENT || !errno ? "no such file or directory"
+								 : strerror(errno));
 			goto out;
 		}
 		run->cwd = cwd_buf;
@@ -382,7 +390,8 @@ bool command_parse_request(struct execd *x, struct http_conn *c, const char *bod
 	const char *msg;
 	run->envp = envs_build(x->envs_file, cJSON_IsNull(envs) ? NULL : envs, &msg);
 	if (!run->envp) {
-		respond_errorf(c, 400, "INVALID_REQUEST_BODY", "invalid request, validation error %s", msg);
+		respond_errorf(c, 400, "INVALID_REQUEST_BODY",
+			       "invalid request, validation error %s", msg);
 		goto out;
 	}
 	run->command = strdup(cmd);

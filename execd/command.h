@@ -17,20 +17,20 @@
 
 #include "execd.h"
 
-#define COMMAND_MAX_FINISHED 1024
-#define COMMAND_RETENTION_MS (60 * 60 * 1000)
-#define COMMAND_LOG_MAX (64 * 1024 * 1024)	/* background log file cap; later output is dropped */
-#define COMMAND_LOGS_CHUNK (8 * 1024 * 1024)	/* most bytes one /logs response returns */
+#define COMMAND_MAX_FINISHED	   1024
+#define COMMAND_RETENTION_MS	   (60 * 60 * 1000)
+#define COMMAND_LOG_MAX		   (64 * 1024 * 1024) /* background log file cap; later output is dropped */
+#define COMMAND_LOGS_CHUNK	   (8 * 1024 * 1024) /* most bytes one /logs response returns */
 #define COMMAND_INTERRUPT_GRACE_MS 3000
 
 struct command_run {
 	const char *command;
-	const char *cwd;	/* expanded and checked already, or NULL */
+	const char *cwd; /* expanded and checked already, or NULL */
 	bool background;
-	int64_t timeout_ms;	/* 0 = none */
+	int64_t timeout_ms; /* 0 = none */
 	bool set_ids;
 	uint32_t uid, gid;
-	char **envp;		/* taken over */
+	char **envp; /* taken over */
 };
 
 /* Starts a command for the request on c and streams its events (the /command

@@ -16,7 +16,7 @@
 #include "proc.h"
 #include "respond.h"
 
-#define GC_PERIOD_MS (60 * 1000)
+#define GC_PERIOD_MS	   (60 * 1000)
 #define INTERRUPT_PROBE_MS 50
 
 struct command_store {
@@ -220,7 +220,8 @@ static void h_logs(struct http_conn *c, struct http_req *req, void *arg)
 		return;
 	}
 	if (!cmd->background) {
-		respond_errorf(c, 400, "INVALID_REQUEST_BODY", "command %s is not running in background", id);
+		respond_errorf(c, 400, "INVALID_REQUEST_BODY",
+			       "command %s is not running in background", id);
 		return;
 	}
 	char v[32];
@@ -252,7 +253,8 @@ static void h_logs(struct http_conn *c, struct http_req *req, void *arg)
 	if (fd >= 0)
 		close(fd);
 	char tail[32];
-	snprintf(tail, sizeof(tail), "%" PRIu64, (uint64_t)cursor > size ? (uint64_t)cursor : from + got);
+	snprintf(tail, sizeof(tail), "%" PRIu64,
+		 (uint64_t)cursor > size ? (uint64_t)cursor : from + got);
 	http_resp_header(c, "EXECD-COMMANDS-TAIL-CURSOR", tail);
 	http_resp_send(c, 200, "text/plain; charset=utf-8", data ? data : "", got);
 	free(data);
@@ -277,7 +279,8 @@ static void on_probe(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		kill(-cmd->pid, SIGKILL);
 		it->killed = true;
 	}
-	/* A group that outlives SIGKILL (uninterruptible sleep) does not hold the client forever. */
+	/* A group that outlives SIGKILL (uninterruptible sleep) does not hold the client forever.
+	 */
 	if (gone || waited >= COMMAND_INTERRUPT_GRACE_MS + 2000) {
 		struct http_conn *c = it->c;
 		it->c = NULL;
@@ -305,12 +308,14 @@ void command_interrupt(struct http_conn *c, struct http_req *req, void *arg)
 			respond_ok(c);
 			return;
 		}
-		respond_errorf(c, 500, "RUNTIME_ERROR", "error interruptting code context. no such session: %s", id);
+		respond_errorf(c, 500, "RUNTIME_ERROR",
+			       "error interruptting code context. no such session: %s", id);
 		return;
 	}
 	if (cmd->finished || cmd->exited) {
-		respond_errorf(c, 500, "RUNTIME_ERROR",
-			       "error interruptting code context. command session %s is not running", id);
+		respond_errorf(
+			c, 500, "RUNTIME_ERROR",
+			"error interruptting code context. command session %s is not running", id);
 		return;
 	}
 	struct command_interrupt *it = calloc(1, sizeof(*it));

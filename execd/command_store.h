@@ -21,7 +21,7 @@ struct command;
 
 struct command_line_sink {
 	struct command *cmd;
-	const char *type;	/* "stdout" or "stderr" */
+	const char *type; /* "stdout" or "stderr" */
 };
 
 struct command {
@@ -31,16 +31,16 @@ struct command {
 	char id[UUID_HEX_LEN];
 	char *content;
 	bool background;
-	pid_t pid;		/* also the process group id */
-	bool exited;		/* the leader has been reaped */
-	bool finished;		/* terminal state recorded */
-	int status;		/* wait status */
+	pid_t pid;     /* also the process group id */
+	bool exited;   /* the leader has been reaped */
+	bool finished; /* terminal state recorded */
+	int status;    /* wait status */
 	int exit_code;
-	char *error;		/* "exit status 3", spawn error...; NULL on success */
+	char *error; /* "exit status 3", spawn error...; NULL on success */
 	struct timespec started_at, finished_at;
 	uint64_t mono_start;
-	int fd_out, fd_err;	/* pipe read ends, -1 when closed */
-	bool paused;		/* output held back for a slow client */
+	int fd_out, fd_err; /* pipe read ends, -1 when closed */
+	bool paused;	    /* output held back for a slow client */
 	struct lines out_lines, err_lines;
 	struct command_line_sink out_sink, err_sink;
 	int log_fd;

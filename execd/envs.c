@@ -87,7 +87,7 @@ static int read_file(struct env *e, const char *path)
 
 char **envs_build(const char *file, const cJSON *overlay, const char **msg)
 {
-	struct env e = { 0 };
+	struct env e = {0};
 	*msg = NULL;
 	for (char **p = environ; p && *p; p++) {
 		char *kv = strdup(*p);
@@ -105,7 +105,8 @@ char **envs_build(const char *file, const cJSON *overlay, const char **msg)
 		const cJSON *it;
 		cJSON_ArrayForEach(it, overlay)
 		{
-			if (!cJSON_IsString(it) || !it->string || !it->string[0] || strchr(it->string, '=')) {
+			if (!cJSON_IsString(it) || !it->string || !it->string[0] ||
+			    strchr(it->string, '=')) {
 				*msg = "envs must map variable names to strings";
 				goto fail;
 			}

@@ -16,9 +16,9 @@
 struct execd {
 	struct ev_loop *loop;
 	struct http_server *srv;
-	const char *token;	/* "" = no auth */
-	const char *envs_file;	/* EXECD_ENVS (may be NULL) */
-	const char *tmpdir;	/* TMPDIR or /tmp */
+	const char *token;     /* "" = no auth */
+	const char *envs_file; /* EXECD_ENVS (may be NULL) */
+	const char *tmpdir;    /* TMPDIR or /tmp */
 	struct command_store *commands;
 	struct session_store *sessions;
 	struct pty_store *ptys;

@@ -32,20 +32,22 @@ void files_error(struct http_conn *c, int errnum, const char *fmt, ...)
 
 cJSON *files_parse_body(struct http_conn *c, const struct http_req *req, bool want_array)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	cJSON *j = json_parse(req->body, req->body_len, &e);
 	if (j && (want_array ? cJSON_IsArray(j) : cJSON_IsObject(j)))
 		return j;
-	respond_errorf(c, 400, "INVALID_REQUEST_BODY", "error parsing request, MAYBE invalid body format. %s",
-		       j ? (want_array ? "body must be an array" : "body must be an object") : e.msg);
+	respond_errorf(c, 400, "INVALID_REQUEST_BODY",
+		       "error parsing request, MAYBE invalid body format. %s",
+		       j ? (want_array ? "body must be an array" : "body must be an object")
+			 : e.msg);
 	cJSON_Delete(j);
 	return NULL;
 }
 
-bool files_perm_fields(struct http_conn *c, const cJSON *entry, const char **owner, const char **group,
-		       long *mode)
+bool files_perm_fields(struct http_conn *c, const cJSON *entry, const char **owner,
+		       const char **group, long *mode)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	int64_t m = 0;
 	*owner = *group = NULL;
 	*mode = 0;
@@ -104,7 +106,7 @@ void files_names_free(char **names, size_t n)
 
 void files_info_json(struct buf *b, const char *path, const struct stat *st)
 {
-	const char *type = S_ISREG(st->st_mode)   ? "file"
+	const char *type = S_ISREG(st->st_mode)	  ? "file"
 			   : S_ISDIR(st->st_mode) ? "directory"
 			   : S_ISLNK(st->st_mode) ? "symlink"
 						  : "other";
@@ -118,7 +120,9 @@ void files_info_json(struct buf *b, const char *path, const struct stat *st)
 	unsigned digits = (perm >> 6) * 100 + ((perm >> 3) & 7) * 10 + (perm & 7);
 	buf_puts(b, "{\"path\":");
 	json_buf_cstr(b, path, JSON_ESC_HTML);
-	buf_printf(b, ",\"type\":\"%s\",\"size\":%lld,\"modified_at\":\"%s\",\"created_at\":\"%s\",\"owner\":",
+	buf_printf(b,
+		   ",\"type\":\"%s\",\"size\":%lld,\"modified_at\":\"%s\",\"created_at\":\"%s\","
+		   "\"owner\":",
 		   type, (long long)st->st_size, mtime, ctime_s);
 	json_buf_cstr(b, owner, JSON_ESC_HTML);
 	buf_puts(b, ",\"group\":");
@@ -142,7 +146,8 @@ static int query_values(const char *query, const char *name, char ***out)
 			continue;
 		char *val = malloc(vl + 1);
 		char **grown = realloc(*out, (size_t)(n + 1) * sizeof(char *));
-		if (!val || !grown || http_percent_decode(val, vl + 1, v, vl, HTTP_DECODE_PLUS_SPACE) < 0) {
+		if (!val || !grown ||
+		    http_percent_decode(val, vl + 1, v, vl, HTTP_DECODE_PLUS_SPACE) < 0) {
 			free(val);
 			if (grown)
 				*out = grown;
@@ -173,7 +178,7 @@ static void h_info(struct http_conn *c, struct http_req *req, void *arg)
 	buf_puts(&b, "{");
 	for (int i = 0; i < n; i++) {
 		char abs[PATHS_MAX];
-		struct err e = { 0 };
+		struct err e = {0};
 		struct stat st;
 		if (paths_abs(paths[i], abs, &e) < 0) {
 			files_error(c, e.code, "%s", e.msg);
@@ -182,7 +187,8 @@ static void h_info(struct http_conn *c, struct http_req *req, void *arg)
 		if (lstat(abs, &st) < 0) {
 			int er = errno;
 			if (er == ENOENT)
-				respond_errorf(c, 404, "FILE_NOT_FOUND", "file not found. file not found: %s: lstat %s: %s",
+				respond_errorf(c, 404, "FILE_NOT_FOUND",
+					       "file not found. file not found: %s: lstat %s: %s",
 					       paths[i], abs, strerror(er));
 			else
 				files_error(c, er, "lstat %s: %s", abs, strerror(er));
@@ -208,20 +214,22 @@ static void h_delete(struct http_conn *c, struct http_req *req, void *arg)
 	int n = query_values(req->query, "path", &paths);
 	for (int i = 0; i < n; i++) {
 		char abs[PATHS_MAX];
-		struct err e = { 0 };
+		struct err e = {0};
 		struct stat st;
 		if (paths_abs(paths[i], abs, &e) < 0) {
-			respond_errorf(c, 500, "RUNTIME_ERROR", "error removing file %s. %s", paths[i], e.msg);
+			respond_errorf(c, 500, "RUNTIME_ERROR", "error removing file %s. %s",
+				       paths[i], e.msg);
 			goto out;
 		}
 		if (stat(abs, &st) == 0 && S_ISDIR(st.st_mode)) {
-			respond_errorf(c, 500, "RUNTIME_ERROR", "error removing file %s. path is a directory: %s",
-				       paths[i], abs);
+			respond_errorf(c, 500, "RUNTIME_ERROR",
+				       "error removing file %s. path is a directory: %s", paths[i],
+				       abs);
 			goto out;
 		}
 		if (unlink(abs) < 0 && errno != ENOENT) {
-			respond_errorf(c, 500, "RUNTIME_ERROR", "error removing file %s. %s", paths[i],
-				       strerror(errno));
+			respond_errorf(c, 500, "RUNTIME_ERROR", "error removing file %s. %s",
+				       paths[i], strerror(errno));
 			goto out;
 		}
 	}
@@ -266,7 +274,7 @@ int files_apply_perms(const char *path, long mode_digits, const char *owner, con
 
 static void h_permissions(struct http_conn *c, struct http_req *req, void *arg)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	(void)arg;
 	cJSON *j = files_parse_body(c, req, false);
 	if (!j)
@@ -280,11 +288,13 @@ static void h_permissions(struct http_conn *c, struct http_req *req, void *arg)
 		if (!files_perm_fields(c, it, &owner, &group, &mode))
 			goto out;
 		if (paths_abs(it->string, abs, &e) < 0) {
-			respond_errorf(c, 500, "RUNTIME_ERROR", "error changing permissions for %s. %s", it->string, e.msg);
+			respond_errorf(c, 500, "RUNTIME_ERROR",
+				       "error changing permissions for %s. %s", it->string, e.msg);
 			goto out;
 		}
 		if (files_apply_perms(abs, mode, owner, group, msg, sizeof(msg)) < 0) {
-			respond_errorf(c, 500, "RUNTIME_ERROR", "error changing permissions for %s. %s", it->string, msg);
+			respond_errorf(c, 500, "RUNTIME_ERROR",
+				       "error changing permissions for %s. %s", it->string, msg);
 			goto out;
 		}
 	}
@@ -295,7 +305,7 @@ out:
 
 static void h_mv(struct http_conn *c, struct http_req *req, void *arg)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	(void)arg;
 	cJSON *j = files_parse_body(c, req, true);
 	if (!j)
@@ -309,7 +319,8 @@ static void h_mv(struct http_conn *c, struct http_req *req, void *arg)
 		if (json_get_string(it, "src", JSON_REQUIRED, &src, &e) < 0 ||
 		    json_get_string(it, "dest", JSON_REQUIRED, &dest, &e) < 0) {
 			respond_errorf(c, 400, "INVALID_REQUEST_BODY",
-				       "error parsing request, MAYBE invalid body format. %s", e.msg);
+				       "error parsing request, MAYBE invalid body format. %s",
+				       e.msg);
 			goto out;
 		}
 		if (paths_abs(src, s, &e) < 0 || paths_abs(dest, d, &e) < 0) {
@@ -326,17 +337,20 @@ static void h_mv(struct http_conn *c, struct http_req *req, void *arg)
 		if (slash && slash != parent) {
 			*slash = '\0';
 			if (paths_mkdir_all(parent, 0755) < 0) {
-				files_error(c, errno == ENOENT ? EIO : errno, "mkdir %s: %s", parent, strerror(errno));
+				files_error(c, errno == ENOENT ? EIO : errno, "mkdir %s: %s",
+					    parent, strerror(errno));
 				goto out;
 			}
 		}
 		if (lstat(d, &st) == 0) {
 			respond_errorf(c, 500, "RUNTIME_ERROR",
-				       "error accessing file: destination path already exists: %s", dest);
+				       "error accessing file: destination path already exists: %s",
+				       dest);
 			goto out;
 		}
 		if (rename(s, d) < 0) {
-			files_error(c, errno == ENOENT ? EIO : errno, "rename %s %s: %s", s, d, strerror(errno));
+			files_error(c, errno == ENOENT ? EIO : errno, "rename %s %s: %s", s, d,
+				    strerror(errno));
 			goto out;
 		}
 	}
@@ -384,11 +398,12 @@ static int read_whole(const char *path, struct buf *b)
 
 static void h_replace(struct http_conn *c, struct http_req *req, void *arg)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	(void)arg;
 	char v[16];
-	bool verbose = http_query_get(req->query, strlen(req->query), "verbose", v, sizeof(v)) > 0 &&
-		       strcmp(v, "true") == 0;
+	bool verbose =
+		http_query_get(req->query, strlen(req->query), "verbose", v, sizeof(v)) > 0 &&
+		strcmp(v, "true") == 0;
 	cJSON *j = files_parse_body(c, req, false);
 	if (!j)
 		return;
@@ -405,7 +420,8 @@ static void h_replace(struct http_conn *c, struct http_req *req, void *arg)
 		if (json_get_string(it, "old", JSON_REQUIRED, &old, &e) < 0 ||
 		    json_get_string(it, "new", JSON_REQUIRED, &new, &e) < 0) {
 			respond_errorf(c, 400, "INVALID_REQUEST_BODY",
-				       "error parsing request, MAYBE invalid body format. %s", e.msg);
+				       "error parsing request, MAYBE invalid body format. %s",
+				       e.msg);
 			goto out;
 		}
 		if (paths_abs(it->string, abs, &e) < 0) {
@@ -417,7 +433,8 @@ static void h_replace(struct http_conn *c, struct http_req *req, void *arg)
 			goto out;
 		}
 		if (!*old) {
-			respond_error(c, 400, "INVALID_REQUEST_BODY", "old content must not be empty");
+			respond_error(c, 400, "INVALID_REQUEST_BODY",
+				      "old content must not be empty");
 			goto out;
 		}
 		struct buf in, outb;
@@ -427,15 +444,18 @@ static void h_replace(struct http_conn *c, struct http_req *req, void *arg)
 		if (r < 0) {
 			buf_free(&in);
 			files_error(c, -r, "read %s: %s", abs,
-				    r == -EFBIG ? "file larger than the replace limit" : strerror(-r));
+				    r == -EFBIG ? "file larger than the replace limit"
+						: strerror(-r));
 			goto out;
 		}
-		long n = replace_all(buf_head(&in), in.len, old, strlen(old), new, strlen(new), &outb);
+		long n = replace_all(buf_head(&in), in.len, old, strlen(old), new, strlen(new),
+				     &outb);
 		buf_free(&in);
 		if (n < 0) {
 			/* Nothing was written: the file is as it was. */
 			buf_free(&outb);
-			files_error(c, EFBIG, "%s: the result would exceed %d bytes", abs, FILES_REPLACE_MAX);
+			files_error(c, EFBIG, "%s: the result would exceed %d bytes", abs,
+				    FILES_REPLACE_MAX);
 			goto out;
 		}
 		/* Rewrite in place: the inode and mode stay. */
@@ -475,7 +495,7 @@ struct search {
 	size_t plen;
 	struct buf *out;
 	size_t count;
-	int err;		/* first error: -errno, or -EINVAL for a bad pattern */
+	int err; /* first error: -errno, or -EINVAL for a bad pattern */
 	char where[PATHS_MAX];
 };
 
@@ -523,17 +543,19 @@ static void h_search(struct http_conn *c, struct http_req *req, void *arg)
 {
 	(void)arg;
 	char path[PATHS_MAX], pattern[GLOB_PATTERN_MAX + 1], abs[PATHS_MAX];
-	struct err e = { 0 };
+	struct err e = {0};
 	if (http_query_get(req->query, strlen(req->query), "path", path, sizeof(path)) <= 0) {
 		respond_error(c, 400, "MISSING_QUERY", "missing query parameter 'path'");
 		return;
 	}
-	long pl = http_query_get(req->query, strlen(req->query), "pattern", pattern, sizeof(pattern));
+	long pl =
+		http_query_get(req->query, strlen(req->query), "pattern", pattern, sizeof(pattern));
 	if (pl <= 0)
 		strcpy(pattern, "**");
 	const char *reason;
 	if (glob_validate(pattern, strlen(pattern), &reason) < 0) {
-		respond_errorf(c, 500, "RUNTIME_ERROR", "error searching files. invalid pattern %s: %s", pattern, reason);
+		respond_errorf(c, 500, "RUNTIME_ERROR",
+			       "error searching files. invalid pattern %s: %s", pattern, reason);
 		return;
 	}
 	if (paths_abs(path, abs, &e) < 0) {
@@ -548,7 +570,7 @@ static void h_search(struct http_conn *c, struct http_req *req, void *arg)
 	struct buf out;
 	buf_init(&out, 0);
 	buf_puts(&out, "[");
-	struct search s = { .pattern = pattern, .plen = strlen(pattern), .out = &out };
+	struct search s = {.pattern = pattern, .plen = strlen(pattern), .out = &out};
 	if (S_ISDIR(st.st_mode)) {
 		walk(&s, abs, strlen(abs), 0);
 	} else {
@@ -576,7 +598,7 @@ int files_routes(struct execd *x)
 	r = r ? r : http_server_route(x->srv, "GET", "/files/search", h_search, x, NULL);
 	r = r ? r : files_dir_routes(x);
 	r = r ? r : http_server_route(x->srv, "GET", "/files/download", files_download, x, NULL);
-	struct http_route_opts stream = { .stream_body = true };
+	struct http_route_opts stream = {.stream_body = true};
 	r = r ? r : http_server_route(x->srv, "POST", "/files/upload", files_upload, x, &stream);
 	return r;
 }

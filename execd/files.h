@@ -36,7 +36,8 @@ struct cJSON *files_parse_body(struct http_conn *c, const struct http_req *req, 
 bool files_perm_fields(struct http_conn *c, const struct cJSON *entry, const char **owner,
 		       const char **group, long *mode);
 
-/* The names in dir, sorted, "." and ".." left out; -errno. The caller frees with files_names_free. */
+/* The names in dir, sorted, "." and ".." left out; -errno. The caller frees with files_names_free.
+ */
 int files_read_names(const char *dir, char ***names, size_t *n);
 void files_names_free(char **names, size_t n);
 

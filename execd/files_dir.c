@@ -61,7 +61,7 @@ static void h_list(struct http_conn *c, struct http_req *req, void *arg)
 {
 	(void)arg;
 	char path[PATHS_MAX], abs[PATHS_MAX], v[32];
-	struct err e = { 0 };
+	struct err e = {0};
 	if (http_query_get(req->query, strlen(req->query), "path", path, sizeof(path)) <= 0) {
 		respond_error(c, 400, "MISSING_QUERY", "missing query parameter 'path'");
 		return;
@@ -71,7 +71,8 @@ static void h_list(struct http_conn *c, struct http_req *req, void *arg)
 		char *end;
 		depth = strtol(v, &end, 10);
 		if (!*v || *end || depth < 0) {
-			respond_errorf(c, 400, "INVALID_REQUEST_BODY", "invalid query parameter 'depth': %s", v);
+			respond_errorf(c, 400, "INVALID_REQUEST_BODY",
+				       "invalid query parameter 'depth': %s", v);
 			return;
 		}
 	}
@@ -85,7 +86,8 @@ static void h_list(struct http_conn *c, struct http_req *req, void *arg)
 		return;
 	}
 	if (S_ISLNK(st.st_mode)) {
-		respond_errorf(c, 400, "INVALID_REQUEST_BODY", "path is a symbolic link, refusing to traverse: %s", abs);
+		respond_errorf(c, 400, "INVALID_REQUEST_BODY",
+			       "path is a symbolic link, refusing to traverse: %s", abs);
 		return;
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -95,13 +97,13 @@ static void h_list(struct http_conn *c, struct http_req *req, void *arg)
 	struct buf out;
 	buf_init(&out, 0);
 	buf_puts(&out, "[");
-	struct listing l = { .out = &out };
+	struct listing l = {.out = &out};
 	if (depth > 0)
 		list_dir(&l, abs, strlen(abs), depth);
 	buf_puts(&out, "]");
 	if (l.err)
-		respond_errorf(c, 500, "RUNTIME_ERROR", "error listing directory %s. %s: %s", path, l.where,
-			       strerror(l.err));
+		respond_errorf(c, 500, "RUNTIME_ERROR", "error listing directory %s. %s: %s", path,
+			       l.where, strerror(l.err));
 	else
 		respond_json_buf(c, 200, &out);
 	buf_free(&out);
@@ -109,7 +111,7 @@ static void h_list(struct http_conn *c, struct http_req *req, void *arg)
 
 static void h_mkdir(struct http_conn *c, struct http_req *req, void *arg)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	(void)arg;
 	cJSON *j = files_parse_body(c, req, false);
 	if (!j)
@@ -132,7 +134,8 @@ static void h_mkdir(struct http_conn *c, struct http_req *req, void *arg)
 			files_error(c, errno, "mkdir %s: %s", abs, strerror(errno));
 			goto out;
 		}
-		/* Only a directory made now gets the mode and owner; an existing one is left alone. */
+		/* Only a directory made now gets the mode and owner; an existing one is left alone.
+		 */
 		if (!existed && files_apply_perms(abs, mode, owner, group, msg, sizeof(msg)) < 0) {
 			respond_errorf(c, 500, "RUNTIME_ERROR", "error accessing file: %s", msg);
 			goto out;
@@ -160,26 +163,29 @@ static void h_rmdir(struct http_conn *c, struct http_req *req, void *arg)
 	http_query_iter_init(&it, req->query, strlen(req->query));
 	while (http_query_next(&it, &k, &kl, &v, &vl)) {
 		char key[16], path[PATHS_MAX], abs[PATHS_MAX];
-		struct err e = { 0 };
+		struct err e = {0};
 		if (http_percent_decode(key, sizeof(key), k, kl, HTTP_DECODE_PLUS_SPACE) < 0 ||
 		    strcmp(key, "path") != 0)
 			continue;
 		if (http_percent_decode(path, sizeof(path), v, vl, HTTP_DECODE_PLUS_SPACE) < 0 ||
 		    paths_expand(path, abs, &e) < 0) {
-			respond_errorf(c, 500, "RUNTIME_ERROR", "error removing directory %.*s. %s", (int)vl, v,
-				       e.msg[0] ? e.msg : "bad path");
+			respond_errorf(c, 500, "RUNTIME_ERROR", "error removing directory %.*s. %s",
+				       (int)vl, v, e.msg[0] ? e.msg : "bad path");
 			return;
 		}
 		if (strcmp(abs, "/") == 0) {
-			respond_error(c, 500, "RUNTIME_ERROR", "error removing directory /. refusing to remove /");
+			respond_error(c, 500, "RUNTIME_ERROR",
+				      "error removing directory /. refusing to remove /");
 			return;
 		}
 		struct stat st;
 		if (lstat(abs, &st) < 0)
 			continue; /* missing: nothing to do */
-		int r = S_ISDIR(st.st_mode) ? nftw(abs, rm_entry, 32, FTW_DEPTH | FTW_PHYS) : unlink(abs);
+		int r = S_ISDIR(st.st_mode) ? nftw(abs, rm_entry, 32, FTW_DEPTH | FTW_PHYS)
+					    : unlink(abs);
 		if (r < 0) {
-			respond_errorf(c, 500, "RUNTIME_ERROR", "error removing directory %s. %s", path, strerror(errno));
+			respond_errorf(c, 500, "RUNTIME_ERROR", "error removing directory %s. %s",
+				       path, strerror(errno));
 			return;
 		}
 	}

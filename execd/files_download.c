@@ -18,19 +18,19 @@
 #include "respond.h"
 
 #define SEND_CHUNK (64 * 1024)
-#define SEND_HIGH (1024 * 1024)
+#define SEND_HIGH  (1024 * 1024)
 
 struct sender {
 	struct http_conn *c;
 	int fd;
-	uint64_t left;		/* bytes mode: bytes still to send */
+	uint64_t left; /* bytes mode: bytes still to send */
 	bool lines;
-	uint64_t skip;		/* lines mode: lines still to skip */
-	uint64_t limit;		/* lines mode: lines still to send (0 = all) */
+	uint64_t skip;	/* lines mode: lines still to skip */
+	uint64_t limit; /* lines mode: lines still to send (0 = all) */
 	bool limited;
-	bool line_open;		/* inside a line being sent */
-	bool any_line;		/* a line was sent: the next one needs "\n" first */
-	uint64_t pending_cr;	/* "\r"s that may turn out to be trailing */
+	bool line_open;	     /* inside a line being sent */
+	bool any_line;	     /* a line was sent: the next one needs "\n" first */
+	uint64_t pending_cr; /* "\r"s that may turn out to be trailing */
 	bool eof;
 };
 
@@ -161,8 +161,8 @@ static void content_disposition(char *out, size_t len, const char *path)
 	size_t o = 0;
 	static const char hex[] = "0123456789ABCDEF";
 	for (const unsigned char *p = (const unsigned char *)base; *p && o + 4 < sizeof(enc); p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    strchr("-_.~$&+,:=@", *p)) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-_.~$&+,:=@", *p)) {
 			enc[o++] = (char)*p;
 		} else {
 			enc[o++] = '%';
@@ -178,7 +178,7 @@ void files_download(struct http_conn *c, struct http_req *req, void *arg)
 {
 	(void)arg;
 	char path[PATHS_MAX], abs[PATHS_MAX], off[32] = "", lim[32] = "";
-	struct err e = { 0 };
+	struct err e = {0};
 	if (http_query_get(req->query, strlen(req->query), "path", path, sizeof(path)) <= 0) {
 		respond_error(c, 400, "MISSING_QUERY", "missing query parameter 'path'");
 		return;
@@ -186,14 +186,16 @@ void files_download(struct http_conn *c, struct http_req *req, void *arg)
 	long ol = http_query_get(req->query, strlen(req->query), "offset", off, sizeof(off));
 	long ll = http_query_get(req->query, strlen(req->query), "limit", lim, sizeof(lim));
 	const char *range = http_req_header(req, "Range");
-	bool lines = range_line_mode(ol >= 0 ? off : NULL, ol > 0 ? (size_t)ol : 0, ll >= 0 ? lim : NULL,
-				     ll > 0 ? (size_t)ll : 0);
-	struct range_lines rl = { 0 };
+	bool lines = range_line_mode(ol >= 0 ? off : NULL, ol > 0 ? (size_t)ol : 0,
+				     ll >= 0 ? lim : NULL, ll > 0 ? (size_t)ll : 0);
+	struct range_lines rl = {0};
 	if (lines) {
 		const char *bad;
-		if (range_line_params(ol > 0 ? off : NULL, ol > 0 ? (size_t)ol : 0, ll > 0 ? lim : NULL,
-				      ll > 0 ? (size_t)ll : 0, &rl, &bad) < 0) {
-			respond_errorf(c, 400, "INVALID_REQUEST_BODY", "invalid query parameter '%s': %s", bad,
+		if (range_line_params(ol > 0 ? off : NULL, ol > 0 ? (size_t)ol : 0,
+				      ll > 0 ? lim : NULL, ll > 0 ? (size_t)ll : 0, &rl,
+				      &bad) < 0) {
+			respond_errorf(c, 400, "INVALID_REQUEST_BODY",
+				       "invalid query parameter '%s': %s", bad,
 				       strcmp(bad, "offset") == 0 ? off : lim);
 			return;
 		}
@@ -247,7 +249,7 @@ void files_download(struct http_conn *c, struct http_req *req, void *arg)
 	gmtime_r(&st.st_mtim.tv_sec, &tm);
 	strftime(lm, sizeof(lm), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	content_disposition(cd, sizeof(cd), abs);
-	struct range r = { .start = 0, .len = size };
+	struct range r = {.start = 0, .len = size};
 	int rr = range ? range_parse(range, strlen(range), size, &r) : 1;
 	if (rr == -EINVAL || rr == -ERANGE) {
 		s->c = NULL;
@@ -257,7 +259,8 @@ void files_download(struct http_conn *c, struct http_req *req, void *arg)
 		} else {
 			range_content_range(cr, NULL, size);
 			http_resp_header(c, "Content-Range", cr);
-			http_resp_send(c, 416, "text/plain; charset=utf-8", "invalid range: failed to overlap", 32);
+			http_resp_send(c, 416, "text/plain; charset=utf-8",
+				       "invalid range: failed to overlap", 32);
 		}
 		return;
 	}

@@ -22,16 +22,16 @@
 #include "respond.h"
 
 #define UPLOAD_METADATA_MAX (64 * 1024)
-#define UPLOAD_PARTS_MAX 256
+#define UPLOAD_PARTS_MAX    256
 
 struct meta {
-	char *path;	/* expanded target */
+	char *path; /* expanded target */
 	char *owner, *group;
 	long mode;
 };
 
 struct pending_file {
-	char tmp[PATHS_MAX];	/* the data, complete */
+	char tmp[PATHS_MAX]; /* the data, complete */
 };
 
 struct upload {
@@ -43,7 +43,7 @@ struct upload {
 	struct meta metas[UPLOAD_PARTS_MAX];
 	struct pending_file files[UPLOAD_PARTS_MAX];
 	unsigned nmeta, nfile, nfinal;
-	int fd;			/* the file part being written */
+	int fd; /* the file part being written */
 	char tmp[PATHS_MAX];
 	bool failed;
 };
@@ -109,15 +109,18 @@ static int open_temp(struct upload *u, const char *target)
 		if (slash)
 			*slash = '\0';
 		if (*dir && paths_mkdir_all(dir, 0777) < 0)
-			return fail(u, 500, "RUNTIME_ERROR", "error accessing file: mkdir %s: %s", dir, strerror(errno));
-		if (snprintf(u->tmp, sizeof(u->tmp), "%s/.execd-upload-XXXXXX", *dir ? dir : "") >= (int)sizeof(u->tmp))
+			return fail(u, 500, "RUNTIME_ERROR", "error accessing file: mkdir %s: %s",
+				    dir, strerror(errno));
+		if (snprintf(u->tmp, sizeof(u->tmp), "%s/.execd-upload-XXXXXX", *dir ? dir : "") >=
+		    (int)sizeof(u->tmp))
 			return fail(u, 500, "RUNTIME_ERROR", "error accessing file: path too long");
 	} else {
 		snprintf(u->tmp, sizeof(u->tmp), "%s/.execd-upload-XXXXXX", u->x->tmpdir);
 	}
 	u->fd = mkostemp(u->tmp, O_CLOEXEC);
 	if (u->fd < 0)
-		return fail(u, 500, "RUNTIME_ERROR", "error accessing file: create %s: %s", u->tmp, strerror(errno));
+		return fail(u, 500, "RUNTIME_ERROR", "error accessing file: create %s: %s", u->tmp,
+			    strerror(errno));
 	return 0;
 }
 
@@ -135,7 +138,8 @@ static int finalize(struct upload *u, const char *tmp, const struct meta *m)
 		lchown(tmp, st.st_uid, st.st_gid);
 	if (rename(tmp, m->path) < 0) {
 		if (errno != EXDEV)
-			return fail(u, 500, "RUNTIME_ERROR", "error accessing file: rename to %s: %s", m->path,
+			return fail(u, 500, "RUNTIME_ERROR",
+				    "error accessing file: rename to %s: %s", m->path,
 				    strerror(errno));
 		/* The early file sat on another file system: copy it over. */
 		int in = open(tmp, O_RDONLY | O_CLOEXEC);
@@ -154,7 +158,8 @@ static int finalize(struct upload *u, const char *tmp, const struct meta *m)
 			close(out);
 		unlink(tmp);
 		if (!ok)
-			return fail(u, 500, "RUNTIME_ERROR", "error accessing file: copy to %s failed", m->path);
+			return fail(u, 500, "RUNTIME_ERROR",
+				    "error accessing file: copy to %s failed", m->path);
 	}
 	fsync_dir_of(m->path);
 	if (files_apply_perms(m->path, m->mode, m->owner, m->group, msg, sizeof(msg)) < 0) {
@@ -205,14 +210,16 @@ static int on_data(const char *data, size_t len, void *arg)
 	struct upload *u = arg;
 	if (u->kind == PART_META) {
 		if (buf_append(&u->meta_json, data, len) < 0)
-			return fail(u, 400, "INVALID_FILE_METADATA", "invalid metadata format. too large");
+			return fail(u, 400, "INVALID_FILE_METADATA",
+				    "invalid metadata format. too large");
 	} else if (u->kind == PART_FILE) {
 		while (len) {
 			ssize_t w = write(u->fd, data, len);
 			if (w < 0 && errno == EINTR)
 				continue;
 			if (w <= 0)
-				return fail(u, 500, "RUNTIME_ERROR", "error accessing file: write: %s", strerror(errno));
+				return fail(u, 500, "RUNTIME_ERROR",
+					    "error accessing file: write: %s", strerror(errno));
 			data += w;
 			len -= (size_t)w;
 		}
@@ -222,11 +229,13 @@ static int on_data(const char *data, size_t len, void *arg)
 
 static int parse_meta(struct upload *u)
 {
-	struct err e = { 0 };
-	cJSON *j = json_parse(u->meta_json.len ? buf_head(&u->meta_json) : "", u->meta_json.len, &e);
+	struct err e = {0};
+	cJSON *j =
+		json_parse(u->meta_json.len ? buf_head(&u->meta_json) : "", u->meta_json.len, &e);
 	const char *path = NULL, *owner = NULL, *group = NULL;
 	int64_t mode = 0;
-	if (!j || !cJSON_IsObject(j) || (json_get_string(j, "path", JSON_OPTIONAL, &path, &e) < 0 && e.code) ||
+	if (!j || !cJSON_IsObject(j) ||
+	    (json_get_string(j, "path", JSON_OPTIONAL, &path, &e) < 0 && e.code) ||
 	    (json_get_string(j, "owner", JSON_OPTIONAL, &owner, &e) < 0 && e.code) ||
 	    (json_get_string(j, "group", JSON_OPTIONAL, &group, &e) < 0 && e.code) ||
 	    (json_get_int(j, "mode", JSON_OPTIONAL, 0, 7777, &mode, &e) < 0 && e.code)) {
@@ -259,7 +268,8 @@ static int on_part_end(void *arg)
 		return parse_meta(u) < 0 ? -1 : settle(u);
 	if (u->kind == PART_FILE) {
 		if (fsync(u->fd) < 0)
-			return fail(u, 500, "RUNTIME_ERROR", "error accessing file: fsync: %s", strerror(errno));
+			return fail(u, 500, "RUNTIME_ERROR", "error accessing file: fsync: %s",
+				    strerror(errno));
 		close(u->fd);
 		u->fd = -1;
 		memcpy(u->files[u->nfile].tmp, u->tmp, sizeof(u->tmp));
@@ -302,7 +312,8 @@ static void on_body(struct http_conn *c, const char *data, size_t len, bool done
 	else if (u->nfile == 0)
 		fail(u, 400, "INVALID_FILE_CONTENT", "file is missing");
 	else if (u->nmeta != u->nfile)
-		fail(u, 400, "INVALID_FILE", "metadata and file count mismatch: %u vs %u", u->nmeta, u->nfile);
+		fail(u, 400, "INVALID_FILE", "metadata and file count mismatch: %u vs %u", u->nmeta,
+		     u->nfile);
 	else if (!u->failed)
 		respond_ok(c);
 	u->c = NULL;

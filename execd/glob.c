@@ -7,7 +7,7 @@
 #include <string.h>
 
 #define RUNE_ERROR 0xfffd
-#define STAR_MEMO 8
+#define STAR_MEMO  8
 
 /* Decodes one rune at s (s < e); an invalid or truncated sequence is U+FFFD, one byte. */
 static size_t rune_decode(const char *s, const char *e, int32_t *r)
@@ -211,11 +211,11 @@ bad:
  */
 struct mctx {
 	const char *pe, *se;
-	const char *simple;	/* no '{' or '!' group from here on: see match_simple */
+	const char *simple; /* no '{' or '!' group from here on: see match_simple */
 	long *steps;
 	int nmemo;
-	const char *memo_p[STAR_MEMO];	/* the pattern after a star */
-	const char *memo_s[STAR_MEMO];	/* the earliest name position it failed from */
+	const char *memo_p[STAR_MEMO]; /* the pattern after a star */
+	const char *memo_s[STAR_MEMO]; /* the earliest name position it failed from */
 };
 
 static bool star_failed(const struct mctx *c, const char *p, const char *s)
@@ -264,7 +264,7 @@ static int negated_any(struct mctx *c, const char *open, const char *close, cons
 
 	while (alt) {
 		const char *end = alt_end(alt, close, c->pe, '|');
-		struct mctx sub = { .pe = end, .se = t, .steps = c->steps };
+		struct mctx sub = {.pe = end, .se = t, .steps = c->steps};
 		find_simple_tail(&sub, alt);
 		int r = match_from(&sub, alt, s, 0);
 		if (r)
@@ -459,7 +459,7 @@ int glob_match(const char *pat, size_t plen, const char *name, size_t nlen)
 		pat += 3;
 		plen -= 3;
 	}
-	struct mctx c = { .pe = pat + plen, .se = name + nlen, .steps = &steps };
+	struct mctx c = {.pe = pat + plen, .se = name + nlen, .steps = &steps};
 	find_simple_tail(&c, pat);
 	return match_from(&c, pat, name, 0);
 }

@@ -36,8 +36,8 @@
 #include <stddef.h>
 
 #define GLOB_PATTERN_MAX 1024
-#define GLOB_DEPTH_MAX 16
-#define GLOB_STEPS_MAX (1L << 20)
+#define GLOB_DEPTH_MAX	 16
+#define GLOB_STEPS_MAX	 (1L << 20)
 
 /* Returns 0 if pat is well-formed, else -EINVAL with a static reason (reason may be NULL). */
 int glob_validate(const char *pat, size_t len, const char **reason);

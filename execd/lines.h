@@ -45,9 +45,9 @@ typedef void lines_cb(const char *text, size_t len, void *arg);
 
 struct lines {
 	enum lines_mode mode;
-	size_t max_line;	/* piece size; may be lowered (not raised) before the first feed */
-	struct buf hold;	/* the partial line so far */
-	bool after_cr;		/* COMMAND: the last byte fed was a "\r" terminator */
+	size_t max_line; /* piece size; may be lowered (not raised) before the first feed */
+	struct buf hold; /* the partial line so far */
+	bool after_cr;	 /* COMMAND: the last byte fed was a "\r" terminator */
 	lines_cb *cb;
 	void *arg;
 };

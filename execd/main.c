@@ -20,7 +20,7 @@
 #include "sock.h"
 
 #define EXECD_DEFAULT_PORT 44772
-#define SHUTDOWN_GRACE_MS 3000
+#define SHUTDOWN_GRACE_MS  3000
 
 static struct execd X;
 static int exit_signal;
@@ -28,11 +28,13 @@ static struct ev_timer shutdown_timer;
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: execd [--port N] [--access-token T] [--log-level L]\n"
-		   "  --port N           listen port (default 44772)\n"
-		   "  --access-token T   require header X-EXECD-ACCESS-TOKEN: T (env EXECD_ACCESS_TOKEN)\n"
-		   "  --log-level L      debug|info|warn|error or Go-style 0-9 (default info)\n"
-		   "environment: EXECD_ENVS (KEY=VALUE file for /command), EXECD_LOG_FILE, TMPDIR\n");
+	fprintf(f,
+		"usage: execd [--port N] [--access-token T] [--log-level L]\n"
+		"  --port N           listen port (default 44772)\n"
+		"  --access-token T   require header X-EXECD-ACCESS-TOKEN: T (env "
+		"EXECD_ACCESS_TOKEN)\n"
+		"  --log-level L      debug|info|warn|error or Go-style 0-9 (default info)\n"
+		"environment: EXECD_ENVS (KEY=VALUE file for /command), EXECD_LOG_FILE, TMPDIR\n");
 }
 
 /* Constant-time comparison: the time taken does not depend on where they differ. */
@@ -53,7 +55,8 @@ static bool auth_filter(struct http_conn *c, struct http_req *req, void *arg)
 	const char *got = http_req_header(req, "X-EXECD-ACCESS-TOKEN");
 	if (got && token_equal(got, x->token))
 		return true;
-	static const char body[] = "{\"error\":\"Unauthorized: invalid or missing header X-EXECD-ACCESS-TOKEN\"}";
+	static const char body[] =
+		"{\"error\":\"Unauthorized: invalid or missing header X-EXECD-ACCESS-TOKEN\"}";
 	http_resp_send(c, 401, RESPOND_JSON, body, sizeof(body) - 1);
 	return false;
 }
@@ -91,7 +94,8 @@ static void on_term(struct ev_loop *loop, int signo, void *arg)
 		return;
 	}
 	exit_signal = signo;
-	log_msg(LOG_INFO, NULL, "shutting down", "signal", signo == SIGTERM ? "SIGTERM" : "SIGINT", NULL);
+	log_msg(LOG_INFO, NULL, "shutting down", "signal", signo == SIGTERM ? "SIGTERM" : "SIGINT",
+		NULL);
 	proc_signal_all(signo);
 	ev_timer_init(&shutdown_timer, on_shutdown_timer, NULL);
 	ev_timer_start(loop, &shutdown_timer, proc_count() ? SHUTDOWN_GRACE_MS : 0);
@@ -131,7 +135,7 @@ static int open_log(void)
 
 static int listen_all(struct execd *x, uint16_t port)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	/* "::" with IPv4 mapped in serves both families from one socket; a host
 	 * without IPv6 falls back to 0.0.0.0 inside sock_listen_tcp. */
 	int fd = sock_listen_tcp(NULL, port, &e);
@@ -139,7 +143,11 @@ static int listen_all(struct execd *x, uint16_t port)
 		log_msg(LOG_ERROR, NULL, "cannot listen", "error", e.msg, NULL);
 		return -1;
 	}
-	return http_server_listen_fd(x->srv, fd, &e);
+	if (http_server_listen_fd(x->srv, fd, &e) < 0) {
+		log_msg(LOG_ERROR, NULL, "cannot listen", "error", e.msg, NULL);
+		return -1;
+	}
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -147,7 +155,7 @@ int main(int argc, char **argv)
 	unsigned long port = EXECD_DEFAULT_PORT;
 	const char *token = getenv("EXECD_ACCESS_TOKEN");
 	int level = LOG_INFO;
-	struct err e = { 0 };
+	struct err e = {0};
 
 	for (int i = 1; i < argc; i++) {
 		const char *v;
@@ -165,7 +173,10 @@ int main(int argc, char **argv)
 			char *end;
 			long n = strtol(v, &end, 10);
 			if (!*end)
-				level = n <= 3 ? LOG_ERROR : n == 4 ? LOG_WARN : n <= 6 ? LOG_INFO : LOG_DEBUG;
+				level = n <= 3	 ? LOG_ERROR
+					: n == 4 ? LOG_WARN
+					: n <= 6 ? LOG_INFO
+						 : LOG_DEBUG;
 			else if ((level = log_level_parse(v)) < 0)
 				level = LOG_INFO;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -184,8 +195,10 @@ int main(int argc, char **argv)
 	X.envs_file = getenv("EXECD_ENVS");
 	X.tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	X.loop = ev_loop_new(&e);
-	if (!X.loop)
+	if (!X.loop) {
+		log_msg(LOG_ERROR, NULL, "cannot start the event loop", "error", e.msg, NULL);
 		return 1;
+	}
 	struct http_server_config cfg = {
 		/* Streams and uploads are long; only idle connections are timed out. */
 		.idle_timeout_ms = 120000,
@@ -194,14 +207,21 @@ int main(int argc, char **argv)
 		.log_name = "execd",
 	};
 	X.srv = http_server_new(X.loop, &cfg, &e);
-	if (!X.srv || proc_init(X.loop) < 0)
+	if (!X.srv) {
+		log_msg(LOG_ERROR, NULL, "cannot start the HTTP server", "error", e.msg, NULL);
 		return 1;
+	}
+	if (proc_init(X.loop) < 0) {
+		log_msg(LOG_ERROR, NULL, "cannot watch child processes (signalfd)", NULL);
+		return 1;
+	}
 	http_server_set_filter(X.srv, auth_filter, &X);
 	http_server_set_fallback(X.srv, not_found, &X);
 	/* The proxy first: it is the hot path, and its prefix overlaps nothing else. */
-	if (proxy_routes(&X) < 0 || http_server_route(X.srv, "GET", "/ping", h_ping, &X, NULL) < 0 ||
-	    command_routes(&X) < 0 || code_routes(&X) < 0 || session_routes(&X) < 0 || pty_routes(&X) < 0 ||
-	    files_routes(&X) < 0 || metrics_routes(&X) < 0) {
+	if (proxy_routes(&X) < 0 ||
+	    http_server_route(X.srv, "GET", "/ping", h_ping, &X, NULL) < 0 ||
+	    command_routes(&X) < 0 || code_routes(&X) < 0 || session_routes(&X) < 0 ||
+	    pty_routes(&X) < 0 || files_routes(&X) < 0 || metrics_routes(&X) < 0) {
 		log_msg(LOG_ERROR, NULL, "cannot set up routes", NULL);
 		return 1;
 	}
@@ -212,7 +232,8 @@ int main(int argc, char **argv)
 	ev_on_turn(X.loop, on_turn, NULL);
 	char ports[8];
 	snprintf(ports, sizeof(ports), "%lu", port);
-	log_msg(LOG_INFO, NULL, "listening", "port", ports, "auth", X.token[0] ? "token" : "none", NULL);
+	log_msg(LOG_INFO, NULL, "listening", "port", ports, "auth", X.token[0] ? "token" : "none",
+		NULL);
 	ev_run(X.loop);
 	http_server_free(X.srv);
 	http_proxy_free(X.proxy);

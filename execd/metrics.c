@@ -23,11 +23,11 @@
 #include "respond.h"
 #include "stream.h"
 
-#define METRICS_WINDOW_MS 250
+#define METRICS_WINDOW_MS	250
 #define METRICS_WATCH_PERIOD_MS 2000
 
 struct cpu_sample {
-	unsigned long long busy, total;	/* host: jiffies */
+	unsigned long long busy, total; /* host: jiffies */
 	unsigned long long cg_usec;	/* cgroup usage, microseconds */
 	bool has_cg;
 	uint64_t mono_ms;
@@ -76,7 +76,8 @@ static bool stat_field(const char *path, const char *key, unsigned long long *ou
 static double cpu_count(void)
 {
 	char buf[128];
-	if (read_file("/sys/fs/cgroup/cpu.max", buf, sizeof(buf)) > 0 && strncmp(buf, "max", 3) != 0) {
+	if (read_file("/sys/fs/cgroup/cpu.max", buf, sizeof(buf)) > 0 &&
+	    strncmp(buf, "max", 3) != 0) {
 		double quota = 0, period = 0;
 		if (sscanf(buf, "%lf %lf", &quota, &period) == 2 && period > 0) {
 			double n = (double)(long long)(quota / period);
@@ -109,9 +110,9 @@ static void take_cpu(struct cpu_sample *s)
 	}
 	char buf[512];
 	if (read_file("/proc/stat", buf, sizeof(buf)) > 0) {
-		unsigned long long v[10] = { 0 };
-		sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
-		       &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
+		unsigned long long v[10] = {0};
+		sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+		       &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8], &v[9]);
 		/* user nice system idle iowait irq softirq steal (guest is inside user). */
 		s->total = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
 		s->busy = s->total - v[3] - v[4];
@@ -145,15 +146,16 @@ static void memory(double *total_mib, double *used_mib)
 	unsigned long long limit, usage, inactive = 0;
 	char buf[64];
 	const double mib = 1048576.0;
-	if (read_file("/sys/fs/cgroup/memory.max", buf, sizeof(buf)) > 0 && strncmp(buf, "max", 3) != 0 &&
-	    read_u64("/sys/fs/cgroup/memory.max", &limit) &&
+	if (read_file("/sys/fs/cgroup/memory.max", buf, sizeof(buf)) > 0 &&
+	    strncmp(buf, "max", 3) != 0 && read_u64("/sys/fs/cgroup/memory.max", &limit) &&
 	    read_u64("/sys/fs/cgroup/memory.current", &usage)) {
 		stat_field("/sys/fs/cgroup/memory.stat", "inactive_file", &inactive);
 		*total_mib = (double)limit / mib;
 		*used_mib = (double)(usage > inactive ? usage - inactive : usage) / mib;
 		return;
 	}
-	if (read_u64("/sys/fs/cgroup/memory/memory.limit_in_bytes", &limit) && limit < (1ULL << 60) &&
+	if (read_u64("/sys/fs/cgroup/memory/memory.limit_in_bytes", &limit) &&
+	    limit < (1ULL << 60) &&
 	    read_u64("/sys/fs/cgroup/memory/memory.usage_in_bytes", &usage)) {
 		stat_field("/sys/fs/cgroup/memory/memory.stat", "total_inactive_file", &inactive);
 		*total_mib = (double)limit / mib;
@@ -245,7 +247,8 @@ static void start(struct execd *x, struct http_conn *c, bool watch)
 {
 	struct sampling *s = calloc(1, sizeof(*s));
 	if (!s) {
-		respond_error(c, 500, "RUNTIME_ERROR", "error reading runtime metrics. out of memory");
+		respond_error(c, 500, "RUNTIME_ERROR",
+			      "error reading runtime metrics. out of memory");
 		return;
 	}
 	s->c = c;

@@ -9,7 +9,7 @@
 enum {
 	MP_PREAMBLE,	/* looking for the first delimiter; bytes are discarded */
 	MP_BODY,	/* in a part body, looking for CRLF "--boundary" */
-	MP_AFTER_DELIM,	/* "--boundary" matched: what follows decides */
+	MP_AFTER_DELIM, /* "--boundary" matched: what follows decides */
 	MP_AFTER_DASH,	/* ... and one '-' */
 	MP_PADDING,	/* a delimiter line: spaces/tabs before its CRLF */
 	MP_DELIM_LF,	/* a delimiter line: CR seen, LF expected */
@@ -96,7 +96,7 @@ static bool take_type(const char **p, const char *e, bool subtype, const char **
 }
 
 struct param {
-	const char *key, *val;	/* val is raw: quoted strings still escaped, without quotes */
+	const char *key, *val; /* val is raw: quoted strings still escaped, without quotes */
 	size_t key_len, val_len;
 	bool quoted;
 };
@@ -218,8 +218,8 @@ static long fail(struct multipart *m, const char *why)
 static long decode_ext_value(char *v, size_t n)
 {
 	char *q1 = memchr(v, '\'', n);
-	if (!q1 || (!span_ieq(v, (size_t)(q1 - v), "utf-8") &&
-		    !span_ieq(v, (size_t)(q1 - v), "us-ascii")))
+	if (!q1 ||
+	    (!span_ieq(v, (size_t)(q1 - v), "utf-8") && !span_ieq(v, (size_t)(q1 - v), "us-ascii")))
 		return -1;
 	char *q2 = memchr(q1 + 1, '\'', n - (size_t)(q1 + 1 - v));
 	if (!q2)
@@ -229,7 +229,8 @@ static long decode_ext_value(char *v, size_t n)
 	while (s < e) {
 		if (*s == '%') {
 			int hi, lo;
-			if (e - s < 3 || (hi = ascii_hex_value(s[1])) < 0 || (lo = ascii_hex_value(s[2])) < 0)
+			if (e - s < 3 || (hi = ascii_hex_value(s[1])) < 0 ||
+			    (lo = ascii_hex_value(s[2])) < 0)
 				return -1;
 			v[o++] = (char)(hi << 4 | lo);
 			s += 3;
@@ -453,7 +454,7 @@ static long headers(struct multipart *m, const char *buf, size_t len, size_t i)
 		bool after_cr = m->hdr_len && m->hdr[m->hdr_len - 1] == '\r';
 		if (after_cr != (c == '\n'))
 			return fail(m, c == '\n' ? "bare LF in part header"
-						  : "bare CR in part header");
+						 : "bare CR in part header");
 		if (m->hdr_len == MULTIPART_HEADER_MAX)
 			return fail(m, "part header too large");
 		m->hdr[m->hdr_len++] = c;

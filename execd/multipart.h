@@ -41,9 +41,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define MULTIPART_BOUNDARY_MAX 70
-#define MULTIPART_HEADER_MAX (8 * 1024)
-#define MULTIPART_PARTS_DEFAULT 1000	/* Go's default multipartmaxparts */
+#define MULTIPART_BOUNDARY_MAX	70
+#define MULTIPART_HEADER_MAX	(8 * 1024)
+#define MULTIPART_PARTS_DEFAULT 1000 /* Go's default multipartmaxparts */
 
 /*
  * Extracts the boundary from a Content-Type value: the media type must be
@@ -55,12 +55,12 @@
 int multipart_boundary(const char *ctype, size_t len, char out[MULTIPART_BOUNDARY_MAX + 1]);
 
 struct multipart_part {
-	unsigned index;			/* 0-based, in order of appearance */
-	const char *name;		/* NULL if absent */
+	unsigned index;	  /* 0-based, in order of appearance */
+	const char *name; /* NULL if absent */
 	size_t name_len;
-	const char *filename;		/* NULL if absent (may be empty) */
+	const char *filename; /* NULL if absent (may be empty) */
 	size_t filename_len;
-	const char *content_type;	/* trimmed value, NULL if absent */
+	const char *content_type; /* trimmed value, NULL if absent */
 	size_t content_type_len;
 };
 
@@ -70,24 +70,24 @@ typedef int multipart_data_cb(const char *data, size_t len, void *arg);
 typedef int multipart_end_cb(void *arg);
 
 struct multipart_callbacks {
-	multipart_part_cb *on_part;	/* each may be NULL */
-	multipart_data_cb *on_data;	/* never called with len 0 */
+	multipart_part_cb *on_part; /* each may be NULL */
+	multipart_data_cb *on_data; /* never called with len 0 */
 	multipart_end_cb *on_part_end;
 };
 
 struct multipart {
 	const struct multipart_callbacks *cb;
 	void *arg;
-	unsigned max_parts;	/* set to MULTIPART_PARTS_DEFAULT by init; may be changed */
-	unsigned parts;		/* parts started so far */
-	const char *error;	/* static text, after -1 */
-	int cb_error;		/* a callback's non-zero return, after -1 */
+	unsigned max_parts; /* set to MULTIPART_PARTS_DEFAULT by init; may be changed */
+	unsigned parts;	    /* parts started so far */
+	const char *error;  /* static text, after -1 */
+	int cb_error;	    /* a callback's non-zero return, after -1 */
 	/* Private: */
 	int state;
-	bool in_body;		/* the delimiter being examined follows a part body */
-	char delim[4 + MULTIPART_BOUNDARY_MAX];	/* CRLF "--" boundary */
+	bool in_body; /* the delimiter being examined follows a part body */
+	char delim[4 + MULTIPART_BOUNDARY_MAX]; /* CRLF "--" boundary */
 	size_t delim_len;
-	size_t match;		/* delim bytes matched (held back) at the end of the last feed */
+	size_t match; /* delim bytes matched (held back) at the end of the last feed */
 	size_t hdr_len, line_start;
 	char hdr[MULTIPART_HEADER_MAX];
 };

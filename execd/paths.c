@@ -11,7 +11,6 @@
 
 #include "buf.h"
 
-
 static int is_name_char(int c)
 {
 	return isalnum(c) || c == '_';
@@ -85,7 +84,8 @@ int paths_expand(const char *in, char *out, struct err *e)
 	}
 	r = r ? r : expand(src, &b, &missing);
 	if (!r && missing.len)
-		r = err_set(e, EINVAL, "path references undefined environment variables: %s", buf_cstr(&missing));
+		r = err_set(e, EINVAL, "path references undefined environment variables: %s",
+			    buf_cstr(&missing));
 	else if (r)
 		r = err_set(e, ENAMETOOLONG, "path too long");
 	else
@@ -98,7 +98,7 @@ int paths_expand(const char *in, char *out, struct err *e)
 void paths_clean(char *p)
 {
 	bool abs = p[0] == '/';
-	size_t w = abs ? 1 : 0;	/* write position */
+	size_t w = abs ? 1 : 0; /* write position */
 	size_t floor = w;	/* ".." may not go below this (relative: after leading ".."s) */
 	size_t r = w;
 
@@ -184,7 +184,7 @@ int paths_mkdir_all(const char *path, unsigned mode)
 		return -1;
 	}
 	memcpy(tmp, path, n + 1);
-	for (char *p = tmp + 1; ; p++) {
+	for (char *p = tmp + 1;; p++) {
 		if (*p == '/' || *p == '\0') {
 			char c = *p;
 			*p = '\0';

@@ -22,7 +22,8 @@ int paths_expand(const char *in, char *out, struct err *e);
 int paths_abs(const char *in, char *out, struct err *e);
 /* Lexical clean of an absolute or relative path, in place (Go's path.Clean). */
 void paths_clean(char *p);
-/* Expands $VAR references in a value against getenv (undefined: empty). Returns a malloc'd string. */
+/* Expands $VAR references in a value against getenv (undefined: empty). Returns a malloc'd string.
+ */
 char *paths_expand_value(const char *in);
 
 /* mkdir -p with mode for the directories it creates (masked by umask). 0 or -1 with errno. */

@@ -37,7 +37,7 @@ struct child_failure {
 
 static void child_fail(int fd, const char *stage)
 {
-	struct child_failure f = { .err = errno };
+	struct child_failure f = {.err = errno};
 	snprintf(f.stage, sizeof(f.stage), "%s", stage);
 	ssize_t w = write(fd, &f, sizeof(f));
 	(void)w;
@@ -89,8 +89,8 @@ static void child(const struct proc_spec *s, int status_fd)
 		if (devnull < 0)
 			child_fail(status_fd, "open /dev/null");
 	}
-	int fds[3] = { s->fd_in < 0 ? devnull : s->fd_in, s->fd_out < 0 ? devnull : s->fd_out,
-		       s->fd_err < 0 ? devnull : s->fd_err };
+	int fds[3] = {s->fd_in < 0 ? devnull : s->fd_in, s->fd_out < 0 ? devnull : s->fd_out,
+		      s->fd_err < 0 ? devnull : s->fd_err};
 	/* Move sources above 2 first so dup2 cannot clobber one we still need. */
 	for (int i = 0; i < 3; i++) {
 		if (fds[i] < 3) {
@@ -197,7 +197,7 @@ int proc_watch(pid_t pid, proc_exit_cb *cb, void *arg)
 		watches = w;
 		capwatches = n;
 	}
-	watches[nwatches++] = (struct watch){ .pid = pid, .cb = cb, .arg = arg };
+	watches[nwatches++] = (struct watch){.pid = pid, .cb = cb, .arg = arg};
 	return 0;
 }
 
@@ -230,7 +230,7 @@ void proc_status_text(int status, char *out, size_t len)
 	}
 	int sig = WTERMSIG(status);
 	/* Go names signals in lower case ("killed", "terminated"). */
-	const char *name = sig == SIGKILL ? "killed"
+	const char *name = sig == SIGKILL   ? "killed"
 			   : sig == SIGTERM ? "terminated"
 			   : sig == SIGINT  ? "interrupt"
 			   : sig == SIGHUP  ? "hangup"

@@ -20,15 +20,15 @@
 #include "ev.h"
 
 struct proc_spec {
-	const char *file;		/* program (PATH-searched if it has no '/') */
+	const char *file; /* program (PATH-searched if it has no '/') */
 	char *const *argv;
-	char *const *envp;		/* NULL: our environment */
-	const char *cwd;		/* NULL: ours */
-	int fd_in, fd_out, fd_err;	/* become 0, 1, 2; -1 for /dev/null */
-	bool set_ids;			/* switch to uid/gid (with the uid's groups) */
+	char *const *envp;	   /* NULL: our environment */
+	const char *cwd;	   /* NULL: ours */
+	int fd_in, fd_out, fd_err; /* become 0, 1, 2; -1 for /dev/null */
+	bool set_ids;		   /* switch to uid/gid (with the uid's groups) */
 	uid_t uid;
 	gid_t gid;
-	bool new_session;		/* setsid() and make fd_in the controlling tty (PTY) */
+	bool new_session; /* setsid() and make fd_in the controlling tty (PTY) */
 };
 
 /* Starts a child; returns its pid (also its process group id) or -errno with e set. */
@@ -47,7 +47,8 @@ void proc_signal_all(int sig);
 /* Number of watched children. */
 size_t proc_count(void);
 
-/* "exit status 3" / "signal: killed" like Go's ProcessState.String(); and the exit code (-1 if signalled). */
+/* "exit status 3" / "signal: killed" like Go's ProcessState.String(); and the exit code (-1 if
+ * signalled). */
 void proc_status_text(int status, char *out, size_t len);
 int proc_exit_code(int status);
 

@@ -32,7 +32,8 @@ static void h_proxy(struct http_conn *c, struct http_req *req, void *arg)
 	}
 	unsigned long port = 0;
 	for (size_t i = 0; i < plen && port <= 65535; i++)
-		port = raw[i] >= '0' && raw[i] <= '9' ? port * 10 + (unsigned long)(raw[i] - '0') : 65536;
+		port = raw[i] >= '0' && raw[i] <= '9' ? port * 10 + (unsigned long)(raw[i] - '0')
+						      : 65536;
 	const char *rest = raw + plen; /* "" or "/..." */
 	struct http_proxy_target t = {
 		.addr = "127.0.0.1",
@@ -57,11 +58,11 @@ static void h_no_port(struct http_conn *c, struct http_req *req, void *arg)
 
 int proxy_routes(struct execd *x)
 {
-	struct http_proxy_config cfg = { .io_timeout_ms = EXECD_PROXY_IO_TIMEOUT_MS };
+	struct http_proxy_config cfg = {.io_timeout_ms = EXECD_PROXY_IO_TIMEOUT_MS};
 	x->proxy = http_proxy_new(x->loop, &cfg);
 	if (!x->proxy)
 		return -ENOMEM;
-	struct http_route_opts stream = { .stream_body = true };
+	struct http_route_opts stream = {.stream_body = true};
 	int r = http_server_route(x->srv, "*", "/proxy/", h_no_port, x, NULL);
 	r = r ? r : http_server_route(x->srv, "*", "/proxy/*rest", h_proxy, x, &stream);
 	return r;

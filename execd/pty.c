@@ -75,7 +75,7 @@ static void close_fds(struct pty_session *s)
 {
 	if (s->in_fd == s->out_fd)
 		s->in_fd = -1; /* the PTY master serves both ways: close it once */
-	int *fds[3] = { &s->out_fd, &s->err_fd, &s->in_fd };
+	int *fds[3] = {&s->out_fd, &s->err_fd, &s->in_fd};
 	for (int i = 0; i < 3; i++) {
 		if (*fds[i] >= 0) {
 			ev_del(s->x->loop, *fds[i]);
@@ -183,7 +183,7 @@ void pty_resize(struct pty_session *s, unsigned cols, unsigned rows)
 {
 	if (s->pipe_mode || s->out_fd < 0)
 		return;
-	struct winsize ws = { .ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols };
+	struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)cols};
 	ioctl(s->out_fd, TIOCSWINSZ, &ws);
 }
 
@@ -214,7 +214,8 @@ static int open_pty(int *master, int *slave, struct err *e)
 	if (*master < 0)
 		return err_set(e, errno, "posix_openpt: %s", strerror(errno));
 	char name[128];
-	if (grantpt(*master) < 0 || unlockpt(*master) < 0 || ptsname_r(*master, name, sizeof(name)) != 0) {
+	if (grantpt(*master) < 0 || unlockpt(*master) < 0 ||
+	    ptsname_r(*master, name, sizeof(name)) != 0) {
 		int er = errno;
 		close(*master);
 		return err_set(e, er, "pty: %s", strerror(er));
@@ -225,7 +226,7 @@ static int open_pty(int *master, int *slave, struct err *e)
 		close(*master);
 		return err_set(e, er, "open %s: %s", name, strerror(er));
 	}
-	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+	struct winsize ws = {.ws_row = 24, .ws_col = 80};
 	ioctl(*master, TIOCSWINSZ, &ws);
 	return 0;
 }
@@ -248,8 +249,8 @@ int pty_start(struct pty_session *s, bool pipe_mode, struct err *e)
 		argv[n++] = "-i";
 	}
 	argv[n] = NULL;
-	struct proc_spec spec = { .file = shell, .argv = argv, .cwd = s->cwd };
-	int master = -1, slave = -1, in[2] = { -1, -1 }, out[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	struct proc_spec spec = {.file = shell, .argv = argv, .cwd = s->cwd};
+	int master = -1, slave = -1, in[2] = {-1, -1}, out[2] = {-1, -1}, errp[2] = {-1, -1};
 	int r;
 	if (!pipe_mode) {
 		if ((r = open_pty(&master, &slave, e)) < 0)
@@ -257,7 +258,8 @@ int pty_start(struct pty_session *s, bool pipe_mode, struct err *e)
 		spec.fd_in = spec.fd_out = spec.fd_err = slave;
 		spec.new_session = true;
 	} else {
-		if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+		    pipe2(errp, O_CLOEXEC) < 0) {
 			r = err_set(e, errno, "pipe: %s", strerror(errno));
 			goto fail;
 		}
@@ -289,7 +291,7 @@ int pty_start(struct pty_session *s, bool pipe_mode, struct err *e)
 		s->out_fd = out[0];
 		s->err_fd = errp[0];
 		for (int i = 0; i < 3; i++)
-			fcntl((int[]){ s->in_fd, s->out_fd, s->err_fd }[i], F_SETFL, O_NONBLOCK);
+			fcntl((int[]){s->in_fd, s->out_fd, s->err_fd}[i], F_SETFL, O_NONBLOCK);
 		ev_add(s->x->loop, s->out_fd, EPOLLIN, on_output, s);
 		ev_add(s->x->loop, s->err_fd, EPOLLIN, on_output, s);
 		ev_add(s->x->loop, s->in_fd, 0, on_stdin_writable, s);
@@ -315,13 +317,14 @@ fail:
 static void h_create(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct execd *x = arg;
-	struct err e = { 0 };
+	struct err e = {0};
 	const char *cwd = NULL, *command = NULL;
 	char cwdbuf[PATHS_MAX];
 	cJSON *j = NULL;
 	if (req->body_len) {
 		j = json_parse(req->body, req->body_len, &e);
-		if (!j || !cJSON_IsObject(j) || (json_get_string(j, "cwd", JSON_OPTIONAL, &cwd, &e) < 0 && e.code) ||
+		if (!j || !cJSON_IsObject(j) ||
+		    (json_get_string(j, "cwd", JSON_OPTIONAL, &cwd, &e) < 0 && e.code) ||
 		    (json_get_string(j, "command", JSON_OPTIONAL, &command, &e) < 0 && e.code)) {
 			respond_errorf(c, 400, "INVALID_REQUEST_BODY", "error parsing request: %s",
 				       e.msg[0] ? e.msg : "body must be a JSON object");
@@ -348,7 +351,8 @@ static void h_create(struct http_conn *c, struct http_req *req, void *arg)
 			free(s->ring);
 		free(s);
 		cJSON_Delete(j);
-		respond_error(c, 500, "RUNTIME_ERROR", "error creating pty session. too many sessions");
+		respond_error(c, 500, "RUNTIME_ERROR",
+			      "error creating pty session. too many sessions");
 		return;
 	}
 	s->x = x;
@@ -374,8 +378,9 @@ static void h_status(struct http_conn *c, struct http_req *req, void *arg)
 		return;
 	}
 	char body[160];
-	int n = snprintf(body, sizeof(body), "{\"session_id\":\"%s\",\"running\":%s,\"output_offset\":%llu}",
-			 s->id, s->running ? "true" : "false", (unsigned long long)s->total);
+	int n = snprintf(body, sizeof(body),
+			 "{\"session_id\":\"%s\",\"running\":%s,\"output_offset\":%llu}", s->id,
+			 s->running ? "true" : "false", (unsigned long long)s->total);
 	http_resp_send(c, 200, RESPOND_JSON, body, (size_t)n);
 }
 
@@ -420,8 +425,9 @@ static void h_ws(struct http_conn *c, struct http_req *req, void *arg)
 		return;
 	}
 	char v[32];
-	bool takeover = http_query_get(req->query, strlen(req->query), "takeover", v, sizeof(v)) > 0 &&
-			(strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
+	bool takeover =
+		http_query_get(req->query, strlen(req->query), "takeover", v, sizeof(v)) > 0 &&
+		(strcmp(v, "1") == 0 || strcmp(v, "true") == 0);
 	bool pipe_mode = http_query_get(req->query, strlen(req->query), "pty", v, sizeof(v)) > 0 &&
 			 (strcmp(v, "0") == 0 || strcmp(v, "false") == 0);
 	uint64_t since = 0;
@@ -448,7 +454,7 @@ static void h_ws(struct http_conn *c, struct http_req *req, void *arg)
 	buf_append(&d.out, head, (size_t)hl);
 	if (s->client)
 		pty_client_evict(s->client, 4001, "TAKEN_OVER");
-	struct err e = { 0 };
+	struct err e = {0};
 	bool started = true;
 	if (!s->running) {
 		/* A shell that exited is started anew; its old output stays replayable. */

@@ -14,17 +14,17 @@
 #include "uuid.h"
 #include "ws.h"
 
-#define PTY_RING_SIZE (1024 * 1024)
-#define PTY_CHUNK (32 * 1024)		/* largest live output frame */
-#define PTY_CLIENT_OUT_HIGH (1024 * 1024)	/* stop reading the shell above this */
-#define PTY_STDIN_MAX (1024 * 1024)
-#define PTY_PING_MS 30000
-#define PTY_READ_DEADLINE_MS 60000
+#define PTY_RING_SIZE	      (1024 * 1024)
+#define PTY_CHUNK	      (32 * 1024)   /* largest live output frame */
+#define PTY_CLIENT_OUT_HIGH   (1024 * 1024) /* stop reading the shell above this */
+#define PTY_STDIN_MAX	      (1024 * 1024)
+#define PTY_PING_MS	      30000
+#define PTY_READ_DEADLINE_MS  60000
 #define PTY_WRITE_DEADLINE_MS 10000
-#define PTY_MSG_MAX (1024 * 1024)
-#define PTY_SESSIONS_MAX 256
+#define PTY_MSG_MAX	      (1024 * 1024)
+#define PTY_SESSIONS_MAX      256
 
-#define PTY_CH_STDIN 0x00
+#define PTY_CH_STDIN  0x00
 #define PTY_CH_STDOUT 0x01
 #define PTY_CH_STDERR 0x02
 #define PTY_CH_REPLAY 0x03
@@ -38,11 +38,11 @@ struct pty_session {
 	char *cwd, *command;
 	bool running, pipe_mode;
 	pid_t pid;
-	int out_fd, err_fd;	/* PTY mode: out_fd is the master */
-	int in_fd;		/* PTY mode: the master again (dup) */
-	char *ring;		/* last PTY_RING_SIZE bytes of output */
-	uint64_t total;		/* bytes of output ever produced */
-	struct buf stdin_q;	/* input not yet accepted by the shell */
+	int out_fd, err_fd; /* PTY mode: out_fd is the master */
+	int in_fd;	    /* PTY mode: the master again (dup) */
+	char *ring;	    /* last PTY_RING_SIZE bytes of output */
+	uint64_t total;	    /* bytes of output ever produced */
+	struct buf stdin_q; /* input not yet accepted by the shell */
 	bool reading_paused;
 	struct pty_client *client;
 };

@@ -15,7 +15,7 @@
 #include "pty_int.h"
 
 struct pty_client {
-	struct pty_session *s;	/* NULL once detached from the session */
+	struct pty_session *s; /* NULL once detached from the session */
 	struct execd *x;
 	struct transport *t;
 	int fd;
@@ -23,8 +23,8 @@ struct pty_client {
 	struct buf in, out, msgbuf;
 	struct ws_msg msg;
 	struct ev_timer ping, read_deadline, write_deadline;
-	bool closing;		/* our close frame is queued: close TCP once written */
-	bool dead;		/* dropped: retired, freed at the end of the turn (ev.h) */
+	bool closing; /* our close frame is queued: close TCP once written */
+	bool dead;    /* dropped: retired, freed at the end of the turn (ev.h) */
 	struct ev_retiree retiree;
 };
 
@@ -185,8 +185,11 @@ static int signal_number(const char *name)
 	static const struct {
 		const char *name;
 		int sig;
-	} sigs[] = { { "SIGINT", SIGINT }, { "SIGTERM", SIGTERM }, { "SIGKILL", SIGKILL },
-		     { "SIGQUIT", SIGQUIT }, { "SIGHUP", SIGHUP } };
+	} sigs[] = {{"SIGINT", SIGINT},
+		    {"SIGTERM", SIGTERM},
+		    {"SIGKILL", SIGKILL},
+		    {"SIGQUIT", SIGQUIT},
+		    {"SIGHUP", SIGHUP}};
 	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (strcmp(name, sigs[i].name) == 0)
 			return sigs[i].sig;
@@ -210,8 +213,8 @@ static void on_text(struct pty_client *cl, const char *text, size_t len)
 	} else if (strcmp(t, "resize") == 0) {
 		const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "cols");
 		const cJSON *r = cJSON_GetObjectItemCaseSensitive(j, "rows");
-		if (cJSON_IsNumber(c) && cJSON_IsNumber(r) && c->valuedouble > 0 && r->valuedouble > 0 &&
-		    c->valuedouble < 65536 && r->valuedouble < 65536 && cl->s)
+		if (cJSON_IsNumber(c) && cJSON_IsNumber(r) && c->valuedouble > 0 &&
+		    r->valuedouble > 0 && c->valuedouble < 65536 && r->valuedouble < 65536 && cl->s)
 			pty_resize(cl->s, (unsigned)c->valuedouble, (unsigned)r->valuedouble);
 	} else if (strcmp(t, "signal") == 0) {
 		const cJSON *sg = cJSON_GetObjectItemCaseSensitive(j, "signal");
@@ -234,7 +237,8 @@ static void process(struct pty_client *cl)
 {
 	while (!cl->dead && cl->in.len) {
 		struct ws_frame f;
-		long n = ws_frame_parse(buf_head(&cl->in), cl->in.len, &f, PTY_MSG_MAX, WS_FROM_CLIENT);
+		long n = ws_frame_parse(buf_head(&cl->in), cl->in.len, &f, PTY_MSG_MAX,
+					WS_FROM_CLIENT);
 		if (n == -2)
 			return;
 		if (n < 0) {
@@ -249,12 +253,14 @@ static void process(struct pty_client *cl)
 		}
 		if (r == WS_MSG_CONTROL) {
 			if (cl->msg.control_op == WS_OP_PING) {
-				send_frame(cl, WS_OP_PONG, cl->msg.control, cl->msg.control_len, NULL, 0);
+				send_frame(cl, WS_OP_PONG, cl->msg.control, cl->msg.control_len,
+					   NULL, 0);
 			} else if (cl->msg.control_op == WS_OP_CLOSE) {
 				uint16_t code = WS_CLOSE_NORMAL;
 				const char *reason;
 				size_t rl;
-				if (ws_close_parse(cl->msg.control, cl->msg.control_len, &code, &reason, &rl) < 0 ||
+				if (ws_close_parse(cl->msg.control, cl->msg.control_len, &code,
+						   &reason, &rl) < 0 ||
 				    code == WS_CLOSE_NO_STATUS)
 					code = WS_CLOSE_NORMAL;
 				send_close(cl, code, "");
@@ -285,7 +291,9 @@ static void on_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		return;
 	if (events & EPOLLOUT)
 		flush(cl);
-	for (int i = 0; i < 16 && !cl->dead && !cl->closing && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)); i++) {
+	for (int i = 0;
+	     i < 16 && !cl->dead && !cl->closing && (events & (EPOLLIN | EPOLLHUP | EPOLLERR));
+	     i++) {
 		if (buf_reserve(&cl->in, 16 * 1024) < 0) {
 			send_close(cl, WS_CLOSE_TOO_BIG, "message too big");
 			break;
@@ -365,11 +373,13 @@ void pty_client_attach(struct pty_session *s, struct http_detached *d, uint64_t 
 			hdr[0] = PTY_CH_REPLAY;
 			for (int i = 0; i < 8; i++)
 				hdr[1 + i] = (char)(from >> (56 - 8 * i));
-			send_frame(cl, WS_OP_BINARY, hdr, sizeof(hdr), buf_head(&replay), replay.len);
+			send_frame(cl, WS_OP_BINARY, hdr, sizeof(hdr), buf_head(&replay),
+				   replay.len);
 		}
 		buf_free(&replay);
 		char json[160];
-		int n = snprintf(json, sizeof(json), "{\"type\":\"connected\",\"session_id\":\"%s\",\"mode\":\"%s\"}",
+		int n = snprintf(json, sizeof(json),
+				 "{\"type\":\"connected\",\"session_id\":\"%s\",\"mode\":\"%s\"}",
 				 s->id, s->pipe_mode ? "pipe" : "pty");
 		send_frame(cl, WS_OP_TEXT, json, (size_t)n, NULL, 0);
 		ev_timer_start(cl->x->loop, &cl->ping, PTY_PING_MS);

@@ -150,8 +150,8 @@ static bool line_param(const char *v, size_t n, uint64_t *out)
 	return true;
 }
 
-int range_line_params(const char *offset, size_t offset_len, const char *limit,
-		      size_t limit_len, struct range_lines *out, const char **bad_name)
+int range_line_params(const char *offset, size_t offset_len, const char *limit, size_t limit_len,
+		      struct range_lines *out, const char **bad_name)
 {
 	out->offset = 1;
 	out->limit = 0;

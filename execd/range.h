@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 struct range {
-	uint64_t start;	/* first byte */
+	uint64_t start; /* first byte */
 	uint64_t len;	/* ≥ 1 */
 };
 
@@ -49,8 +49,8 @@ int range_parse(const char *value, size_t len, uint64_t size, struct range *r);
 int range_content_range(char out[RANGE_CONTENT_RANGE_MAX], const struct range *r, uint64_t size);
 
 struct range_lines {
-	uint64_t offset;	/* first line, 1-based */
-	uint64_t limit;		/* number of lines, 0 = no limit */
+	uint64_t offset; /* first line, 1-based */
+	uint64_t limit;	 /* number of lines, 0 = no limit */
 };
 
 /* True if offset or limit (each NULL or a value of length n) asks for line mode. */
@@ -61,7 +61,7 @@ bool range_line_mode(const char *offset, size_t offset_len, const char *limit, s
  * with *bad_name set to "offset" or "limit": the handler answers 400
  * "invalid query parameter '<name>': <value>".
  */
-int range_line_params(const char *offset, size_t offset_len, const char *limit,
-		      size_t limit_len, struct range_lines *out, const char **bad_name);
+int range_line_params(const char *offset, size_t offset_len, const char *limit, size_t limit_len,
+		      struct range_lines *out, const char **bad_name);
 
 #endif

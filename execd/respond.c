@@ -40,16 +40,6 @@ int respond_json_buf(struct http_conn *c, int status, struct buf *b)
 	return r;
 }
 
-int respond_json(struct http_conn *c, int status, const cJSON *j)
-{
-	struct buf b;
-	buf_init(&b, 0);
-	int r = json_buf_print(&b, j);
-	r = r ? r : http_resp_send(c, status, RESPOND_JSON, buf_head(&b), b.len);
-	buf_free(&b);
-	return r;
-}
-
 void respond_time(char out[40], int64_t sec, long nsec)
 {
 	struct tm tm;

@@ -23,8 +23,6 @@ int respond_errorf(struct http_conn *c, int status, const char *code, const char
 	__attribute__((format(printf, 4, 5)));
 /* A JSON body already built in b (sent, then b is reset). */
 int respond_json_buf(struct http_conn *c, int status, struct buf *b);
-/* A cJSON tree (printed unformatted; the tree is not freed). */
-int respond_json(struct http_conn *c, int status, const cJSON *j);
 
 /* Go's RFC3339Nano in UTC with trailing fractional zeros trimmed, e.g. 2025-12-22T09:08:05.12Z. */
 void respond_time(char out[40], int64_t sec, long nsec);

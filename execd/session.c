@@ -29,18 +29,18 @@
 #include "stream.h"
 #include "uuid.h"
 
-#define SESSION_MAX 1024
+#define SESSION_MAX		   1024
 #define SESSION_DEFAULT_TIMEOUT_MS (24LL * 3600 * 1000)
-#define SESSION_SCRIPT_MAX (1024 * 1024)
+#define SESSION_SCRIPT_MAX	   (1024 * 1024)
 
 extern char **environ;
 
 struct session {
 	struct session *next;
 	char id[UUID_STR_LEN];
-	struct session_env env;	/* exported variables to carry over */
+	struct session_env env; /* exported variables to carry over */
 	char *cwd;
-	struct run *runs;	/* runs in progress */
+	struct run *runs; /* runs in progress */
 };
 
 struct session_store {
@@ -51,15 +51,15 @@ struct session_store {
 /* One POST /session/:id/run in progress. */
 struct run {
 	struct run *next;
-	struct session *s;	/* NULL once the session is deleted */
+	struct session *s; /* NULL once the session is deleted */
 	struct execd *x;
 	pid_t pid;
-	int fd;			/* merged stdout+stderr */
+	int fd; /* merged stdout+stderr */
 	struct lines lines;
 	struct stream stream;
 	struct ev_timer timeout;
 	char marker[UUID_HEX_LEN];
-	bool in_dump;		/* between the dump markers: nothing is shown */
+	bool in_dump; /* between the dump markers: nothing is shown */
 	bool exited, timed_out;
 	int status;
 	struct session_env new_env;
@@ -247,20 +247,22 @@ static int build_script(struct buf *b, struct session *s, const char *cwd, const
 	r = r ? r : buf_puts(b, command);
 	if (!r && (!*command || command[strlen(command) - 1] != '\n'))
 		r = buf_puts(b, "\n");
-	r = r ? r : buf_printf(b,
-			       "__execd_ec=$?\n"
-			       "printf '\\n__ENV_DUMP_START_%s__\\n'\n"
-			       "export -p\n"
-			       "printf '__ENV_DUMP_END_%s__\\n__PWD__:%%s\\n__EXIT_CODE__:%%s\\n' \"$(pwd)\" \"$__execd_ec\"\n"
-			       "exit $__execd_ec\n",
-			       marker, marker);
+	r = r ? r
+	      : buf_printf(b,
+			   "__execd_ec=$?\n"
+			   "printf '\\n__ENV_DUMP_START_%s__\\n'\n"
+			   "export -p\n"
+			   "printf '__ENV_DUMP_END_%s__\\n__PWD__:%%s\\n__EXIT_CODE__:%%s\\n' "
+			   "\"$(pwd)\" \"$__execd_ec\"\n"
+			   "exit $__execd_ec\n",
+			   marker, marker);
 	return r;
 }
 
 static void h_run(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct execd *x = arg;
-	struct err e = { 0 };
+	struct err e = {0};
 	const char *id = http_req_param(req, "sessionId");
 	cJSON *j = json_parse(req->body, req->body_len, &e);
 	if (!j || !cJSON_IsObject(j)) {
@@ -281,9 +283,11 @@ static void h_run(struct http_conn *c, struct http_req *req, void *arg)
 	}
 	if (cwd && *cwd) {
 		struct stat st;
-		if (paths_expand(cwd, cwdbuf, &e) < 0 || stat(cwdbuf, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		if (paths_expand(cwd, cwdbuf, &e) < 0 || stat(cwdbuf, &st) < 0 ||
+		    !S_ISDIR(st.st_mode)) {
 			respond_errorf(c, 400, "INVALID_REQUEST_BODY",
-				       "invalid request. working directory does not exist: %s", cwd);
+				       "invalid request. working directory does not exist: %s",
+				       cwd);
 			cJSON_Delete(j);
 			return;
 		}
@@ -293,7 +297,8 @@ static void h_run(struct http_conn *c, struct http_req *req, void *arg)
 	}
 	struct session *s = find(x, id);
 	if (!s) {
-		respond_error(c, 500, "RUNTIME_ERROR", "error running in session. context not found");
+		respond_error(c, 500, "RUNTIME_ERROR",
+			      "error running in session. context not found");
 		cJSON_Delete(j);
 		return;
 	}
@@ -301,11 +306,13 @@ static void h_run(struct http_conn *c, struct http_req *req, void *arg)
 	struct buf script;
 	buf_init(&script, SESSION_SCRIPT_MAX);
 	if (!r || uuid_v4_hex(r->marker) < 0 ||
-	    build_script(&script, s, cwd ? cwd : s->cwd, command, r->marker) < 0 || !buf_cstr(&script)) {
+	    build_script(&script, s, cwd ? cwd : s->cwd, command, r->marker) < 0 ||
+	    !buf_cstr(&script)) {
 		free(r);
 		buf_free(&script);
 		cJSON_Delete(j);
-		respond_error(c, 500, "RUNTIME_ERROR", "error running in session. script too large");
+		respond_error(c, 500, "RUNTIME_ERROR",
+			      "error running in session. script too large");
 		return;
 	}
 	cJSON_Delete(j);
@@ -323,13 +330,18 @@ static void h_run(struct http_conn *c, struct http_req *req, void *arg)
 	int p[2];
 	const char *shell = proc_shell();
 	bool bash = strcmp(shell, "bash") == 0;
-	char *argv[] = { (char *)shell, bash ? "--noprofile" : "-c", bash ? "--norc" : buf_head(&script),
-			 bash ? "-c" : NULL, bash ? buf_head(&script) : NULL, NULL };
-	struct proc_spec spec = { .file = shell, .argv = argv, .fd_in = -1 };
+	char *argv[] = {(char *)shell,
+			bash ? "--noprofile" : "-c",
+			bash ? "--norc" : buf_head(&script),
+			bash ? "-c" : NULL,
+			bash ? buf_head(&script) : NULL,
+			NULL};
+	struct proc_spec spec = {.file = shell, .argv = argv, .fd_in = -1};
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		buf_free(&script);
 		stream_detach(&r->stream);
-		respond_errorf(c, 500, "RUNTIME_ERROR", "error running in session. pipe: %s", strerror(errno));
+		respond_errorf(c, 500, "RUNTIME_ERROR", "error running in session. pipe: %s",
+			       strerror(errno));
 		run_free(r);
 		return;
 	}
@@ -352,13 +364,14 @@ static void h_run(struct http_conn *c, struct http_req *req, void *arg)
 	r->fd = p[0];
 	ev_add(x->loop, r->fd, EPOLLIN, on_out, r);
 	proc_watch(pid, on_child_exit, r);
-	ev_timer_start(x->loop, &r->timeout, (uint64_t)(timeout > 0 ? timeout : SESSION_DEFAULT_TIMEOUT_MS));
+	ev_timer_start(x->loop, &r->timeout,
+		       (uint64_t)(timeout > 0 ? timeout : SESSION_DEFAULT_TIMEOUT_MS));
 }
 
 static void h_create(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct execd *x = arg;
-	struct err e = { 0 };
+	struct err e = {0};
 	const char *cwd = NULL;
 	char cwdbuf[PATHS_MAX];
 	if (req->body_len) {
@@ -371,7 +384,8 @@ static void h_create(struct http_conn *c, struct http_req *req, void *arg)
 			return;
 		}
 		if (cwd && *cwd && paths_expand(cwd, cwdbuf, &e) < 0) {
-			respond_errorf(c, 500, "RUNTIME_ERROR", "error creating session. %s", e.msg);
+			respond_errorf(c, 500, "RUNTIME_ERROR", "error creating session. %s",
+				       e.msg);
 			cJSON_Delete(j);
 			return;
 		}

@@ -14,7 +14,8 @@ static bool valid_name(const char *s, size_t n)
 	for (size_t i = 1; i < n; i++)
 		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
 			return false;
-	static const char *const skip[] = { "PS1", "PS2", "PS3", "PS4", "PROMPT_COMMAND", "SHLVL", "_" };
+	static const char *const skip[] = {"PS1",   "PS2", "PS3", "PS4", "PROMPT_COMMAND",
+					   "SHLVL", "_"};
 	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
 		if (strlen(skip[i]) == n && memcmp(skip[i], s, n) == 0)
 			return false;
@@ -118,7 +119,8 @@ void session_env_parse_line(struct session_env *e, const char *line, size_t len)
 {
 	/* A value with newlines arrives over several lines: join them first. */
 	if (e->pending.len) {
-		if (buf_append(&e->pending, "\n", 1) < 0 || buf_append(&e->pending, line, len) < 0) {
+		if (buf_append(&e->pending, "\n", 1) < 0 ||
+		    buf_append(&e->pending, line, len) < 0) {
 			buf_reset(&e->pending);
 			return;
 		}

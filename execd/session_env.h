@@ -15,12 +15,12 @@
 #include "buf.h"
 
 #define SESSION_ENV_VALUE_MAX (8 * 1024)
-#define SESSION_ENV_MAX 4096
+#define SESSION_ENV_MAX	      4096
 
 struct session_env {
-	char **names, **values;	/* sorted by name */
+	char **names, **values; /* sorted by name */
 	size_t n, cap;
-	struct buf pending;	/* a quoted value that spans lines */
+	struct buf pending; /* a quoted value that spans lines */
 };
 
 /* Takes every valid variable of envp. 0 or -ENOMEM. */

@@ -109,7 +109,9 @@ static void on_ping(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		return;
 	struct buf b;
 	int r = head(&b, "ping");
-	r = r ? r : buf_printf(&b, ",\"text\":\"pong\",\"timestamp\":%lld}", (long long)stream_now_ms());
+	r = r ? r
+	      : buf_printf(&b, ",\"text\":\"pong\",\"timestamp\":%lld}",
+			   (long long)stream_now_ms());
 	if (r)
 		buf_free(&b);
 	else
@@ -136,7 +138,9 @@ int stream_error(struct stream *s, const char *ename, const char *evalue, const 
 {
 	struct buf b;
 	int r = head(&b, "error");
-	r = r ? r : buf_printf(&b, ",\"timestamp\":%lld,\"error\":{\"ename\":", (long long)stream_now_ms());
+	r = r ? r
+	      : buf_printf(&b,
+			   ",\"timestamp\":%lld,\"error\":{\"ename\":", (long long)stream_now_ms());
 	r = r ? r : json_buf_cstr(&b, ename, JSON_ESC_HTML);
 	r = r ? r : buf_puts(&b, ",\"evalue\":");
 	r = r ? r : json_buf_cstr(&b, evalue, JSON_ESC_HTML);

@@ -30,12 +30,12 @@ struct stream;
 typedef void stream_cb(struct stream *s, void *arg);
 
 struct stream {
-	struct http_conn *c;	/* NULL once the client is gone or the stream ended */
+	struct http_conn *c; /* NULL once the client is gone or the stream ended */
 	struct ev_loop *loop;
 	struct ev_timer ping;
 	bool started, ended;
-	stream_cb *on_gone;	/* the client left before the end */
-	stream_cb *on_drain;	/* output fell below the low-water mark */
+	stream_cb *on_gone;  /* the client left before the end */
+	stream_cb *on_drain; /* output fell below the low-water mark */
 	void *arg;
 };
 
@@ -55,7 +55,10 @@ void stream_end(struct stream *s);
 /* Stops pings and detaches from the connection without ending it (owner cleanup). */
 void stream_detach(struct stream *s);
 
-static inline bool stream_alive(const struct stream *s) { return s->c != NULL; }
+static inline bool stream_alive(const struct stream *s)
+{
+	return s->c != NULL;
+}
 /* True while too much output is queued: pause the producer until on_drain. */
 bool stream_congested(struct stream *s);
 

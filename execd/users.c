@@ -93,21 +93,21 @@ static int by_name(char **f, int n, void *arg)
 
 void users_uid_name(uid_t uid, char *out, size_t len)
 {
-	struct q q = { .id = uid, .out = out, .len = len };
+	struct q q = {.id = uid, .out = out, .len = len};
 	if (!scan("/etc/passwd", 4, by_uid, &q))
 		snprintf(out, len, "%lu", (unsigned long)uid);
 }
 
 void users_gid_name(gid_t gid, char *out, size_t len)
 {
-	struct q q = { .id = gid, .out = out, .len = len };
+	struct q q = {.id = gid, .out = out, .len = len};
 	if (!scan("/etc/group", 3, by_gid, &q))
 		snprintf(out, len, "%lu", (unsigned long)gid);
 }
 
 int users_find_user(const char *name, uid_t *uid, gid_t *gid)
 {
-	struct q q = { .name = name };
+	struct q q = {.name = name};
 	if (scan("/etc/passwd", 4, by_name, &q)) {
 		*uid = (uid_t)q.id;
 		if (gid)
@@ -126,7 +126,7 @@ int users_find_user(const char *name, uid_t *uid, gid_t *gid)
 
 int users_find_group(const char *name, gid_t *gid)
 {
-	struct q q = { .name = name };
+	struct q q = {.name = name};
 	if (scan("/etc/group", 3, by_name, &q)) {
 		*gid = (gid_t)q.id;
 		return 0;
@@ -142,7 +142,7 @@ int users_find_group(const char *name, gid_t *gid)
 int users_primary_gid(uid_t uid, gid_t *gid)
 {
 	char name[256];
-	struct q q = { .id = uid, .out = name, .len = sizeof(name) };
+	struct q q = {.id = uid, .out = name, .len = sizeof(name)};
 	if (!scan("/etc/passwd", 4, by_uid, &q))
 		return -ENOENT;
 	*gid = (gid_t)q.id2;
@@ -167,13 +167,13 @@ static int member_of(char **f, int n, void *arg)
 int users_groups_of(uid_t uid, gid_t primary, gid_t *out, int max)
 {
 	char name[256];
-	struct q q = { .id = uid, .out = name, .len = sizeof(name) };
+	struct q q = {.id = uid, .out = name, .len = sizeof(name)};
 	if (max < 1)
 		return 0;
 	out[0] = primary;
 	if (!scan("/etc/passwd", 4, by_uid, &q))
 		return 1;
-	struct q g = { .name = name, .groups = out, .ngroups = 1, .max = max };
+	struct q g = {.name = name, .groups = out, .ngroups = 1, .max = max};
 	scan("/etc/group", 4, member_of, &g);
 	return g.ngroups;
 }

@@ -62,7 +62,8 @@ long base64_decode(void *dst, size_t dst_cap, const char *src, size_t n)
 			if (v[k] < 0)
 				return -1;
 		}
-		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+		uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
+			     (uint32_t)v[3];
 		size_t out = 3 - (size_t)pad;
 		if (o + out > dst_cap)
 			return -1;

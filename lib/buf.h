@@ -17,10 +17,10 @@
 
 struct buf {
 	char *data;
-	size_t off;	/* start of unread bytes */
-	size_t len;	/* number of unread bytes */
-	size_t cap;	/* allocated size of data */
-	size_t max;	/* hard limit on len (0 = unlimited) */
+	size_t off; /* start of unread bytes */
+	size_t len; /* number of unread bytes */
+	size_t cap; /* allocated size of data */
+	size_t max; /* hard limit on len (0 = unlimited) */
 };
 
 void buf_init(struct buf *b, size_t max);
@@ -31,14 +31,23 @@ void buf_free(struct buf *b);
 extern char buf_empty[1];
 
 /* Pointer to the first unread byte (valid until the next mutating call). */
-static inline char *buf_head(const struct buf *b) { return b->data ? b->data + b->off : buf_empty; }
+static inline char *buf_head(const struct buf *b)
+{
+	return b->data ? b->data + b->off : buf_empty;
+}
 
 /* Ensures room for n more bytes after the unread data; returns 0 or -ENOMEM/-ENOBUFS. */
 int buf_reserve(struct buf *b, size_t n);
 /* Pointer to the free space after the unread data (call buf_reserve first). */
-static inline char *buf_tail(const struct buf *b) { return b->data ? b->data + b->off + b->len : buf_empty; }
+static inline char *buf_tail(const struct buf *b)
+{
+	return b->data ? b->data + b->off + b->len : buf_empty;
+}
 /* Marks n bytes written at buf_tail() as data. */
-static inline void buf_commit(struct buf *b, size_t n) { b->len += n; }
+static inline void buf_commit(struct buf *b, size_t n)
+{
+	b->len += n;
+}
 
 /* Appends bytes; returns 0 or -ENOMEM/-ENOBUFS. */
 int buf_append(struct buf *b, const void *p, size_t n);

@@ -14,13 +14,12 @@
 #define ERR_MSG_MAX 256
 
 struct err {
-	int code;		/* positive errno value, 0 = no error recorded */
-	char msg[ERR_MSG_MAX];	/* NUL-terminated human-readable reason */
+	int code;	       /* positive errno value, 0 = no error recorded */
+	char msg[ERR_MSG_MAX]; /* NUL-terminated human-readable reason */
 };
 
 /* Records errnum and a printf-style message; returns -errnum (or -EIO if errnum is 0). */
-int err_set(struct err *e, int errnum, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+int err_set(struct err *e, int errnum, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Prefixes the recorded message with context ("ctx: old"); returns -e->code. */
 int err_wrap(struct err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

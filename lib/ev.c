@@ -11,24 +11,24 @@
 #include <unistd.h>
 
 #define EV_MAX_EVENTS 128
-#define EV_NSIG 65
+#define EV_NSIG	      65
 
 struct ev_io {
 	ev_io_cb *cb;
 	void *arg;
-	uint32_t gen;	/* bumped on every add/del so stale events are recognised */
+	uint32_t gen; /* bumped on every add/del so stale events are recognised */
 	bool active;
 };
 
 struct ev_loop {
 	int epfd;
-	struct ev_io *ios;	/* indexed by fd */
+	struct ev_io *ios; /* indexed by fd */
 	size_t nios;
 	struct ev_timer **heap;
 	size_t nheap, capheap;
 	uint64_t now;
 	bool stop;
-	bool again;		/* the next epoll_wait must not block */
+	bool again; /* the next epoll_wait must not block */
 	struct ev_retiree *retired, **retired_tail;
 	int sigfd;
 	sigset_t sigmask;
@@ -116,7 +116,7 @@ int ev_add(struct ev_loop *loop, int fd, uint32_t events, ev_io_cb *cb, void *ar
 	if (io->active)
 		return -EEXIST;
 	io->gen++;
-	struct epoll_event ee = { .events = events, .data.u64 = io_key(fd, io->gen) };
+	struct epoll_event ee = {.events = events, .data.u64 = io_key(fd, io->gen)};
 	if (epoll_ctl(loop->epfd, EPOLL_CTL_ADD, fd, &ee) < 0)
 		return -errno;
 	io->cb = cb;
@@ -129,7 +129,7 @@ int ev_mod(struct ev_loop *loop, int fd, uint32_t events)
 {
 	if (fd < 0 || (size_t)fd >= loop->nios || !loop->ios[fd].active)
 		return -ENOENT;
-	struct epoll_event ee = { .events = events, .data.u64 = io_key(fd, loop->ios[fd].gen) };
+	struct epoll_event ee = {.events = events, .data.u64 = io_key(fd, loop->ios[fd].gen)};
 	if (epoll_ctl(loop->epfd, EPOLL_CTL_MOD, fd, &ee) < 0)
 		return -errno;
 	return 0;
@@ -236,7 +236,8 @@ static void on_signalfd(struct ev_loop *loop, int fd, uint32_t events, void *arg
 	(void)arg;
 	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo < EV_NSIG && loop->sigs[si.ssi_signo].cb)
-			loop->sigs[si.ssi_signo].cb(loop, (int)si.ssi_signo, loop->sigs[si.ssi_signo].arg);
+			loop->sigs[si.ssi_signo].cb(loop, (int)si.ssi_signo,
+						    loop->sigs[si.ssi_signo].arg);
 	}
 }
 

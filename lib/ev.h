@@ -45,13 +45,13 @@ typedef void ev_turn_cb(struct ev_loop *loop, void *arg);
 /* An intrusive node for ev_retire(); zero it (or leave it as calloc made it). */
 struct ev_retiree {
 	struct ev_retiree *next;
-	void (*fn)(void *obj);	/* non-NULL while queued */
+	void (*fn)(void *obj); /* non-NULL while queued */
 	void *obj;
 };
 
 struct ev_timer {
-	uint64_t when;		/* monotonic ms at which it fires */
-	size_t heap_idx;	/* position in the heap; EV_TIMER_IDLE when not armed */
+	uint64_t when;	 /* monotonic ms at which it fires */
+	size_t heap_idx; /* position in the heap; EV_TIMER_IDLE when not armed */
 	ev_timer_cb *cb;
 	void *arg;
 };
@@ -74,7 +74,10 @@ void ev_timer_init(struct ev_timer *t, ev_timer_cb *cb, void *arg);
 void ev_timer_start(struct ev_loop *loop, struct ev_timer *t, uint64_t delay_ms);
 /* Disarms t; harmless if it is not armed. */
 void ev_timer_stop(struct ev_loop *loop, struct ev_timer *t);
-static inline bool ev_timer_active(const struct ev_timer *t) { return t->heap_idx != EV_TIMER_IDLE; }
+static inline bool ev_timer_active(const struct ev_timer *t)
+{
+	return t->heap_idx != EV_TIMER_IDLE;
+}
 
 /* Monotonic time in ms, cached at the start of each turn. */
 uint64_t ev_now(struct ev_loop *loop);

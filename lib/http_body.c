@@ -13,15 +13,15 @@
  * counts its CRLF) and the trailer states also by HTTP_TRAILER_MAX in all.
  */
 enum {
-	ST_SIZE_FIRST,		/* first hex digit of a chunk size */
-	ST_SIZE,		/* more hex digits, then BWS, ';' or CR */
-	ST_SIZE_BWS,		/* BWS after the size: only ';' may follow */
-	ST_EXT,			/* chunk extensions, skipped up to CR */
+	ST_SIZE_FIRST, /* first hex digit of a chunk size */
+	ST_SIZE,       /* more hex digits, then BWS, ';' or CR */
+	ST_SIZE_BWS,   /* BWS after the size: only ';' may follow */
+	ST_EXT,	       /* chunk extensions, skipped up to CR */
 	ST_SIZE_LF,
 	ST_DATA,
-	ST_DATA_CR,		/* CRLF that closes chunk data */
+	ST_DATA_CR, /* CRLF that closes chunk data */
 	ST_DATA_LF,
-	ST_TRAILER_START,	/* a trailer field line or the final CRLF */
+	ST_TRAILER_START, /* a trailer field line or the final CRLF */
 	ST_TRAILER_NAME,
 	ST_TRAILER_VALUE,
 	ST_TRAILER_LF,

@@ -13,7 +13,7 @@
 #include "transport.h"
 
 #define CLIENT_READ_CHUNK (16 * 1024)
-#define CLIENT_MAX_OUT (8 * 1024 * 1024)
+#define CLIENT_MAX_OUT	  (8 * 1024 * 1024)
 
 enum client_state { ST_CONNECTING, ST_HEAD, ST_BODY, ST_DONE };
 
@@ -27,17 +27,17 @@ struct http_client {
 	uint32_t armed;
 	enum client_state state;
 	struct ev_timer timer;
-	struct ev_timer kick;	/* resumes reading buffered input outside epoll */
+	struct ev_timer kick; /* resumes reading buffered input outside epoll */
 	uint32_t timeout_ms;
 	size_t max_head;
-	bool is_head;		/* the request was HEAD */
+	bool is_head; /* the request was HEAD */
 	bool stream_body, body_ended, paused;
-	bool dead;		/* finished: retired, freed at the end of the turn (ev.h) */
-	bool cancelled;		/* no on_done for this one */
-	int result;		/* for on_done, delivered in the retire step */
+	bool dead;	/* finished: retired, freed at the end of the turn (ev.h) */
+	bool cancelled; /* no on_done for this one */
+	int result;	/* for on_done, delivered in the retire step */
 	struct ev_retiree retiree;
 	struct buf in, out;
-	const char *body;	/* a whole request body, borrowed from the caller: sent after out */
+	const char *body; /* a whole request body, borrowed from the caller: sent after out */
 	size_t body_left;
 	struct http_body dec;
 	struct err err;
@@ -84,8 +84,8 @@ static int fail(struct http_client *c, int errnum, const char *what)
 	return -errnum;
 }
 
-int http_endpoint_parse(struct http_endpoint *ep, const char *url, char *prefix,
-			size_t prefix_cap, struct err *e)
+int http_endpoint_parse(struct http_endpoint *ep, const char *url, char *prefix, size_t prefix_cap,
+			struct err *e)
 {
 	memset(ep, 0, sizeof(*ep));
 	if (prefix_cap)
@@ -364,7 +364,7 @@ void http_client_pause(struct http_client *c, bool pause)
 static bool handle_head(struct http_client *c)
 {
 	struct http_header hdrs[100];
-	struct http_response_head h = { .headers = hdrs, .num_headers = 100 };
+	struct http_response_head h = {.headers = hdrs, .num_headers = 100};
 	struct http_limits lim = http_default_limits;
 	lim.max_head = c->max_head;
 	int r = http_parse_response(buf_head(&c->in), c->in.len, &h, c->is_head, &lim);
@@ -381,7 +381,8 @@ static bool handle_head(struct http_client *c)
 		return false;
 	}
 	if (h.status >= 100 && h.status < 200 && h.status != 101) {
-		buf_consume(&c->in, (size_t)r); /* 100 Continue and friends: wait for the real one */
+		buf_consume(&c->in,
+			    (size_t)r); /* 100 Continue and friends: wait for the real one */
 		return true;
 	}
 	if (c->cbs.on_head)
@@ -390,7 +391,7 @@ static bool handle_head(struct http_client *c)
 		return false;
 	buf_consume(&c->in, (size_t)r);
 	if (h.status == 101 && c->cbs.on_upgrade) {
-		struct http_detached d = { .t = c->t, .in = c->in, .out = c->out };
+		struct http_detached d = {.t = c->t, .in = c->in, .out = c->out};
 		ev_del(c->loop, c->fd);
 		c->t = NULL;
 		c->fd = -1;
@@ -453,10 +454,11 @@ static void on_connected(struct http_client *c)
 		client_finish(c, r);
 		return;
 	}
-	struct err e = { 0 };
+	struct err e = {0};
 	int fd = c->fd;
 	c->t = c->ep.kind == HTTP_EP_TLS
-		       ? tls_client_new(fd, c->ep.tls, c->ep.server_name[0] ? c->ep.server_name : c->ep.host, &e)
+		       ? tls_client_new(fd, c->ep.tls,
+					c->ep.server_name[0] ? c->ep.server_name : c->ep.host, &e)
 		       : transport_plain_new(fd);
 	if (!c->t) {
 		/* The transport constructors close the fd on failure. */
@@ -513,8 +515,9 @@ static void client_read(struct http_client *c, uint32_t events)
 				if (process_input(c))
 					client_finish(c, 0);
 			} else {
-				fail(c, ECONNRESET, c->state == ST_HEAD ? "connection closed before the response"
-									: "connection closed mid-body");
+				fail(c, ECONNRESET,
+				     c->state == ST_HEAD ? "connection closed before the response"
+							 : "connection closed mid-body");
 			}
 			return;
 		}

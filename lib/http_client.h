@@ -32,11 +32,11 @@ enum http_endpoint_kind { HTTP_EP_TCP, HTTP_EP_UNIX, HTTP_EP_TLS };
 
 struct http_endpoint {
 	enum http_endpoint_kind kind;
-	char host[256];		/* TCP/TLS host, or "localhost" for unix sockets */
+	char host[256]; /* TCP/TLS host, or "localhost" for unix sockets */
 	uint16_t port;
-	char path[108];		/* unix socket path */
-	char server_name[256];	/* TLS: name to send and verify (default: host) */
-	const struct tls_config *tls;	/* TLS: trust and client certificate */
+	char path[108];		      /* unix socket path */
+	char server_name[256];	      /* TLS: name to send and verify (default: host) */
+	const struct tls_config *tls; /* TLS: trust and client certificate */
 };
 
 /*
@@ -45,21 +45,21 @@ struct http_endpoint {
  * is copied to prefix (if prefix_cap > 0) without a trailing '/'.
  * Returns 0 or -EINVAL with e set.
  */
-int http_endpoint_parse(struct http_endpoint *ep, const char *url, char *prefix,
-			size_t prefix_cap, struct err *e);
+int http_endpoint_parse(struct http_endpoint *ep, const char *url, char *prefix, size_t prefix_cap,
+			struct err *e);
 
 struct http_client_request {
 	const char *method;
-	const char *target;	/* origin-form: "/path?query" */
-	const char *host;	/* Host header; default: endpoint host[:port] */
-	const char *const *headers;	/* "Name: value" strings, NULL-terminated; may be NULL */
-	const void *body;	/* whole body (Content-Length), if has_body; borrowed: it must
-				 * stay valid until on_done (or http_client_cancel) */
+	const char *target;	    /* origin-form: "/path?query" */
+	const char *host;	    /* Host header; default: endpoint host[:port] */
+	const char *const *headers; /* "Name: value" strings, NULL-terminated; may be NULL */
+	const void *body;	    /* whole body (Content-Length), if has_body; borrowed: it must
+				     * stay valid until on_done (or http_client_cancel) */
 	size_t body_len;
 	bool has_body;
-	bool stream_body;	/* body follows via http_client_write (chunked) */
-	uint32_t timeout_ms;	/* max time without progress; default 60 s */
-	size_t max_head;	/* response head limit; default 64 KiB */
+	bool stream_body;    /* body follows via http_client_write (chunked) */
+	uint32_t timeout_ms; /* max time without progress; default 60 s */
+	size_t max_head;     /* response head limit; default 64 KiB */
 };
 
 struct http_client_cbs {
@@ -96,10 +96,10 @@ const char *http_client_error(const struct http_client *c);
 /* A whole response, for http_request_sync. */
 struct http_response {
 	int status;
-	struct buf head;	/* the raw head; header pointers point into it */
+	struct buf head; /* the raw head; header pointers point into it */
 	struct http_header headers[64];
 	size_t num_headers;
-	struct buf body;	/* at most max_body bytes */
+	struct buf body; /* at most max_body bytes */
 };
 
 /*

@@ -67,8 +67,9 @@ static void sync_done(struct http_client *c, int result, void *arg)
 int http_request_sync(const struct http_endpoint *ep, const struct http_client_request *rq,
 		      size_t max_body, struct http_response *resp, struct err *e)
 {
-	struct sync_state st = { .resp = resp, .max_body = max_body, .e = e };
-	struct http_client_cbs cbs = { .on_head = sync_head, .on_data = sync_data, .on_done = sync_done };
+	struct sync_state st = {.resp = resp, .max_body = max_body, .e = e};
+	struct http_client_cbs cbs = {
+		.on_head = sync_head, .on_data = sync_data, .on_done = sync_done};
 
 	memset(resp, 0, sizeof(*resp));
 	buf_init(&resp->head, 0);

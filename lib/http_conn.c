@@ -28,13 +28,14 @@ static void reject(struct http_conn *c, int status, const char *message)
 		conn_close(c); /* too late for a status: just drop the connection */
 		return;
 	}
-	http_resp_error(c, status, status == 408 ? "REQUEST_TIMEOUT"
-				   : status == 413 ? "PAYLOAD_TOO_LARGE"
-				   : status == 414 ? "URI_TOO_LONG"
-				   : status == 431 ? "HEADERS_TOO_LARGE"
-				   : status == 501 ? "NOT_IMPLEMENTED"
-				   : status == 505 ? "VERSION_NOT_SUPPORTED"
-						   : "BAD_REQUEST",
+	http_resp_error(c, status,
+			status == 408	? "REQUEST_TIMEOUT"
+			: status == 413 ? "PAYLOAD_TOO_LARGE"
+			: status == 414 ? "URI_TOO_LONG"
+			: status == 431 ? "HEADERS_TOO_LARGE"
+			: status == 501 ? "NOT_IMPLEMENTED"
+			: status == 505 ? "VERSION_NOT_SUPPORTED"
+					: "BAD_REQUEST",
 			message);
 }
 
@@ -65,14 +66,15 @@ static int setup_request(struct http_conn *c, struct http_request_head *rh, size
 
 	buf_reset(&c->head);
 	/* head copy + NUL + decoded path + raw path + query + route params */
-	if (buf_reserve(&c->head, head_len + 1 + 3 * (rh->target_len + 1) + HTTP_MAX_PARAMS + 8) < 0)
+	if (buf_reserve(&c->head, head_len + 1 + 3 * (rh->target_len + 1) + HTTP_MAX_PARAMS + 8) <
+	    0)
 		return -ENOMEM;
 	char *h = buf_tail(&c->head);
 	memcpy(h, base, head_len);
 	h[head_len] = '\0';
 	char *free_at = h + head_len + 1;
 
-#define REBASE(p) (h + ((p) - base))
+#define REBASE(p) (h + ((p)-base))
 	char *method = REBASE(rh->method);
 	method[rh->method_len] = '\0';
 	char *target = REBASE(rh->target);
@@ -163,7 +165,8 @@ static void dispatch(struct http_conn *c)
 
 static void send_continue(struct http_conn *c)
 {
-	if (c->req.expect_continue && !c->continue_sent && !c->body_done && c->req.minor_version >= 1) {
+	if (c->req.expect_continue && !c->continue_sent && !c->body_done &&
+	    c->req.minor_version >= 1) {
 		c->continue_sent = true;
 		buf_append(&c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25);
 		conn_flush(c, false);
@@ -219,7 +222,8 @@ static bool pump_body(struct http_conn *c)
 
 static void start_request(struct http_conn *c)
 {
-	struct http_request_head rh = { .headers = c->hdrs, .num_headers = c->srv->cfg.limits.max_headers };
+	struct http_request_head rh = {.headers = c->hdrs,
+				       .num_headers = c->srv->cfg.limits.max_headers};
 	/* A head can only complete with a new LF: without one, parsing again from
 	 * the start would make a byte-at-a-time client cost O(n^2). */
 	if (c->head_scanned && c->head_scanned < c->in.len &&
@@ -242,7 +246,8 @@ static void start_request(struct http_conn *c)
 		return;
 	}
 	if (r < 0) {
-		reject(c, rh.error_status ? rh.error_status : 400, rh.error ? rh.error : "bad request");
+		reject(c, rh.error_status ? rh.error_status : 400,
+		       rh.error ? rh.error : "bad request");
 		return;
 	}
 	if (setup_request(c, &rh, (size_t)r) < 0) {
@@ -338,7 +343,8 @@ void conn_request_done(struct http_conn *c)
 	if (s->cfg.log_name && log_enabled(LOG_DEBUG)) {
 		char st[8], ms[24];
 		snprintf(st, sizeof(st), "%d", c->resp_status);
-		snprintf(ms, sizeof(ms), "%llu", (unsigned long long)(ev_clock_ms() - c->started_ms));
+		snprintf(ms, sizeof(ms), "%llu",
+			 (unsigned long long)(ev_clock_ms() - c->started_ms));
 		log_msg(LOG_DEBUG, c->request_id, "request", "server", s->cfg.log_name, "method",
 			c->req.method, "path", c->req.raw_path, "status", st, "ms", ms, NULL);
 	}
@@ -359,7 +365,7 @@ void conn_request_done(struct http_conn *c)
 	}
 	c->state = CONN_HEAD;
 	conn_set_timer(c, TIMER_IDLE);
-	c->kick = true; /* pipelined input may be waiting */
+	c->kick = true;	     /* pipelined input may be waiting */
 	conn_flush_later(c); /* the loop serves it, not the handler's call */
 }
 

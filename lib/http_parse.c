@@ -231,7 +231,7 @@ static bool next_element(const char *v, size_t n, size_t *off, const char **elem
 	e = s;
 	while (e < n && v[e] != ',')
 		e++;
-	*off = e + 1;	/* past n once the last element is taken */
+	*off = e + 1; /* past n once the last element is taken */
 	while (s < e && is_ows(v[s]))
 		s++;
 	while (e > s && is_ows(v[e - 1]))
@@ -393,7 +393,7 @@ static size_t head_window(size_t len, const struct http_limits *lim, size_t *max
 int http_parse_request(const char *buf, size_t len, struct http_request_head *req,
 		       const struct http_limits *lim)
 {
-	struct fail f = { 0, NULL };
+	struct fail f = {0, NULL};
 	struct framing fr;
 	size_t max_head, count, i = 0;
 	int r;
@@ -502,7 +502,7 @@ static int parse_status_line(const char *buf, size_t end, size_t *pos,
 int http_parse_response(const char *buf, size_t len, struct http_response_head *res,
 			bool request_was_head, const struct http_limits *lim)
 {
-	struct fail f = { 0, NULL };
+	struct fail f = {0, NULL};
 	struct framing fr;
 	size_t max_head, count, i = 0;
 	int r;

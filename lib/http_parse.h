@@ -22,13 +22,13 @@
 #include <stdint.h>
 
 struct http_limits {
-	size_t max_head;	/* request/status line + headers; over it: 431 */
-	size_t max_target;	/* request-target length; over it: 414 */
-	size_t max_headers;	/* header count; over it: 431 (also bounded by the array) */
+	size_t max_head;    /* request/status line + headers; over it: 431 */
+	size_t max_target;  /* request-target length; over it: 414 */
+	size_t max_headers; /* header count; over it: 431 (also bounded by the array) */
 };
 
-#define HTTP_DEFAULT_MAX_HEAD (64 * 1024)
-#define HTTP_DEFAULT_MAX_TARGET (8 * 1024)
+#define HTTP_DEFAULT_MAX_HEAD	 (64 * 1024)
+#define HTTP_DEFAULT_MAX_TARGET	 (8 * 1024)
 #define HTTP_DEFAULT_MAX_HEADERS 100
 
 /* The defaults above, for callers that pass NULL limits. */
@@ -37,47 +37,47 @@ extern const struct http_limits http_default_limits;
 struct http_header {
 	const char *name;
 	size_t name_len;
-	const char *value;	/* leading and trailing SP/HTAB removed */
+	const char *value; /* leading and trailing SP/HTAB removed */
 	size_t value_len;
 };
 
 enum http_body_kind {
-	HTTP_BODY_NONE,		/* no body */
-	HTTP_BODY_LENGTH,	/* Content-Length bytes */
-	HTTP_BODY_CHUNKED,	/* Transfer-Encoding: chunked */
-	HTTP_BODY_UNTIL_CLOSE,	/* responses only: body ends at EOF */
+	HTTP_BODY_NONE,	       /* no body */
+	HTTP_BODY_LENGTH,      /* Content-Length bytes */
+	HTTP_BODY_CHUNKED,     /* Transfer-Encoding: chunked */
+	HTTP_BODY_UNTIL_CLOSE, /* responses only: body ends at EOF */
 };
 
 struct http_request_head {
 	const char *method;
 	size_t method_len;
-	const char *target;	/* raw request-target, not decoded */
+	const char *target; /* raw request-target, not decoded */
 	size_t target_len;
-	int minor_version;	/* HTTP/1.<minor>: 0 or 1 */
-	struct http_header *headers;	/* in: caller's array */
-	size_t num_headers;	/* in: capacity of headers; out: count */
+	int minor_version;	     /* HTTP/1.<minor>: 0 or 1 */
+	struct http_header *headers; /* in: caller's array */
+	size_t num_headers;	     /* in: capacity of headers; out: count */
 	/* Derived from the headers: */
-	enum http_body_kind body_kind;	/* NONE, LENGTH or CHUNKED */
-	uint64_t content_length;	/* for HTTP_BODY_LENGTH */
-	bool keep_alive;	/* 1.1 without "close", or 1.0 with "keep-alive" */
-	bool expect_continue;	/* Expect: 100-continue */
-	bool upgrade;		/* Connection has "upgrade" and an Upgrade header exists */
+	enum http_body_kind body_kind; /* NONE, LENGTH or CHUNKED */
+	uint64_t content_length;       /* for HTTP_BODY_LENGTH */
+	bool keep_alive;	       /* 1.1 without "close", or 1.0 with "keep-alive" */
+	bool expect_continue;	       /* Expect: 100-continue */
+	bool upgrade;		       /* Connection has "upgrade" and an Upgrade header exists */
 	/* On -1: */
-	int error_status;	/* 400, 414, 431, 501 (unknown transfer coding) or 505 */
-	const char *error;	/* static text naming the reason */
+	int error_status;  /* 400, 414, 431, 501 (unknown transfer coding) or 505 */
+	const char *error; /* static text naming the reason */
 };
 
 struct http_response_head {
 	int minor_version;
-	int status;		/* 100..999 */
+	int status; /* 100..999 */
 	const char *reason;
 	size_t reason_len;
-	struct http_header *headers;	/* in: caller's array */
-	size_t num_headers;	/* in: capacity; out: count */
+	struct http_header *headers; /* in: caller's array */
+	size_t num_headers;	     /* in: capacity; out: count */
 	enum http_body_kind body_kind;
 	uint64_t content_length;
 	bool keep_alive;
-	const char *error;	/* on -1 */
+	const char *error; /* on -1 */
 };
 
 /*
@@ -97,8 +97,7 @@ int http_parse_response(const char *buf, size_t len, struct http_response_head *
 			bool request_was_head, const struct http_limits *lim);
 
 /* First header named `name` (ASCII case-insensitive), or NULL. */
-const struct http_header *http_header_find(const struct http_header *h, size_t n,
-					   const char *name);
+const struct http_header *http_header_find(const struct http_header *h, size_t n, const char *name);
 
 /* True if the span p[0, n) equals the C string s, ignoring ASCII case. */
 bool http_span_ieq(const char *p, size_t n, const char *s);
@@ -114,15 +113,15 @@ bool http_list_has_token(const char *value, size_t len, const char *token);
  * all) and need CRLF line ends; a chunk size over 2^60 is malformed.
  */
 #define HTTP_CHUNK_LINE_MAX 4096
-#define HTTP_TRAILER_MAX (16 * 1024)
+#define HTTP_TRAILER_MAX    (16 * 1024)
 
 struct http_body {
 	enum http_body_kind kind;
-	uint64_t remaining;	/* bytes left in the body (LENGTH) or the chunk */
-	uint64_t total;		/* body bytes produced so far */
-	int state;		/* private */
-	size_t line_len;	/* private: bytes of the current size/trailer line */
-	size_t trailer_len;	/* private: bytes of trailer seen */
+	uint64_t remaining; /* bytes left in the body (LENGTH) or the chunk */
+	uint64_t total;	    /* body bytes produced so far */
+	int state;	    /* private */
+	size_t line_len;    /* private: bytes of the current size/trailer line */
+	size_t trailer_len; /* private: bytes of trailer seen */
 	bool done;
 };
 
@@ -153,7 +152,7 @@ size_t http_chunk_header(char out[20], size_t n);
 int http_split_target(const char *target, size_t len, const char **path, size_t *path_len,
 		      const char **query, size_t *query_len);
 
-#define HTTP_DECODE_PLUS_SPACE 1	/* '+' means ' ' (query strings) */
+#define HTTP_DECODE_PLUS_SPACE 1 /* '+' means ' ' (query strings) */
 
 /*
  * Percent-decodes src into dst (NUL-terminated). Returns the decoded length,

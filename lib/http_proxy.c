@@ -24,19 +24,19 @@ enum exch_state { X_CONNECTING, X_HEAD, X_BODY };
 
 struct exch {
 	struct http_proxy *px;
-	struct http_conn *c;		/* NULL once the client side is released */
-	struct http_upstream *u;	/* NULL once the upstream is released */
+	struct http_conn *c;	 /* NULL once the client side is released */
+	struct http_upstream *u; /* NULL once the upstream is released */
 	enum exch_state state;
-	bool dead;			/* ended: retired, freed at the end of the turn (ev.h) */
+	bool dead; /* ended: retired, freed at the end of the turn (ev.h) */
 	bool head_method, upgrade, req_chunked, drop_request_id;
-	bool req_done;			/* the request body has been read entirely */
-	bool client_paused;		/* we paused the client's body */
+	bool req_done;	    /* the request body has been read entirely */
+	bool client_paused; /* we paused the client's body */
 	bool sent_any_body;
 	bool resp_started;
-	struct buf out;			/* to the upstream */
-	struct buf head;		/* the request head, kept for one retry */
+	struct buf out;	 /* to the upstream */
+	struct buf head; /* the request head, kept for one retry */
 	struct http_body dec;
-	struct ev_timer timer;		/* connect, then upstream silence */
+	struct ev_timer timer; /* connect, then upstream silence */
 	struct ev_retiree retiree;
 };
 
@@ -155,14 +155,16 @@ static void exch_arm(struct exch *x)
 	if (x->dead || !x->u)
 		return;
 	bool backlog = client_backlogged(x);
-	uint32_t ev = x->state == X_CONNECTING ? EPOLLOUT
-			: (backlog ? 0 : EPOLLIN) | (x->out.len ? EPOLLOUT : 0);
+	uint32_t ev = x->state == X_CONNECTING
+			      ? EPOLLOUT
+			      : (backlog ? 0 : EPOLLIN) | (x->out.len ? EPOLLOUT : 0);
 	http_upstream_arm(x->u, ev);
 	/* The upstream is awaited while connecting, while it has bytes to take,
 	 * and for its answer once the request is sent; not while we wait on the client. */
 	bool awaited = x->state == X_CONNECTING || x->out.len ||
 		       (x->req_done && !x->resp_started) || (x->resp_started && !backlog);
-	uint32_t ms = x->state == X_CONNECTING ? x->px->cfg.connect_timeout_ms : x->px->cfg.io_timeout_ms;
+	uint32_t ms =
+		x->state == X_CONNECTING ? x->px->cfg.connect_timeout_ms : x->px->cfg.io_timeout_ms;
 	if (!awaited || !ms)
 		ev_timer_stop(x->px->loop, &x->timer);
 	else if (!ev_timer_active(&x->timer))
@@ -182,7 +184,8 @@ static void flush_upstream(struct exch *x)
 		if (n == -EAGAIN)
 			break;
 		if (n <= 0) {
-			exch_fail(x, x->resp_started || x->sent_any_body ? HTTP_PROXY_PROTOCOL : HTTP_PROXY_CONNECT);
+			exch_fail(x, x->resp_started || x->sent_any_body ? HTTP_PROXY_PROTOCOL
+									 : HTTP_PROXY_CONNECT);
 			return;
 		}
 		buf_consume(&x->out, (size_t)n);
@@ -247,7 +250,7 @@ static void start_splice(struct exch *x, size_t head_len)
 {
 	struct http_conn *c = release_client(x);
 	struct http_detached client, up;
-	struct err e = { 0 };
+	struct err e = {0};
 	report(x->px, 101);
 	if (http_conn_detach(c, &client) < 0) {
 		exch_end(x, false);
@@ -281,7 +284,7 @@ static bool handle_head(struct exch *x)
 {
 	struct http_upstream *u = x->u;
 	struct http_header hdrs[100];
-	struct http_response_head h = { .headers = hdrs, .num_headers = 100 };
+	struct http_response_head h = {.headers = hdrs, .num_headers = 100};
 	int r = http_parse_response(buf_head(&u->in), u->in.len, &h, x->head_method, NULL);
 	if (r == -2) {
 		if (u->in.len > HTTP_PROXY_HEAD_MAX) {
@@ -319,9 +322,11 @@ static bool handle_head(struct exch *x)
 	uint64_t cl = h.body_kind == HTTP_BODY_LENGTH ? h.content_length : 0;
 	if (x->head_method) {
 		/* HEAD: no body, but the length the upstream announced is passed on. */
-		const struct http_header *lh = http_header_find(hdrs, h.num_headers, "Content-Length");
+		const struct http_header *lh =
+			http_header_find(hdrs, h.num_headers, "Content-Length");
 		cl = 0;
-		for (size_t i = 0; lh && i < lh->value_len && lh->value[i] >= '0' && lh->value[i] <= '9'; i++)
+		for (size_t i = 0;
+		     lh && i < lh->value_len && lh->value[i] >= '0' && lh->value[i] <= '9'; i++)
 			cl = cl * 10 + (uint64_t)(lh->value[i] - '0');
 	}
 	const char *ct = ctype[0] ? ctype : NULL;
@@ -382,7 +387,7 @@ static void on_connected(struct exch *x)
  * so it goes again, once, on a fresh connection. */
 static void retry_fresh(struct exch *x)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	struct http_upstream *old = x->u;
 	x->u = http_upstream_dial(x->px->pool, old->addr, old->port, &e);
 	http_upstream_discard(old);
@@ -457,7 +462,8 @@ static void exch_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		if (x->state == X_BODY && !handle_body(x))
 			return;
 		if (n < READ_CHUNK)
-			break; /* a short read drained the socket (level-triggered: more wakes us) */
+			break; /* a short read drained the socket (level-triggered: more wakes us)
+				*/
 	}
 	exch_arm(x);
 }
@@ -494,7 +500,7 @@ void http_proxy_forward(struct http_proxy *px, struct http_conn *c, struct http_
 		return;
 	}
 	buf_append(&x->out, buf_head(&x->head), x->head.len);
-	struct err e = { 0 };
+	struct err e = {0};
 	x->u = http_upstream_get(px->pool, t->addr, t->port, &e);
 	if (!x->u) {
 		exch_retired(x);
@@ -502,7 +508,8 @@ void http_proxy_forward(struct http_proxy *px, struct http_conn *c, struct http_
 		return;
 	}
 	x->state = x->u->connected ? X_HEAD : X_CONNECTING;
-	if (http_upstream_watch(x->u, x->state == X_CONNECTING ? EPOLLOUT : EPOLLIN, exch_io, x) < 0) {
+	if (http_upstream_watch(x->u, x->state == X_CONNECTING ? EPOLLOUT : EPOLLIN, exch_io, x) <
+	    0) {
 		exch_fail(x, HTTP_PROXY_CONNECT);
 		return;
 	}

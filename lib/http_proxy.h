@@ -37,13 +37,13 @@
 #include "ev.h"
 #include "http_server.h"
 
-#define HTTP_PROXY_HIGH (256 * 1024)	/* bytes queued on one side before pausing the other */
-#define HTTP_PROXY_HEAD_MAX (64 * 1024)	/* request and response heads */
+#define HTTP_PROXY_HIGH	    (256 * 1024) /* bytes queued on one side before pausing the other */
+#define HTTP_PROXY_HEAD_MAX (64 * 1024)	 /* request and response heads */
 
 enum http_proxy_failure {
-	HTTP_PROXY_CONNECT,	/* refused, unreachable, or connect timed out: 502 */
-	HTTP_PROXY_PROTOCOL,	/* malformed or cut response before its head: 502 */
-	HTTP_PROXY_TIMEOUT,	/* the upstream went silent before answering: 504 */
+	HTTP_PROXY_CONNECT,  /* refused, unreachable, or connect timed out: 502 */
+	HTTP_PROXY_PROTOCOL, /* malformed or cut response before its head: 502 */
+	HTTP_PROXY_TIMEOUT,  /* the upstream went silent before answering: 504 */
 };
 
 /* Answers a failed exchange on c (status 502 or 504). Must end the response. */
@@ -53,22 +53,22 @@ typedef void http_proxy_error_cb(struct http_conn *c, int status, enum http_prox
 typedef void http_proxy_status_cb(int status, void *arg);
 
 struct http_proxy_config {
-	uint32_t connect_timeout_ms;	/* default 30 s */
-	uint32_t io_timeout_ms;		/* upstream silent while awaited; 0: never */
-	size_t pool_max;		/* idle upstream connections kept; default 100 */
-	uint32_t pool_idle_ms;		/* default 90 s */
-	http_proxy_error_cb *on_error;	/* NULL: text/plain "Bad Gateway" / "Gateway Timeout" */
-	http_proxy_status_cb *on_status;	/* may be NULL */
-	void *arg;			/* for both callbacks */
+	uint32_t connect_timeout_ms;	 /* default 30 s */
+	uint32_t io_timeout_ms;		 /* upstream silent while awaited; 0: never */
+	size_t pool_max;		 /* idle upstream connections kept; default 100 */
+	uint32_t pool_idle_ms;		 /* default 90 s */
+	http_proxy_error_cb *on_error;	 /* NULL: text/plain "Bad Gateway" / "Gateway Timeout" */
+	http_proxy_status_cb *on_status; /* may be NULL */
+	void *arg;			 /* for both callbacks */
 };
 
 struct http_proxy_target {
-	const char *addr;		/* numeric IPv4/IPv6 address */
+	const char *addr; /* numeric IPv4/IPv6 address */
 	uint16_t port;
-	const char *path;		/* raw (still encoded) path, "/..." */
-	const char *query;		/* raw query without '?'; NULL or "" for none */
-	const char *host;		/* Host header to send; NULL keeps the client's */
-	const char *const *drop;	/* more request headers not to forward; NULL-terminated */
+	const char *path;	 /* raw (still encoded) path, "/..." */
+	const char *query;	 /* raw query without '?'; NULL or "" for none */
+	const char *host;	 /* Host header to send; NULL keeps the client's */
+	const char *const *drop; /* more request headers not to forward; NULL-terminated */
 };
 
 struct http_proxy;

@@ -15,7 +15,7 @@ static bool names_extra_headers(const char *v, size_t n)
 {
 	if (!v || !n)
 		return false;
-	static const char *const usual[] = { "keep-alive", "close", "upgrade" };
+	static const char *const usual[] = {"keep-alive", "close", "upgrade"};
 	for (size_t i = 0, start = 0; i <= n; i++) {
 		if (i < n && v[i] != ',')
 			continue;
@@ -39,9 +39,15 @@ bool http_proxy_hop_by_hop(const char *name, size_t n, const char *connection, s
 	static const struct {
 		const char *name;
 		size_t len;
-	} hop[] = { { "Connection", 10 }, { "Keep-Alive", 10 }, { "Proxy-Connection", 16 },
-		    { "Proxy-Authenticate", 18 }, { "Proxy-Authorization", 19 }, { "TE", 2 },
-		    { "Trailer", 7 }, { "Transfer-Encoding", 17 }, { "Upgrade", 7 } };
+	} hop[] = {{"Connection", 10},
+		   {"Keep-Alive", 10},
+		   {"Proxy-Connection", 16},
+		   {"Proxy-Authenticate", 18},
+		   {"Proxy-Authorization", 19},
+		   {"TE", 2},
+		   {"Trailer", 7},
+		   {"Transfer-Encoding", 17},
+		   {"Upgrade", 7}};
 	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
 		if (named(name, n, hop[i].name, hop[i].len))
 			return true;
@@ -99,7 +105,8 @@ int http_proxy_request_head(struct buf *b, const struct http_req *req,
 		const struct http_header *h = &req->headers[i];
 		if (http_proxy_hop_by_hop(h->name, h->name_len, connection, clen) ||
 		    named(h->name, h->name_len, "Content-Length", 14) ||
-		    named(h->name, h->name_len, "Expect", 6) || dropped(h->name, h->name_len, t->drop))
+		    named(h->name, h->name_len, "Expect", 6) ||
+		    dropped(h->name, h->name_len, t->drop))
 			continue;
 		if (named(h->name, h->name_len, "Host", 4)) {
 			host = host ? host : h;
@@ -118,7 +125,8 @@ int http_proxy_request_head(struct buf *b, const struct http_req *req,
 	r = r ? r : buf_append(b, "X-Forwarded-For: ", 17);
 	for (size_t i = 0; !r && nxff && i < req->num_headers; i++) {
 		const struct http_header *h = &req->headers[i];
-		if (!named(h->name, h->name_len, "X-Forwarded-For", 15) || dropped(h->name, h->name_len, t->drop))
+		if (!named(h->name, h->name_len, "X-Forwarded-For", 15) ||
+		    dropped(h->name, h->name_len, t->drop))
 			continue;
 		r = buf_append(b, h->value, h->value_len);
 		r = r ? r : buf_append(b, ", ", 2);
@@ -154,7 +162,8 @@ int http_proxy_response_headers(struct http_conn *c, const struct http_response_
 	ctype[0] = '\0';
 	for (size_t i = 0; i < h->num_headers; i++) {
 		const struct http_header *x = &h->headers[i];
-		if (http_proxy_hop_by_hop(x->name, x->name_len, ch ? ch->value : NULL, ch ? ch->value_len : 0) ||
+		if (http_proxy_hop_by_hop(x->name, x->name_len, ch ? ch->value : NULL,
+					  ch ? ch->value_len : 0) ||
 		    named(x->name, x->name_len, "Content-Length", 14) ||
 		    (drop_request_id && named(x->name, x->name_len, "X-Request-ID", 12)))
 			continue;

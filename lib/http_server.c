@@ -263,7 +263,7 @@ void conn_close(struct http_conn *c)
 void conn_set_timer(struct http_conn *c, enum conn_timer kind)
 {
 	const struct http_server_config *cfg = &c->srv->cfg;
-	uint32_t ms = kind == TIMER_IDLE ? cfg->idle_timeout_ms
+	uint32_t ms = kind == TIMER_IDLE   ? cfg->idle_timeout_ms
 		      : kind == TIMER_HEAD ? cfg->header_timeout_ms
 		      : kind == TIMER_BODY ? cfg->body_timeout_ms
 					   : cfg->write_timeout_ms;
@@ -299,10 +299,11 @@ void conn_update_events(struct http_conn *c)
 
 static void refuse_busy(int fd)
 {
-	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
-				   "Content-Type: application/json\r\n"
-				   "Content-Length: 62\r\nConnection: close\r\n\r\n"
-				   "{\"code\":\"UNAVAILABLE\",\"message\":\"too many open connections\"}";
+	static const char busy[] =
+		"HTTP/1.1 503 Service Unavailable\r\n"
+		"Content-Type: application/json\r\n"
+		"Content-Length: 62\r\nConnection: close\r\n\r\n"
+		"{\"code\":\"UNAVAILABLE\",\"message\":\"too many open connections\"}";
 	ssize_t w = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)w;
 	close(fd);
@@ -331,9 +332,9 @@ static void on_accept(struct ev_loop *loop, int lfd, uint32_t events, void *arg)
 		 * (it fails harmlessly on unix sockets). */
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		struct err e = { 0 };
-		struct transport *t = s->cfg.tls ? tls_server_new(fd, s->cfg.tls, &e)
-						 : transport_plain_new(fd);
+		struct err e = {0};
+		struct transport *t =
+			s->cfg.tls ? tls_server_new(fd, s->cfg.tls, &e) : transport_plain_new(fd);
 		if (!t) {
 			free(c);
 			continue;
@@ -377,4 +378,3 @@ int http_server_listen_fd(struct http_server *s, int lfd, struct err *e)
 	s->lfds[s->nlfds++] = lfd;
 	return 0;
 }
-

@@ -48,24 +48,24 @@ struct tls_config;
 #define HTTP_MAX_PARAMS 8
 
 struct http_req {
-	const char *method;	/* all strings NUL-terminated */
-	const char *target;	/* raw request-target */
-	const char *raw_path;	/* path part of target, not decoded */
-	const char *path;	/* percent-decoded path */
-	const char *query;	/* raw query (after '?'), "" if none */
-	const struct http_header *headers;	/* values NUL-terminated */
+	const char *method;		   /* all strings NUL-terminated */
+	const char *target;		   /* raw request-target */
+	const char *raw_path;		   /* path part of target, not decoded */
+	const char *path;		   /* percent-decoded path */
+	const char *query;		   /* raw query (after '?'), "" if none */
+	const struct http_header *headers; /* values NUL-terminated */
 	size_t num_headers;
 	int minor_version;
 	bool keep_alive, upgrade, expect_continue;
 	enum http_body_kind body_kind;
 	uint64_t content_length;
-	const char *body;	/* buffered routes: the body, NUL-terminated */
+	const char *body; /* buffered routes: the body, NUL-terminated */
 	size_t body_len;
-	const char *request_id;	/* from X-Request-ID or generated (if enabled), else "" */
+	const char *request_id; /* from X-Request-ID or generated (if enabled), else "" */
 	const char *peer;	/* "ip:port" or "unix" */
 	size_t num_params;
 	const char *param_names[HTTP_MAX_PARAMS];
-	const char *param_values[HTTP_MAX_PARAMS];	/* decoded */
+	const char *param_values[HTTP_MAX_PARAMS]; /* decoded */
 };
 
 typedef void http_handler(struct http_conn *c, struct http_req *req, void *arg);
@@ -77,22 +77,22 @@ typedef void http_conn_cb(struct http_conn *c, void *arg);
 typedef void http_body_cb(struct http_conn *c, const char *data, size_t len, bool done, void *arg);
 
 struct http_server_config {
-	size_t max_conns;		/* default 1024; over it: 503 and close */
-	uint32_t header_timeout_ms;	/* whole head must arrive within; default 30 s (408) */
-	uint32_t body_timeout_ms;	/* max gap between body bytes; default 60 s (408) */
-	uint32_t idle_timeout_ms;	/* keep-alive idle; default 75 s */
-	uint32_t write_timeout_ms;	/* output stalled this long: close; default 60 s */
-	size_t max_body;		/* default route body limit; default 1 MiB (413) */
-	size_t max_out;			/* per-connection output queue cap; default 8 MiB */
-	struct http_limits limits;	/* zero fields take the http_parse defaults */
-	const struct tls_config *tls;	/* serve TLS on every listener (NULL: plain) */
-	bool request_ids;		/* echo or generate X-Request-ID */
-	const char *log_name;		/* prefix for log lines; NULL = no request logs */
+	size_t max_conns;	      /* default 1024; over it: 503 and close */
+	uint32_t header_timeout_ms;   /* whole head must arrive within; default 30 s (408) */
+	uint32_t body_timeout_ms;     /* max gap between body bytes; default 60 s (408) */
+	uint32_t idle_timeout_ms;     /* keep-alive idle; default 75 s */
+	uint32_t write_timeout_ms;    /* output stalled this long: close; default 60 s */
+	size_t max_body;	      /* default route body limit; default 1 MiB (413) */
+	size_t max_out;		      /* per-connection output queue cap; default 8 MiB */
+	struct http_limits limits;    /* zero fields take the http_parse defaults */
+	const struct tls_config *tls; /* serve TLS on every listener (NULL: plain) */
+	bool request_ids;	      /* echo or generate X-Request-ID */
+	const char *log_name;	      /* prefix for log lines; NULL = no request logs */
 };
 
 struct http_route_opts {
-	size_t max_body;	/* 0: the server default */
-	bool stream_body;	/* hand the body to an http_body_cb instead of buffering */
+	size_t max_body;  /* 0: the server default */
+	bool stream_body; /* hand the body to an http_body_cb instead of buffering */
 };
 
 /* A server with cfg (copied; NULL for defaults). NULL with e set on failure. */
@@ -135,8 +135,7 @@ int http_resp_error(struct http_conn *c, int status, const char *code, const cha
 /* Starts a streamed response: chunked (HTTP/1.1) or ended by close (1.0). */
 int http_resp_begin_stream(struct http_conn *c, int status, const char *content_type);
 /* Starts a response whose body length is known: exactly len bytes must follow. */
-int http_resp_begin_length(struct http_conn *c, int status, const char *content_type,
-			   uint64_t len);
+int http_resp_begin_length(struct http_conn *c, int status, const char *content_type, uint64_t len);
 /* Queues body bytes and tries to send them at once. 0, or -ENOBUFS (queue cap) / -EPIPE. */
 int http_resp_write(struct http_conn *c, const void *data, size_t len);
 /* Ends the response (final chunk); the next pipelined request may start. 0 or -errno. */

@@ -11,19 +11,19 @@
 #define HTTP_MAX_HEADER_ARRAY 128
 
 enum conn_state {
-	CONN_HEAD,	/* waiting for (the rest of) a request head */
-	CONN_BODY,	/* buffering a request body */
-	CONN_HANDLER,	/* the request is with its handler */
-	CONN_CLOSING,	/* flushing the last response, then close */
+	CONN_HEAD,    /* waiting for (the rest of) a request head */
+	CONN_BODY,    /* buffering a request body */
+	CONN_HANDLER, /* the request is with its handler */
+	CONN_CLOSING, /* flushing the last response, then close */
 };
 
 /* What the connection's single timer is measuring. */
 enum conn_timer {
 	TIMER_NONE,
-	TIMER_IDLE,	/* keep-alive: no request started */
-	TIMER_HEAD,	/* a head has started and must complete */
-	TIMER_BODY,	/* gap between request body bytes */
-	TIMER_WRITE,	/* output queued and not draining */
+	TIMER_IDLE,  /* keep-alive: no request started */
+	TIMER_HEAD,  /* a head has started and must complete */
+	TIMER_BODY,  /* gap between request body bytes */
+	TIMER_WRITE, /* output queued and not draining */
 };
 
 #define HTTP_READ_CHUNK (16 * 1024)
@@ -43,38 +43,38 @@ struct http_conn {
 	int fd;
 	char peer[64];
 	enum conn_state state;
-	uint32_t armed;		/* epoll events currently requested */
+	uint32_t armed; /* epoll events currently requested */
 	struct ev_timer timer;
 	enum conn_timer timer_kind;
-	bool dead;		/* closed: retired, freed at the end of the turn (ev.h) */
-	bool kick;		/* input may be ready for the state machine (a response ended,
-				 * body delivery resumed): processed by the loop, not by the caller */
-	bool eof;		/* the client closed its side */
-	bool flush_queued;	/* on the server's end-of-turn list */
+	bool dead;	   /* closed: retired, freed at the end of the turn (ev.h) */
+	bool kick;	   /* input may be ready for the state machine (a response ended,
+			    * body delivery resumed): processed by the loop, not by the caller */
+	bool eof;	   /* the client closed its side */
+	bool flush_queued; /* on the server's end-of-turn list */
 	struct http_conn *next_flush;
 	struct ev_retiree retiree;
 
-	struct buf in;		/* bytes read, not yet parsed */
-	size_t head_scanned;	/* bytes of `in` already known to hold no complete head */
-	struct buf out;		/* response bytes not yet written */
-	struct buf head;	/* the current request's head, NUL-terminated strings */
-	struct buf body;	/* the buffered request body */
-	struct buf resp_hdrs;	/* headers added with http_resp_header */
+	struct buf in;	      /* bytes read, not yet parsed */
+	size_t head_scanned;  /* bytes of `in` already known to hold no complete head */
+	struct buf out;	      /* response bytes not yet written */
+	struct buf head;      /* the current request's head, NUL-terminated strings */
+	struct buf body;      /* the buffered request body */
+	struct buf resp_hdrs; /* headers added with http_resp_header */
 	struct http_header hdrs[HTTP_MAX_HEADER_ARRAY];
 	struct http_req req;
 	char request_id[80];
 	const struct route *route;
-	struct http_body dec;	/* request body decoder */
-	bool body_done;		/* the request body has been read entirely */
+	struct http_body dec; /* request body decoder */
+	bool body_done;	      /* the request body has been read entirely */
 	bool body_paused;
 	bool continue_sent;
 	http_body_cb *body_cb;
 	void *body_arg;
 
 	bool resp_started, resp_chunked, resp_until_close, resp_ended, resp_head_only;
-	bool close_after;	/* close once this response is written */
+	bool close_after; /* close once this response is written */
 	int resp_status;
-	uint64_t resp_left;	/* for length-framed responses */
+	uint64_t resp_left; /* for length-framed responses */
 	http_conn_cb *on_close, *on_drain;
 	void *close_arg, *drain_arg;
 	uint64_t started_ms;
@@ -93,7 +93,7 @@ struct http_server {
 	void *fallback_arg;
 	struct http_conn *conns;
 	size_t nconns;
-	struct http_conn *flush_list;	/* heads waiting for the end of the turn */
+	struct http_conn *flush_list; /* heads waiting for the end of the turn */
 };
 
 /*

@@ -23,26 +23,26 @@
 #include "ev.h"
 #include "transport.h"
 
-#define HTTP_UPSTREAM_ADDR_MAX 64	/* numeric IPv4/IPv6 text */
+#define HTTP_UPSTREAM_ADDR_MAX 64 /* numeric IPv4/IPv6 text */
 
 struct http_upstream_pool;
 
 struct http_upstream {
-	struct http_upstream *next, *prev;	/* in the idle list */
+	struct http_upstream *next, *prev; /* in the idle list */
 	struct http_upstream_pool *pool;
 	struct transport *t;
 	int fd;
 	char addr[HTTP_UPSTREAM_ADDR_MAX];
 	uint16_t port;
-	bool connected;		/* connect() has completed */
-	bool reused;		/* came from the idle list */
-	bool reusable;		/* the last response allows keep-alive */
-	bool in_loop;		/* fd is registered with the loop */
-	bool dead;		/* discarded: retired */
-	uint32_t armed;		/* its epoll mask */
-	ev_io_cb *owner_cb;	/* the exchange using it (NULL while idle) */
+	bool connected;	    /* connect() has completed */
+	bool reused;	    /* came from the idle list */
+	bool reusable;	    /* the last response allows keep-alive */
+	bool in_loop;	    /* fd is registered with the loop */
+	bool dead;	    /* discarded: retired */
+	uint32_t armed;	    /* its epoll mask */
+	ev_io_cb *owner_cb; /* the exchange using it (NULL while idle) */
 	void *owner;
-	struct buf in;		/* bytes read from the upstream, not yet used */
+	struct buf in; /* bytes read from the upstream, not yet used */
 	struct ev_timer idle;
 	struct ev_retiree retiree;
 };

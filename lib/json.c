@@ -150,7 +150,8 @@ int json_buf_string(struct buf *b, const char *s, size_t len, int flags)
 
 		if (c >= 0x80) {
 			adv = utf8_seq(p + i, len - i);
-			if (adv == 3 && c == 0xe2 && p[i + 1] == 0x80 && (p[i + 2] == 0xa8 || p[i + 2] == 0xa9)) {
+			if (adv == 3 && c == 0xe2 && p[i + 1] == 0x80 &&
+			    (p[i + 2] == 0xa8 || p[i + 2] == 0xa9)) {
 				memcpy(esc, p[i + 2] == 0xa8 ? "\\u2028" : "\\u2029", 6);
 				elen = 6;
 			} else if (adv == 0) {
@@ -162,8 +163,12 @@ int json_buf_string(struct buf *b, const char *s, size_t len, int flags)
 			esc[0] = '\\';
 			esc[1] = (char)c;
 			elen = 2;
-		} else if (c < 0x20 || ((flags & JSON_ESC_HTML) && (c == '<' || c == '>' || c == '&'))) {
-			const char *named = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : NULL;
+		} else if (c < 0x20 ||
+			   ((flags & JSON_ESC_HTML) && (c == '<' || c == '>' || c == '&'))) {
+			const char *named = c == '\n'	? "\\n"
+					    : c == '\r' ? "\\r"
+					    : c == '\t' ? "\\t"
+							: NULL;
 			if (named) {
 				memcpy(esc, named, 2);
 				elen = 2;

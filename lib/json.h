@@ -38,7 +38,7 @@ int json_get_object(const cJSON *obj, const char *key, bool required, const cJSO
 int json_get_array(const cJSON *obj, const char *key, bool required, const cJSON **out,
 		   struct err *e);
 
-#define JSON_ESC_HTML 1	/* also escape < > & (as Go's encoding/json does) */
+#define JSON_ESC_HTML 1 /* also escape < > & (as Go's encoding/json does) */
 
 /* Appends s[0, len) as a quoted JSON string; invalid UTF-8 becomes U+FFFD. 0 or -errno. */
 int json_buf_string(struct buf *b, const char *s, size_t len, int flags);

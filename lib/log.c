@@ -17,7 +17,7 @@
 static const char *prog = "-";
 static enum log_level min_level = LOG_INFO;
 static int log_fd = 2;
-static const char *const names[] = { "debug", "info", "warn", "error" };
+static const char *const names[] = {"debug", "info", "warn", "error"};
 
 void log_init(const char *program, enum log_level min, int fd)
 {
@@ -81,8 +81,8 @@ void log_msg(enum log_level level, const char *request_id, const char *msg, ...)
 	if (r) {
 		/* Too long: keep the head and close the object properly. */
 		b.len = 0;
-		buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"log line too long\"", stamp,
-			   names[level]);
+		buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"%s\",\"msg\":\"log line too long\"",
+			   stamp, names[level]);
 	}
 	b.max = sizeof(store);
 	buf_append(&b, "}\n", 2);

@@ -14,14 +14,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-int sock_set_nonblock(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return -errno;
-	return 0;
-}
-
 static int listen_addr(const struct sockaddr *sa, socklen_t salen, struct err *e)
 {
 	char name[64] = "?";
@@ -46,16 +38,18 @@ static int listen_addr(const struct sockaddr *sa, socklen_t salen, struct err *e
 int sock_listen_tcp(const char *host, uint16_t port, struct err *e)
 {
 	if (!host || !*host) {
-		struct sockaddr_in6 a6 = { .sin6_family = AF_INET6, .sin6_port = htons(port),
-					   .sin6_addr = IN6ADDR_ANY_INIT };
+		struct sockaddr_in6 a6 = {.sin6_family = AF_INET6,
+					  .sin6_port = htons(port),
+					  .sin6_addr = IN6ADDR_ANY_INIT};
 		int fd = listen_addr((struct sockaddr *)&a6, sizeof(a6), NULL);
 		if (fd >= 0)
 			return fd;
-		struct sockaddr_in a4 = { .sin_family = AF_INET, .sin_port = htons(port),
-					  .sin_addr.s_addr = htonl(INADDR_ANY) };
+		struct sockaddr_in a4 = {.sin_family = AF_INET,
+					 .sin_port = htons(port),
+					 .sin_addr.s_addr = htonl(INADDR_ANY)};
 		return listen_addr((struct sockaddr *)&a4, sizeof(a4), e);
 	}
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE }, *ai;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai;
 	char ports[8];
 	snprintf(ports, sizeof(ports), "%u", port);
 	int r = getaddrinfo(host, ports, &hints, &ai);
@@ -99,14 +93,15 @@ int sock_listen_unix(const char *path, struct err *e)
 
 int sock_connect_tcp(const char *host, uint16_t port, struct err *e)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG }, *ai, *p;
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG}, *ai, *p;
 	char ports[8];
 	int fd = -1, er = ECONNREFUSED;
 
 	snprintf(ports, sizeof(ports), "%u", port);
 	int r = getaddrinfo(host, ports, &hints, &ai);
 	if (r == EAI_BADFLAGS || r == EAI_NONAME) {
-		hints.ai_flags = 0; /* AI_ADDRCONFIG hides loopback on hosts without other addresses */
+		hints.ai_flags =
+			0; /* AI_ADDRCONFIG hides loopback on hosts without other addresses */
 		r = getaddrinfo(host, ports, &hints, &ai);
 	}
 	if (r != 0)

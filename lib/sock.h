@@ -43,7 +43,4 @@ int sock_local_port(int fd);
 /* "ip:port" / "[ip6]:port" / "unix" of the peer into out (always terminated). */
 void sock_peer_str(int fd, char *out, size_t len);
 
-/* Sets O_NONBLOCK. 0 or -errno. */
-int sock_set_nonblock(int fd);
-
 #endif

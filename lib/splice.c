@@ -12,10 +12,10 @@ struct side {
 	struct transport *t;
 	int fd;
 	uint32_t armed;
-	bool eof;		/* read side has ended */
-	bool shut;		/* we have half-closed our writes to it */
-	struct buf to;		/* bytes waiting to be written to this side */
-	uint64_t bytes_in;	/* bytes read from this side */
+	bool eof;	   /* read side has ended */
+	bool shut;	   /* we have half-closed our writes to it */
+	struct buf to;	   /* bytes waiting to be written to this side */
+	uint64_t bytes_in; /* bytes read from this side */
 };
 
 struct splice {
@@ -25,7 +25,7 @@ struct splice {
 	uint32_t idle_ms;
 	splice_done_cb *done;
 	void *arg;
-	bool dead;		/* finished: retired, freed at the end of the turn (ev.h) */
+	bool dead; /* finished: retired, freed at the end of the turn (ev.h) */
 	int result;
 	struct ev_retiree retiree;
 };
@@ -174,7 +174,7 @@ struct splice *splice_start(struct ev_loop *loop, struct http_detached *a, struc
 			    uint32_t idle_ms, splice_done_cb *done, void *arg, struct err *e)
 {
 	struct splice *sp = calloc(1, sizeof(*sp));
-	struct http_detached *d[2] = { a, b };
+	struct http_detached *d[2] = {a, b};
 	int r = -ENOMEM;
 
 	if (!sp)
@@ -236,4 +236,3 @@ fail_owned:
 	}
 	return NULL;
 }
-

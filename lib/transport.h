@@ -26,7 +26,8 @@ struct transport_ops {
 	int (*flush)(struct transport *t);
 	/* Ends the sending direction (TCP FIN / TLS close_notify) after flushing. */
 	int (*shutdown_write)(struct transport *t);
-	/* epoll events (EPOLLIN/EPOLLOUT) the transport needs for `want_read`/`want_write` progress. */
+	/* epoll events (EPOLLIN/EPOLLOUT) the transport needs for `want_read`/`want_write`
+	 * progress. */
 	uint32_t (*want)(struct transport *t, int want_read, int want_write);
 	/* Bytes already decrypted and readable without waiting for the socket. */
 	size_t (*pending)(struct transport *t);
@@ -44,14 +45,39 @@ struct transport {
 /* A plain transport over fd (made non-blocking); takes ownership. NULL on ENOMEM (fd closed). */
 struct transport *transport_plain_new(int fd);
 
-static inline ssize_t transport_read(struct transport *t, void *b, size_t n) { return t->ops->read(t, b, n); }
-static inline ssize_t transport_write(struct transport *t, const void *b, size_t n) { return t->ops->write(t, b, n); }
-static inline int transport_flush(struct transport *t) { return t->ops->flush(t); }
-static inline int transport_shutdown_write(struct transport *t) { return t->ops->shutdown_write(t); }
-static inline uint32_t transport_want(struct transport *t, int rd, int wr) { return t->ops->want(t, rd, wr); }
-static inline size_t transport_pending(struct transport *t) { return t->ops->pending(t); }
-static inline void transport_close(struct transport *t) { if (t) t->ops->close(t); }
+static inline ssize_t transport_read(struct transport *t, void *b, size_t n)
+{
+	return t->ops->read(t, b, n);
+}
+static inline ssize_t transport_write(struct transport *t, const void *b, size_t n)
+{
+	return t->ops->write(t, b, n);
+}
+static inline int transport_flush(struct transport *t)
+{
+	return t->ops->flush(t);
+}
+static inline int transport_shutdown_write(struct transport *t)
+{
+	return t->ops->shutdown_write(t);
+}
+static inline uint32_t transport_want(struct transport *t, int rd, int wr)
+{
+	return t->ops->want(t, rd, wr);
+}
+static inline size_t transport_pending(struct transport *t)
+{
+	return t->ops->pending(t);
+}
+static inline void transport_close(struct transport *t)
+{
+	if (t)
+		t->ops->close(t);
+}
 /* True when a read shorter than asked proves the socket is drained. */
-static inline bool transport_short_read_drains(const struct transport *t) { return !t->ops->buffers_input; }
+static inline bool transport_short_read_drains(const struct transport *t)
+{
+	return !t->ops->buffers_input;
+}
 
 #endif

@@ -84,8 +84,7 @@ long ws_frame_parse_header(const char *buf, size_t len, struct ws_frame *f, size
 	return (long)hl;
 }
 
-long ws_frame_parse(const char *buf, size_t len, struct ws_frame *f, size_t max_payload,
-		    int flags)
+long ws_frame_parse(const char *buf, size_t len, struct ws_frame *f, size_t max_payload, int flags)
 {
 	long r = ws_frame_parse_header(buf, len, f, max_payload, flags);
 
@@ -139,28 +138,28 @@ bool ws_utf8_valid(const char *s, size_t len)
 	while (i < len) {
 		unsigned c = p[i];
 		size_t need;
-		unsigned lo = 0x80, hi = 0xbf;	/* range of the second byte */
+		unsigned lo = 0x80, hi = 0xbf; /* range of the second byte */
 
 		if (c < 0x80) {
 			i++;
 			continue;
 		}
-		if (c < 0xc2 || c > 0xf4)	/* stray continuation, overlong lead, > U+10FFFF */
+		if (c < 0xc2 || c > 0xf4) /* stray continuation, overlong lead, > U+10FFFF */
 			return false;
 		if (c < 0xe0) {
 			need = 1;
 		} else if (c < 0xf0) {
 			need = 2;
 			if (c == 0xe0)
-				lo = 0xa0;	/* overlong */
+				lo = 0xa0; /* overlong */
 			else if (c == 0xed)
-				hi = 0x9f;	/* surrogates */
+				hi = 0x9f; /* surrogates */
 		} else {
 			need = 3;
 			if (c == 0xf0)
-				lo = 0x90;	/* overlong */
+				lo = 0x90; /* overlong */
 			else if (c == 0xf4)
-				hi = 0x8f;	/* over U+10FFFF */
+				hi = 0x8f; /* over U+10FFFF */
 		}
 		if (len - i <= need)
 			return false;
@@ -328,8 +327,8 @@ static bool name_is(const struct http_header *h, const char *name)
 	return true;
 }
 
-int ws_handshake_check(const char *method, int minor_version, const struct http_header *h,
-		       size_t n, const char **key, size_t *key_len, const char **reason)
+int ws_handshake_check(const char *method, int minor_version, const struct http_header *h, size_t n,
+		       const char **key, size_t *key_len, const char **reason)
 {
 	bool upgrade = false, connection = false;
 	const struct http_header *version = NULL, *k = NULL;

@@ -56,34 +56,34 @@ enum ws_opcode {
 };
 
 /* Close codes (RFC 6455 7.4.1) this code base sends or checks. */
-#define WS_CLOSE_NORMAL 1000
-#define WS_CLOSE_GOING_AWAY 1001
-#define WS_CLOSE_PROTOCOL 1002
+#define WS_CLOSE_NORMAL	     1000
+#define WS_CLOSE_GOING_AWAY  1001
+#define WS_CLOSE_PROTOCOL    1002
 #define WS_CLOSE_UNSUPPORTED 1003
-#define WS_CLOSE_NO_STATUS 1005	/* received empty close payload; never sent */
-#define WS_CLOSE_BAD_DATA 1007	/* invalid UTF-8 in a text message */
-#define WS_CLOSE_POLICY 1008
-#define WS_CLOSE_TOO_BIG 1009
-#define WS_CLOSE_INTERNAL 1011
+#define WS_CLOSE_NO_STATUS   1005 /* received empty close payload; never sent */
+#define WS_CLOSE_BAD_DATA    1007 /* invalid UTF-8 in a text message */
+#define WS_CLOSE_POLICY	     1008
+#define WS_CLOSE_TOO_BIG     1009
+#define WS_CLOSE_INTERNAL    1011
 
-#define WS_CONTROL_MAX 125	/* control frame payload limit */
-#define WS_HEADER_MAX 14	/* 2 + 8 (length) + 4 (mask) */
+#define WS_CONTROL_MAX	   125 /* control frame payload limit */
+#define WS_HEADER_MAX	   14  /* 2 + 8 (length) + 4 (mask) */
 #define WS_CLOSE_FRAME_MAX (WS_HEADER_MAX + WS_CONTROL_MAX)
 
 /* ws_frame_parse flags. */
-#define WS_FROM_CLIENT 1	/* frames must be masked (a server reading); else must not be */
+#define WS_FROM_CLIENT 1 /* frames must be masked (a server reading); else must not be */
 
 struct ws_frame {
 	bool fin;
-	uint8_t opcode;		/* enum ws_opcode */
+	uint8_t opcode; /* enum ws_opcode */
 	bool masked;
-	uint8_t mask[4];	/* the masking key when masked */
+	uint8_t mask[4]; /* the masking key when masked */
 	uint64_t payload_len;
-	size_t header_len;	/* 2..14 */
-	const char *payload;	/* buf + header_len, still masked (whole-frame parse only) */
+	size_t header_len;   /* 2..14 */
+	const char *payload; /* buf + header_len, still masked (whole-frame parse only) */
 	/* On -1: */
-	const char *error;	/* static text */
-	uint16_t close_code;	/* 1002 or 1009 */
+	const char *error;   /* static text */
+	uint16_t close_code; /* 1002 or 1009 */
 };
 
 /*
@@ -91,8 +91,7 @@ struct ws_frame {
  * A payload over max_payload is -1 with 1009 (control frames are always
  * limited to 125 by the protocol). flags: WS_FROM_CLIENT or 0.
  */
-long ws_frame_parse(const char *buf, size_t len, struct ws_frame *f, size_t max_payload,
-		    int flags);
+long ws_frame_parse(const char *buf, size_t len, struct ws_frame *f, size_t max_payload, int flags);
 
 /* As ws_frame_parse, but returns header_len once the header is complete; f->payload is NULL. */
 long ws_frame_parse_header(const char *buf, size_t len, struct ws_frame *f, size_t max_payload,
@@ -138,23 +137,23 @@ size_t ws_close_frame(char out[WS_CLOSE_FRAME_MAX], uint16_t code, const char *r
 
 /* Message assembly. */
 enum ws_msg_result {
-	WS_MSG_MORE = 0,	/* a fragment was added; the message is not complete */
-	WS_MSG_DATA = 1,	/* a whole text/binary message is in out (m->opcode says which) */
-	WS_MSG_CONTROL = 2,	/* a control frame: m->control_op, m->control[0, control_len) */
+	WS_MSG_MORE = 0,    /* a fragment was added; the message is not complete */
+	WS_MSG_DATA = 1,    /* a whole text/binary message is in out (m->opcode says which) */
+	WS_MSG_CONTROL = 2, /* a control frame: m->control_op, m->control[0, control_len) */
 };
 
 struct ws_msg {
-	struct buf *out;	/* caller-owned; reset when a data message starts; leave it
-				 * alone while in_progress (its length is the size so far) */
-	size_t max_msg;		/* total payload bytes of one message; 0 = out->max only */
-	uint8_t opcode;		/* TEXT/BINARY of the message in progress or just completed */
-	bool in_progress;	/* a fragmented message awaits continuations */
-	uint8_t control_op;	/* for WS_MSG_CONTROL */
+	struct buf *out;    /* caller-owned; reset when a data message starts; leave it
+			     * alone while in_progress (its length is the size so far) */
+	size_t max_msg;	    /* total payload bytes of one message; 0 = out->max only */
+	uint8_t opcode;	    /* TEXT/BINARY of the message in progress or just completed */
+	bool in_progress;   /* a fragmented message awaits continuations */
+	uint8_t control_op; /* for WS_MSG_CONTROL */
 	size_t control_len;
-	char control[WS_CONTROL_MAX];	/* unmasked control payload */
+	char control[WS_CONTROL_MAX]; /* unmasked control payload */
 	/* On -1: */
 	const char *error;
-	uint16_t close_code;	/* 1002, 1007, 1009, or 1011 (out of memory) */
+	uint16_t close_code; /* 1002, 1007, 1009, or 1011 (out of memory) */
 };
 
 /* Initialises the assembler; out must stay valid while m is used. */
@@ -177,8 +176,8 @@ int ws_msg_feed(struct ws_msg *m, const struct ws_frame *f);
  * line of a name is looked at. Returns 0 with the key span (for
  * ws_accept_key), or -1 with a static reason for the 400.
  */
-int ws_handshake_check(const char *method, int minor_version, const struct http_header *h,
-		       size_t n, const char **key, size_t *key_len, const char **reason);
+int ws_handshake_check(const char *method, int minor_version, const struct http_header *h, size_t n,
+		       const char **key, size_t *key_len, const char **reason);
 
 /*
  * Writes the "101 Switching Protocols" response head for key into out (cap

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#define WS_ACCEPT_LEN 29	/* 28 base64 chars + NUL */
+#define WS_ACCEPT_LEN 29 /* 28 base64 chars + NUL */
 
 /* Sec-WebSocket-Accept for a Sec-WebSocket-Key value. */
 void ws_accept_key(const char *key, size_t key_len, char out[WS_ACCEPT_LEN]);

@@ -279,14 +279,14 @@ int nft_expr_fib_saddr_type(struct nft_batch *b, enum nft_reg dreg);
 /* Matches: the expression sequences nft itself generates for these statements,
  * so `nft list ruleset` prints them back as written in the comments. In an
  * inet table the address matches add the `meta nfproto` guard nft adds. */
-int nft_match_mark(struct nft_batch *b, uint32_t mark);			/* meta mark M */
-int nft_match_oifname(struct nft_batch *b, const char *ifname);		/* oifname "lo" */
-int nft_match_iifname(struct nft_batch *b, const char *ifname);		/* iifname "lo" */
-int nft_match_saddr_not_local(struct nft_batch *b);			/* fib saddr type != local */
-int nft_match_l4proto(struct nft_batch *b, uint8_t proto);		/* meta l4proto P */
-int nft_match_nfproto(struct nft_batch *b, enum nft_family family);	/* meta nfproto ipv4 */
-int nft_match_ct_state(struct nft_batch *b, uint32_t states);		/* ct state a,b */
-int nft_match_ct_status_clear(struct nft_batch *b, uint32_t bits);	/* ct status & B == 0 */
+int nft_match_mark(struct nft_batch *b, uint32_t mark);		    /* meta mark M */
+int nft_match_oifname(struct nft_batch *b, const char *ifname);	    /* oifname "lo" */
+int nft_match_iifname(struct nft_batch *b, const char *ifname);	    /* iifname "lo" */
+int nft_match_saddr_not_local(struct nft_batch *b);		    /* fib saddr type != local */
+int nft_match_l4proto(struct nft_batch *b, uint8_t proto);	    /* meta l4proto P */
+int nft_match_nfproto(struct nft_batch *b, enum nft_family family); /* meta nfproto ipv4 */
+int nft_match_ct_state(struct nft_batch *b, uint32_t states);	    /* ct state a,b */
+int nft_match_ct_status_clear(struct nft_batch *b, uint32_t bits);  /* ct status & B == 0 */
 int nft_match_dport(struct nft_batch *b, uint8_t proto, uint16_t port); /* tcp dport N */
 /* ip daddr A[/len] or ip6 daddr A[/len], by the element's key type. */
 int nft_match_daddr(struct nft_batch *b, enum nft_key_type key, const struct nft_elem *prefix);

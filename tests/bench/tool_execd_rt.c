@@ -29,15 +29,19 @@ int main(int argc, char **argv)
 	snprintf(tok, sizeof(tok), "X-EXECD-ACCESS-TOKEN: %s", argv[2]);
 	int n = atoi(argv[3]);
 	struct http_endpoint ep;
-	struct err e = { 0 };
+	struct err e = {0};
 	if (n <= 0 || http_endpoint_parse(&ep, url, NULL, 0, &e) < 0) {
 		fprintf(stderr, "tool_execd_rt: bad arguments %s\n", e.msg);
 		return 2;
 	}
-	const char *hdrs[] = { tok, "Content-Type: application/json", NULL };
+	const char *hdrs[] = {tok, "Content-Type: application/json", NULL};
 	const char body[] = "{\"command\":\"true\"}";
-	struct http_client_request rq = { .method = "POST", .target = "/command", .headers = hdrs,
-					  .body = body, .body_len = sizeof(body) - 1, .has_body = true };
+	struct http_client_request rq = {.method = "POST",
+					 .target = "/command",
+					 .headers = hdrs,
+					 .body = body,
+					 .body_len = sizeof(body) - 1,
+					 .has_body = true};
 	double *us = calloc((size_t)n, sizeof(double));
 	for (int i = 0; i < n; i++) {
 		struct http_response resp;
@@ -45,9 +49,10 @@ int main(int argc, char **argv)
 		clock_gettime(CLOCK_MONOTONIC, &a);
 		int r = http_request_sync(&ep, &rq, 1 << 20, &resp, &e);
 		clock_gettime(CLOCK_MONOTONIC, &b);
-		if (r < 0 || resp.status != 200 || !memmem(buf_head(&resp.body), resp.body.len,
-							   "execution_complete", 18)) {
-			fprintf(stderr, "tool_execd_rt: request %d failed: %s (status %d)\n", i, e.msg, resp.status);
+		if (r < 0 || resp.status != 200 ||
+		    !memmem(buf_head(&resp.body), resp.body.len, "execution_complete", 18)) {
+			fprintf(stderr, "tool_execd_rt: request %d failed: %s (status %d)\n", i,
+				e.msg, resp.status);
 			return 1;
 		}
 		http_response_free(&resp);

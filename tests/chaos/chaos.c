@@ -28,16 +28,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_SCEN 32
+#define MAX_SCEN  32
 #define MAX_CONNS 4096
-#define UP_BIG (1024 * 1024)
+#define UP_BIG	  (1024 * 1024)
 
 struct scen {
 	const char *name;
-	char *req;	/* the whole request, head and body */
+	char *req; /* the whole request, head and body */
 	size_t len, head_len;
 	bool upgrade;
-	bool never_whole;	/* only ever sent cut (it would change state) */
+	bool never_whole; /* only ever sent cut (it would change state) */
 };
 
 enum act { A_FULL, A_CUT, A_BODY_CUT, A_RESP_RESET, A_GARBAGE, A_NACT };
@@ -47,7 +47,7 @@ struct slot {
 	const struct scen *sc;
 	enum act act;
 	size_t sent, limit;	/* bytes of req sent; how many to send */
-	size_t got, read_limit;	/* bytes read; reset after this many (A_RESP_RESET) */
+	size_t got, read_limit; /* bytes read; reset after this many (A_RESP_RESET) */
 	uint64_t deadline;
 	bool connected, status_seen;
 	char status[4];
@@ -106,14 +106,16 @@ static void add(const char *name, const char *method, const char *tgt, const cha
 	s->name = name;
 	char *head;
 	if (!body)
-		head = fmt("%s %s HTTP/1.1\r\nHost: chaos\r\n%s%sConnection: close\r\n\r\n", method, tgt,
-			   headers, extra);
+		head = fmt("%s %s HTTP/1.1\r\nHost: chaos\r\n%s%sConnection: close\r\n\r\n", method,
+			   tgt, headers, extra);
 	else if (chunked)
 		head = fmt("%s %s HTTP/1.1\r\nHost: chaos\r\n%s%sTransfer-Encoding: chunked\r\n"
-			   "Connection: close\r\n\r\n", method, tgt, headers, extra);
+			   "Connection: close\r\n\r\n",
+			   method, tgt, headers, extra);
 	else
 		head = fmt("%s %s HTTP/1.1\r\nHost: chaos\r\n%s%sContent-Length: %zu\r\n"
-			   "Connection: close\r\n\r\n", method, tgt, headers, extra, blen);
+			   "Connection: close\r\n\r\n",
+			   method, tgt, headers, extra, blen);
 	s->head_len = strlen(head);
 	size_t extra_len = chunked ? blen + 64 : blen;
 	s->req = malloc(s->head_len + extra_len + 1);
@@ -133,8 +135,9 @@ static void add(const char *name, const char *method, const char *tgt, const cha
 	free(head);
 }
 
-static const char ws_extra[] = "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-			       "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+static const char ws_extra[] =
+	"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+	"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
 
 static void profile(const char *p, int up_port, const char *file, const char *dir, const char *id)
 {
@@ -146,47 +149,58 @@ static void profile(const char *p, int up_port, const char *file, const char *di
 		add("proxy-big", "GET", fmt("/proxy/%d/big", up_port), "", NULL, 0, false);
 		add("proxy-chunked", "GET", fmt("/proxy/%d/chunked", up_port), "", NULL, 0, false);
 		add("proxy-post", "POST", fmt("/proxy/%d/sink", up_port), "", body, 200000, false);
-		add("proxy-post-chunked", "POST", fmt("/proxy/%d/sink", up_port), "", body, 100000, true);
+		add("proxy-post-chunked", "POST", fmt("/proxy/%d/sink", up_port), "", body, 100000,
+		    true);
 		add("proxy-ws", "GET", fmt("/proxy/%d/ws", up_port), ws_extra, NULL, 0, false);
 		add("proxy-refused", "GET", "/proxy/1/x", "", NULL, 0, false);
 		add("download", "GET", fmt("/files/download?path=%s", file), "", NULL, 0, false);
-		char *mp = fmt("--B\r\nContent-Disposition: form-data; name=\"metadata\"; filename=\"metadata\"\r\n\r\n"
-			       "{\"path\":\"%s/up\"}\r\n--B\r\nContent-Disposition: form-data; name=\"file\"; "
-			       "filename=\"f\"\r\n\r\n%.*s\r\n--B--\r\n", dir, 150000, body);
-		add("upload", "POST", "/files/upload", "Content-Type: multipart/form-data; boundary=B\r\n", mp,
-		    strlen(mp), false);
+		char *mp = fmt("--B\r\nContent-Disposition: form-data; name=\"metadata\"; "
+			       "filename=\"metadata\"\r\n\r\n"
+			       "{\"path\":\"%s/up\"}\r\n--B\r\nContent-Disposition: form-data; "
+			       "name=\"file\"; "
+			       "filename=\"f\"\r\n\r\n%.*s\r\n--B--\r\n",
+			       dir, 150000, body);
+		add("upload", "POST", "/files/upload",
+		    "Content-Type: multipart/form-data; boundary=B\r\n", mp, strlen(mp), false);
 		const char *cmd = "{\"command\":\"echo chaos\"}";
-		add("command", "POST", "/command", "Content-Type: application/json\r\n", cmd, strlen(cmd), false);
+		add("command", "POST", "/command", "Content-Type: application/json\r\n", cmd,
+		    strlen(cmd), false);
 		add("metrics-watch", "GET", "/metrics/watch", "", NULL, 0, false);
 		add("pty-ws", "GET", fmt("/pty/%s/ws", id), ws_extra, NULL, 0, false);
 	} else if (!strcmp(p, "api")) {
 		add("health", "GET", "/health", "", NULL, 0, false);
 		add("list", "GET", "/v1/sandboxes", "", NULL, 0, false);
 		add("get", "GET", fmt("/v1/sandboxes/%s", id), "", NULL, 0, false);
-		add("endpoint", "GET", fmt("/v1/sandboxes/%s/endpoints/44772", id), "", NULL, 0, false);
-		add("sp-ping", "GET", fmt("/sandboxes/%s/proxy/44772/ping", id), "", NULL, 0, false);
-		add("sp-download", "GET", fmt("/sandboxes/%s/proxy/44772/files/download?path=%s", id, file), "",
-		    NULL, 0, false);
+		add("endpoint", "GET", fmt("/v1/sandboxes/%s/endpoints/44772", id), "", NULL, 0,
+		    false);
+		add("sp-ping", "GET", fmt("/sandboxes/%s/proxy/44772/ping", id), "", NULL, 0,
+		    false);
+		add("sp-download", "GET",
+		    fmt("/sandboxes/%s/proxy/44772/files/download?path=%s", id, file), "", NULL, 0,
+		    false);
 		const char *cmd = "{\"command\":\"echo chaos\"}";
 		add("sp-command", "POST", fmt("/sandboxes/%s/proxy/44772/command", id),
 		    "Content-Type: application/json\r\n", cmd, strlen(cmd), false);
 		add("sp-post", "POST", fmt("/sandboxes/%s/proxy/44772/files/upload", id),
 		    "Content-Type: multipart/form-data; boundary=B\r\n", body, 200000, false);
-		add("sp-ws", "GET", fmt("/sandboxes/%s/proxy/44772/pty/none/ws", id), ws_extra, NULL, 0, false);
+		add("sp-ws", "GET", fmt("/sandboxes/%s/proxy/44772/pty/none/ws", id), ws_extra,
+		    NULL, 0, false);
 		const char *bad = "{\"image\":{\"uri\":";
-		add("create-bad", "POST", "/v1/sandboxes", "Content-Type: application/json\r\n", bad,
-		    strlen(bad), false);
+		add("create-bad", "POST", "/v1/sandboxes", "Content-Type: application/json\r\n",
+		    bad, strlen(bad), false);
 		add("unknown", "GET", "/v1/sandboxes/nope-nope", "", NULL, 0, false);
 	} else if (!strcmp(p, "egress")) {
 		add("healthz", "GET", "/healthz", "", NULL, 0, false);
 		add("policy", "GET", "/policy", "", NULL, 0, false);
 		const char *bad = "{\"egress\":[{\"action\":";
-		add("policy-bad", "POST", "/policy", "Content-Type: application/json\r\n", bad, strlen(bad), false);
+		add("policy-bad", "POST", "/policy", "Content-Type: application/json\r\n", bad,
+		    strlen(bad), false);
 		const char *patch = "[{\"action\":\"allow\",\"target\":\"chaos.test\"}]";
 		add("policy-patch", "PATCH", "/policy", "Content-Type: application/json\r\n", patch,
 		    strlen(patch), false);
 		add("metrics", "GET", "/metrics", "", NULL, 0, false);
-		add("big-post", "POST", "/policy", "Content-Type: application/json\r\n", body, 250000, false);
+		add("big-post", "POST", "/policy", "Content-Type: application/json\r\n", body,
+		    250000, false);
 	} else {
 		fprintf(stderr, "unknown profile %s\n", p);
 		exit(2);
@@ -195,7 +209,7 @@ static void profile(const char *p, int up_port, const char *file, const char *di
 
 static void hard_close(int fd)
 {
-	struct linger l = { 1, 0 }; /* RST */
+	struct linger l = {1, 0}; /* RST */
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 	close(fd);
 	resets++;
@@ -230,7 +244,7 @@ static void slot_start(struct slot *s)
 		s->fd = -1;
 		return;
 	}
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = s };
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.ptr = s};
 	epoll_ctl(epfd, EPOLL_CTL_ADD, s->fd, &ev);
 }
 
@@ -239,11 +253,20 @@ static void tally(struct slot *s)
 	if (!s->status_seen)
 		return;
 	switch (s->status[0]) {
-	case '1': st1++; break;
-	case '2': st2++; break;
-	case '4': st4++; break;
-	case '5': st5++; break;
-	default: other++;
+	case '1':
+		st1++;
+		break;
+	case '2':
+		st2++;
+		break;
+	case '4':
+		st4++;
+		break;
+	case '5':
+		st5++;
+		break;
+	default:
+		other++;
 	}
 }
 
@@ -300,7 +323,7 @@ static void slot_io(struct slot *s, uint32_t events)
 		}
 	}
 	if (s->sent >= s->limit) {
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = s };
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
 		epoll_ctl(epfd, EPOLL_CTL_MOD, s->fd, &ev);
 	}
 	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
@@ -313,12 +336,16 @@ static void slot_io(struct slot *s, uint32_t events)
 			}
 			if (n < 0)
 				break;
-			if (!s->status_seen && s->got == 0 && n >= 12 && !memcmp(buf, "HTTP/1.", 7)) {
+			if (!s->status_seen && s->got == 0 && n >= 12 &&
+			    !memcmp(buf, "HTTP/1.", 7)) {
 				memcpy(s->status, buf + 9, 3);
 				s->status_seen = true;
-				/* After a 101, talk a little: a masked text frame, then carry on. */
+				/* After a 101, talk a little: a masked text frame, then carry on.
+				 */
 				if (!memcmp(s->status, "101", 3)) {
-					static const char frame[] = "\x81\x84\x01\x02\x03\x04" "ab" "cd";
+					static const char frame[] = "\x81\x84\x01\x02\x03\x04"
+								    "ab"
+								    "cd";
 					if (send(s->fd, frame, 10, MSG_NOSIGNAL) < 0) {
 						slot_end(s, false);
 						return;
@@ -354,8 +381,8 @@ static void up_flush(struct up *u)
 		}
 		u->outoff += (size_t)n;
 	}
-	struct epoll_event ev = { .events = EPOLLIN | (u->outoff < u->outlen ? EPOLLOUT : 0),
-				  .data.ptr = u };
+	struct epoll_event ev = {.events = EPOLLIN | (u->outoff < u->outlen ? EPOLLOUT : 0),
+				 .data.ptr = u};
 	epoll_ctl(epfd, EPOLL_CTL_MOD, u->fd, &ev);
 }
 
@@ -380,7 +407,8 @@ static void up_answer(struct up *u)
 		u->echo = true;
 	} else {
 		/* Anything else (uploads included): answer at once, drop the rest and close. */
-		static char sink[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n";
+		static char sink[] =
+			"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nConnection: close\r\n\r\nok\n";
 		u->out = strncmp(u->in, "POST", 4) ? small : sink;
 		u->outlen = strlen(u->out);
 		u->closing = u->out == sink;
@@ -405,7 +433,8 @@ static void up_io(struct up *u, uint32_t events)
 			}
 			if (n < 0)
 				return;
-			if (send(u->fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 && errno != EAGAIN) {
+			if (send(u->fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+			    errno != EAGAIN) {
 				up_close(u);
 				return;
 			}
@@ -433,23 +462,25 @@ static int up_listen(int port)
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 1024) < 0)
 		die("upstream listen");
 	socklen_t l = sizeof(a);
 	getsockname(fd, (struct sockaddr *)&a, &l);
 	upfd = fd;
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &upfd };
+	struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &upfd};
 	epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 	/* The bodies, built once. */
-	char head[] = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 1048576\r\n\r\n";
+	char head[] = "HTTP/1.1 200 OK\r\nContent-Type: "
+		      "application/octet-stream\r\nContent-Length: 1048576\r\n\r\n";
 	up_big = malloc(sizeof(head) + UP_BIG);
 	memcpy(up_big, head, sizeof(head) - 1);
 	memset(up_big + sizeof(head) - 1, 'b', UP_BIG);
 	up_big_len = sizeof(head) - 1 + UP_BIG;
 	up_chunked = malloc(300 * 1024);
-	size_t n = (size_t)sprintf(up_chunked, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+	size_t n = (size_t)sprintf(up_chunked,
+				   "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
 	for (int i = 0; i < 16; i++) {
 		n += (size_t)sprintf(up_chunked + n, "4000\r\n");
 		memset(up_chunked + n, 'c', 0x4000);
@@ -470,7 +501,7 @@ static void up_accept(void)
 			return;
 		struct up *u = calloc(1, sizeof(*u));
 		u->fd = fd;
-		struct epoll_event ev = { .events = EPOLLIN, .data.ptr = u };
+		struct epoll_event ev = {.events = EPOLLIN, .data.ptr = u};
 		epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 	}
 }
@@ -492,14 +523,22 @@ int main(int argc, char **argv)
 			*c = '\0';
 			host = h;
 			port = atoi(c + 1);
-		} else if (!strcmp(k, "--profile")) prof = v;
-		else if (!strcmp(k, "--conns")) conns = atoi(v);
-		else if (!strcmp(k, "--seconds")) seconds = atoi(v);
-		else if (!strcmp(k, "--file")) file = v;
-		else if (!strcmp(k, "--dir")) dir = v;
-		else if (!strcmp(k, "--id")) id = v;
-		else if (!strcmp(k, "--seed")) seed = (unsigned)atoi(v);
-		else if (!strcmp(k, "--upstream")) up_port = atoi(v);
+		} else if (!strcmp(k, "--profile"))
+			prof = v;
+		else if (!strcmp(k, "--conns"))
+			conns = atoi(v);
+		else if (!strcmp(k, "--seconds"))
+			seconds = atoi(v);
+		else if (!strcmp(k, "--file"))
+			file = v;
+		else if (!strcmp(k, "--dir"))
+			dir = v;
+		else if (!strcmp(k, "--id"))
+			id = v;
+		else if (!strcmp(k, "--seed"))
+			seed = (unsigned)atoi(v);
+		else if (!strcmp(k, "--upstream"))
+			up_port = atoi(v);
 		else if (!strcmp(k, "--header")) {
 			size_t n = strlen(headers);
 			snprintf(headers + n, sizeof(headers) - n, "%s\r\n", v);
@@ -509,7 +548,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!port || conns < 1 || conns > MAX_CONNS)
-		die("usage: chaos --target HOST:PORT [--profile execd|api|egress] [--conns N] [--seconds S]");
+		die("usage: chaos --target HOST:PORT [--profile execd|api|egress] [--conns N] "
+		    "[--seconds S]");
 	srand(seed);
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
@@ -552,10 +592,12 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < conns; i++)
 		slot_end(&slots[i], true);
-	printf("chaos %s: %llu exchanges, %llu whole, %llu resets, %llu refused; status 1xx %llu 2xx %llu "
+	printf("chaos %s: %llu exchanges, %llu whole, %llu resets, %llu refused; status 1xx %llu "
+	       "2xx %llu "
 	       "4xx %llu 5xx %llu other %llu\n",
-	       prof, (unsigned long long)attempts, (unsigned long long)done_ok, (unsigned long long)resets,
-	       (unsigned long long)refused, (unsigned long long)st1, (unsigned long long)st2,
-	       (unsigned long long)st4, (unsigned long long)st5, (unsigned long long)other);
+	       prof, (unsigned long long)attempts, (unsigned long long)done_ok,
+	       (unsigned long long)resets, (unsigned long long)refused, (unsigned long long)st1,
+	       (unsigned long long)st2, (unsigned long long)st4, (unsigned long long)st5,
+	       (unsigned long long)other);
 	return refused || !(st2 + st1) ? 1 : 0;
 }

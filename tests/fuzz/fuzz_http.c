@@ -22,10 +22,10 @@ struct feed_sizes {
 };
 
 struct body_result {
-	long used;		/* input consumed, or -1 */
+	long used; /* input consumed, or -1 */
 	bool done;
 	uint64_t total;
-	uint32_t hash;		/* FNV-1a over the decoded bytes */
+	uint32_t hash; /* FNV-1a over the decoded bytes */
 };
 
 static bool within(const char *p, size_t n, const char *base, size_t len)
@@ -187,7 +187,7 @@ static void fuzz_requests(const char *buf, size_t len, struct feed_sizes *fs)
 
 	for (int msg = 0; msg < 4 && off < len; msg++) {
 		struct http_header h[NH];
-		struct http_request_head req = { .headers = h, .num_headers = NH };
+		struct http_request_head req = {.headers = h, .num_headers = NH};
 		const char *m = buf + off;
 		size_t left = len - off;
 		int r = http_parse_request(m, left, &req, NULL);
@@ -208,15 +208,15 @@ static void fuzz_requests(const char *buf, size_t len, struct feed_sizes *fs)
 
 		/* The same head alone parses the same; one byte short needs more. */
 		char *exact = dup_exact(m, (size_t)r);
-		struct http_request_head again = { .headers = h, .num_headers = NH };
+		struct http_request_head again = {.headers = h, .num_headers = NH};
 		ENSURE(http_parse_request(exact, (size_t)r, &again, NULL) == r);
 		again.num_headers = NH;
 		ENSURE(http_parse_request(exact, (size_t)r - 1, &again, NULL) == -2);
 		free(exact);
 
 		check_url(req.target, req.target_len);
-		long used = check_body(req.body_kind, req.content_length, m + r, left - (size_t)r,
-				       fs);
+		long used =
+			check_body(req.body_kind, req.content_length, m + r, left - (size_t)r, fs);
 		if (used < 0)
 			return;
 		off += (size_t)r + (size_t)used;
@@ -230,7 +230,7 @@ static void fuzz_responses(const char *buf, size_t len, bool head, struct feed_s
 
 	for (int msg = 0; msg < 3 && off < len; msg++) {
 		struct http_header h[NH];
-		struct http_response_head res = { .headers = h, .num_headers = NH };
+		struct http_response_head res = {.headers = h, .num_headers = NH};
 		const char *m = buf + off;
 		size_t left = len - off;
 		int r = http_parse_response(m, left, &res, head, NULL);
@@ -246,8 +246,8 @@ static void fuzz_responses(const char *buf, size_t len, bool head, struct feed_s
 			ENSURE(res.body_kind == HTTP_BODY_NONE);
 		if (res.body_kind == HTTP_BODY_UNTIL_CLOSE)
 			ENSURE(!res.keep_alive);
-		long used = check_body(res.body_kind, res.content_length, m + r, left - (size_t)r,
-				       fs);
+		long used =
+			check_body(res.body_kind, res.content_length, m + r, left - (size_t)r, fs);
 		if (used < 0)
 			return;
 		off += (size_t)r + (size_t)used;
@@ -256,16 +256,16 @@ static void fuzz_responses(const char *buf, size_t len, bool head, struct feed_s
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct http_limits tight = { .max_head = 200, .max_target = 16,
-						  .max_headers = 3 };
-	struct feed_sizes fs = { .p = data, .n = size };
+	static const struct http_limits tight = {
+		.max_head = 200, .max_target = 16, .max_headers = 3};
+	struct feed_sizes fs = {.p = data, .n = size};
 	struct http_header h[NH];
 	char *buf = dup_exact((const char *)data, size);
 
 	fuzz_requests(buf, size, &fs);
 
 	/* Tight limits reach 414 and 431 from small inputs. */
-	struct http_request_head req = { .headers = h, .num_headers = NH };
+	struct http_request_head req = {.headers = h, .num_headers = NH};
 	int r = http_parse_request(buf, size, &req, &tight);
 	ENSURE(r <= 200 && (r != -1 || req.error_status));
 

@@ -19,7 +19,7 @@ struct run {
 	const struct multipart *m;
 	const char *chunk;
 	size_t chunk_len;
-	uint32_t hash;		/* over every event; data is hashed byte by byte */
+	uint32_t hash; /* over every event; data is hashed byte by byte */
 	unsigned parts, ends;
 	uint64_t data_total;
 	bool in_part;
@@ -88,7 +88,7 @@ static int on_end(void *arg)
 	return 0;
 }
 
-static const struct multipart_callbacks callbacks = { on_part, on_data, on_end };
+static const struct multipart_callbacks callbacks = {on_part, on_data, on_end};
 
 /* Parses body in chunks (sizes from `sizes`, or one feed); returns the outcome. */
 static int parse(struct run *r, const char *boundary, const char *body, size_t len,

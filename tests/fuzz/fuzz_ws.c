@@ -28,7 +28,7 @@ static uint32_t fnv(uint32_t h, const void *p, size_t n)
 /* What a frame contributes to the stream's fingerprint. */
 static uint32_t frame_hash(uint32_t h, const struct ws_frame *f)
 {
-	uint8_t meta[3] = { f->opcode, f->fin, f->masked };
+	uint8_t meta[3] = {f->opcode, f->fin, f->masked};
 	h = fnv(h, meta, sizeof(meta));
 	h = fnv(h, &f->payload_len, sizeof(f->payload_len));
 	return fnv(h, f->payload, (size_t)f->payload_len);
@@ -38,13 +38,13 @@ static uint32_t frame_hash(uint32_t h, const struct ws_frame *f)
 static void check_header(const char *buf, const struct ws_frame *f)
 {
 	char hdr[WS_HEADER_MAX];
-	size_t hl = ws_frame_header(hdr, f->opcode, f->fin, f->payload_len,
-				    f->masked ? f->mask : NULL);
+	size_t hl =
+		ws_frame_header(hdr, f->opcode, f->fin, f->payload_len, f->masked ? f->mask : NULL);
 	ENSURE(hl == f->header_len && memcmp(hdr, buf, hl) == 0);
 }
 
-static void check_frame(const char *buf, size_t len, long r, const struct ws_frame *f,
-			size_t max, int flags)
+static void check_frame(const char *buf, size_t len, long r, const struct ws_frame *f, size_t max,
+			int flags)
 {
 	ENSURE(r >= 2 && (size_t)r <= len);
 	ENSURE(f->header_len >= 2 && f->header_len <= WS_HEADER_MAX);
@@ -196,8 +196,8 @@ static uint32_t parse_chunked(const char *buf, size_t len, size_t max, int flags
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const size_t maxes[] = { 0, 1, 125, 126, 1000, 65535, 65536, SIZE_MAX };
-	static const size_t msg_maxes[] = { 0, 16, 4096, 1 << 20 };
+	static const size_t maxes[] = {0, 1, 125, 126, 1000, 65535, 65536, SIZE_MAX};
+	static const size_t msg_maxes[] = {0, 16, 4096, 1 << 20};
 
 	if (size < 1)
 		return 0;

@@ -28,7 +28,8 @@ static void on_head(struct http_client *c, const struct http_response_head *h, v
 	const struct http_header *ct = http_header_find(h->headers, h->num_headers, "Content-Type");
 	if (ct)
 		snprintf(res->ctype, sizeof(res->ctype), "%.*s", (int)ct->value_len, ct->value);
-	const struct http_header *rid = http_header_find(h->headers, h->num_headers, "X-Request-ID");
+	const struct http_header *rid =
+		http_header_find(h->headers, h->num_headers, "X-Request-ID");
 	if (rid)
 		snprintf(res->request_id, sizeof(res->request_id), "%.*s", (int)rid->value_len,
 			 rid->value);
@@ -53,7 +54,7 @@ void ht_request(struct ev_loop *loop, const struct http_endpoint *ep, const char
 		const char *target, const char *body, const char *const *headers,
 		struct ht_result *res)
 {
-	struct http_client_cbs cbs = { .on_head = on_head, .on_data = on_data, .on_done = on_done };
+	struct http_client_cbs cbs = {.on_head = on_head, .on_data = on_data, .on_done = on_done};
 	struct http_client_request rq = {
 		.method = method,
 		.target = target,
@@ -62,7 +63,7 @@ void ht_request(struct ev_loop *loop, const struct http_endpoint *ep, const char
 		.body_len = body ? strlen(body) : 0,
 		.has_body = body != NULL,
 	};
-	struct err e = { 0 };
+	struct err e = {0};
 
 	memset(res, 0, sizeof(*res));
 	buf_init(&res->body, 0);
@@ -105,7 +106,7 @@ struct buf ht_raw(struct ev_loop *loop, int port, const char *req, size_t req_le
 	struct buf out;
 	buf_init(&out, 0);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		unit_fail(__FILE__, __LINE__, "raw connect: %s", strerror(errno));
@@ -117,7 +118,8 @@ struct buf ht_raw(struct ev_loop *loop, int port, const char *req, size_t req_le
 	uint64_t end = ev_clock_ms() + HT_WAIT_MS;
 	while (ev_clock_ms() < end) {
 		if (sent < req_len) {
-			ssize_t n = send(fd, req + sent, req_len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+			ssize_t n =
+				send(fd, req + sent, req_len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
 			if (n > 0)
 				sent += (size_t)n;
 		}

@@ -17,7 +17,7 @@
 
 struct ht_result {
 	bool done;
-	int result;		/* on_done result */
+	int result; /* on_done result */
 	int status;
 	char ctype[128];
 	char request_id[96];

@@ -26,16 +26,21 @@ static int create_status(const char *body, struct apival_err *ae)
 
 TEST(api_create_valid)
 {
-	const char *body = "{\"image\":{\"uri\":\"  img:1 \",\"auth\":{\"username\":\"u\",\"password\":\"p\"}},"
-			   "\"entrypoint\":[\"python\",\"-c\",\"1\"],\"timeout\":3600,"
-			   "\"resourceLimits\":{\"cpu\":\"500m\",\"memory\":\"512Mi\",\"gpu\":\"all\"},"
-			   "\"env\":{\"A\":\"1\",\"B\":null,\"C\":\"\"},\"metadata\":{\"team\":\"infra\",\"x.io/k\":\"v\"},"
-			   "\"platform\":{\"os\":\"Linux\",\"arch\":\"AMD64\"},\"secureAccess\":false,"
-			   "\"networkPolicy\":{\"egress\":[{\"action\":\"allow\",\"target\":\"*.example.org\"}]},"
-			   "\"volumes\":[{\"name\":\"data\",\"mountPath\":\"/data\",\"pvc\":{\"claimName\":\"vol-1\"}}],"
-			   "\"extensions\":{\"access.renew.extend.seconds\":\"600\"},\"unknown\":1}";
+	const char *body =
+		"{\"image\":{\"uri\":\"  img:1 "
+		"\",\"auth\":{\"username\":\"u\",\"password\":\"p\"}},"
+		"\"entrypoint\":[\"python\",\"-c\",\"1\"],\"timeout\":3600,"
+		"\"resourceLimits\":{\"cpu\":\"500m\",\"memory\":\"512Mi\",\"gpu\":\"all\"},"
+		"\"env\":{\"A\":\"1\",\"B\":null,\"C\":\"\"},\"metadata\":{\"team\":\"infra\",\"x."
+		"io/k\":\"v\"},"
+		"\"platform\":{\"os\":\"Linux\",\"arch\":\"AMD64\"},\"secureAccess\":false,"
+		"\"networkPolicy\":{\"egress\":[{\"action\":\"allow\",\"target\":\"*.example.org\"}"
+		"]},"
+		"\"volumes\":[{\"name\":\"data\",\"mountPath\":\"/"
+		"data\",\"pvc\":{\"claimName\":\"vol-1\"}}],"
+		"\"extensions\":{\"access.renew.extend.seconds\":\"600\"},\"unknown\":1}";
 	struct apival_create c;
-	struct apival_err ae = { 0 };
+	struct apival_err ae = {0};
 	CHECK_INT(apival_create_parse(body, strlen(body), 0, &c, &ae), 0);
 	CHECK_STR(c.image, "img:1");
 	CHECK_STR(c.auth_user, "u");
@@ -65,13 +70,25 @@ TEST(api_create_errors_name_the_field)
 	CHECK_INT(create_status("{" BASE ",\"timeout\":\"60\"}", &ae), 422);
 	CHECK_INT(create_status("{\"image\":{\"uri\":\"x\"},\"resourceLimits\":{}}", &ae), 422);
 	CHECK(strstr(ae.msg, "entrypoint") != NULL);
-	CHECK_INT(create_status("{\"image\":{\"uri\":\"x\"},\"entrypoint\":[],\"resourceLimits\":{}}", &ae), 422);
-	CHECK_INT(create_status("{\"image\":{\"uri\":\"x\"},\"entrypoint\":[1],\"resourceLimits\":{}}", &ae), 422);
+	CHECK_INT(
+		create_status("{\"image\":{\"uri\":\"x\"},\"entrypoint\":[],\"resourceLimits\":{}}",
+			      &ae),
+		422);
+	CHECK_INT(create_status(
+			  "{\"image\":{\"uri\":\"x\"},\"entrypoint\":[1],\"resourceLimits\":{}}",
+			  &ae),
+		  422);
 	CHECK(strstr(ae.msg, "entrypoint[0]") != NULL);
-	CHECK_INT(create_status("{\"image\":{\"uri\":\"   \"},\"entrypoint\":[\"a\"],\"resourceLimits\":{}}", &ae), 422);
+	CHECK_INT(create_status("{\"image\":{\"uri\":\"   "
+				"\"},\"entrypoint\":[\"a\"],\"resourceLimits\":{}}",
+				&ae),
+		  422);
 	CHECK_INT(create_status("{\"image\":{\"uri\":\"x\"},\"entrypoint\":[\"a\"]}", &ae), 422);
 	CHECK(strstr(ae.msg, "resourceLimits") != NULL);
-	CHECK_INT(create_status("{\"image\":{\"uri\":\"x\"},\"entrypoint\":[\"a\"],\"resourceLimits\":{\"cpu\":1}}", &ae), 422);
+	CHECK_INT(create_status("{\"image\":{\"uri\":\"x\"},\"entrypoint\":[\"a\"],"
+				"\"resourceLimits\":{\"cpu\":1}}",
+				&ae),
+		  422);
 	CHECK(strstr(ae.msg, "resourceLimits.cpu") != NULL);
 	CHECK_INT(create_status("{" BASE ",\"snapshotId\":\"s\"}", &ae), 422);
 	CHECK_INT(create_status("{\"snapshotId\":\"s\",\"resourceLimits\":{}}", &ae), 501);
@@ -80,25 +97,49 @@ TEST(api_create_errors_name_the_field)
 	CHECK_INT(create_status("{" BASE ",\"metadata\":{\"k\":\"has space\"}}", &ae), 400);
 	CHECK_INT(create_status("{" BASE ",\"platform\":{\"os\":\"linux\"}}", &ae), 422);
 	CHECK(strstr(ae.msg, "platform.") != NULL);
-	CHECK_INT(create_status("{" BASE ",\"platform\":{\"os\":\"plan9\",\"arch\":\"amd64\"}}", &ae), 400);
-	CHECK_INT(create_status("{" BASE ",\"networkPolicy\":{\"defaultAction\":\"x\"}}", &ae), 422);
-	CHECK_INT(create_status("{" BASE ",\"networkPolicy\":{\"egress\":[{\"action\":\"allow\"}]}}", &ae), 422);
+	CHECK_INT(
+		create_status("{" BASE ",\"platform\":{\"os\":\"plan9\",\"arch\":\"amd64\"}}", &ae),
+		400);
+	CHECK_INT(create_status("{" BASE ",\"networkPolicy\":{\"defaultAction\":\"x\"}}", &ae),
+		  422);
+	CHECK_INT(create_status("{" BASE
+				",\"networkPolicy\":{\"egress\":[{\"action\":\"allow\"}]}}",
+				&ae),
+		  422);
 	CHECK(strstr(ae.msg, "egress[0]") != NULL);
-	CHECK_INT(create_status("{" BASE ",\"networkPolicy\":{\"egress\":[{\"action\":\"maybe\",\"target\":\"a\"}]}}", &ae), 422);
+	CHECK_INT(create_status("{" BASE ",\"networkPolicy\":{\"egress\":[{\"action\":\"maybe\","
+					 "\"target\":\"a\"}]}}",
+				&ae),
+		  422);
 	CHECK_INT(create_status("{" BASE ",\"credentialProxy\":{\"enabled\":true}}", &ae), 422);
 	CHECK_INT(create_status("{" BASE ",\"secureAccess\":true}", &ae), 400);
 	CHECK_INT(create_status("{" BASE ",\"extensions\":{\"poolRef\":\"p\"}}", &ae), 400);
 	CHECK_STR(ae.code, "SANDBOX::UNSUPPORTED_POOL_REF");
-	CHECK_INT(create_status("{" BASE ",\"extensions\":{\"access.renew.extend.seconds\":\"10\"}}", &ae), 400);
+	CHECK_INT(create_status("{" BASE
+				",\"extensions\":{\"access.renew.extend.seconds\":\"10\"}}",
+				&ae),
+		  400);
 	CHECK_INT(create_status("{" BASE ",\"env\":{\"A=B\":\"x\"}}", &ae), 400);
-	CHECK_INT(create_status("{" BASE ",\"volumes\":[{\"name\":\"v\",\"mountPath\":\"/m\"}]}", &ae), 400);
+	CHECK_INT(create_status("{" BASE ",\"volumes\":[{\"name\":\"v\",\"mountPath\":\"/m\"}]}",
+				&ae),
+		  400);
 	CHECK_STR(ae.code, "VOLUME::INVALID_BACKEND");
-	CHECK_INT(create_status("{" BASE ",\"volumes\":[{\"name\":\"v\",\"mountPath\":\"/m\",\"host\":{\"path\":\"/a/../b\"}}]}", &ae), 400);
+	CHECK_INT(create_status("{" BASE ",\"volumes\":[{\"name\":\"v\",\"mountPath\":\"/"
+					 "m\",\"host\":{\"path\":\"/a/../b\"}}]}",
+				&ae),
+		  400);
 	CHECK_STR(ae.code, "VOLUME::INVALID_HOST_PATH");
-	CHECK_INT(create_status("{" BASE ",\"volumes\":[{\"name\":\"v\",\"mountPath\":\"/m\",\"subPath\":\"../x\",\"host\":{\"path\":\"/a\"}}]}", &ae), 400);
+	CHECK_INT(create_status("{" BASE ",\"volumes\":[{\"name\":\"v\",\"mountPath\":\"/"
+					 "m\",\"subPath\":\"../x\",\"host\":{\"path\":\"/a\"}}]}",
+				&ae),
+		  400);
 	CHECK_STR(ae.code, "VOLUME::INVALID_SUB_PATH");
-	CHECK_INT(create_status("{" BASE ",\"volumes\":[{\"name\":\"v\",\"mountPath\":\"/m\",\"host\":{\"path\":\"/a\"}},"
-				"{\"name\":\"v\",\"mountPath\":\"/n\",\"host\":{\"path\":\"/b\"}}]}", &ae), 400);
+	CHECK_INT(
+		create_status("{" BASE ",\"volumes\":[{\"name\":\"v\",\"mountPath\":\"/"
+				       "m\",\"host\":{\"path\":\"/a\"}},"
+			      "{\"name\":\"v\",\"mountPath\":\"/n\",\"host\":{\"path\":\"/b\"}}]}",
+			      &ae),
+		400);
 	CHECK_STR(ae.code, "VOLUME::DUPLICATE_NAME");
 }
 
@@ -123,8 +164,10 @@ TEST(api_list_query)
 {
 	struct apival_list q;
 	struct apival_err ae;
-	CHECK_INT(apival_list_parse("state=Running&state=Paused&metadata=team%3Dinfra%26project%3Dalpha&page=2&pageSize=5",
-				    &q, &ae), 0);
+	CHECK_INT(apival_list_parse("state=Running&state=Paused&metadata=team%3Dinfra%26project%"
+				    "3Dalpha&page=2&pageSize=5",
+				    &q, &ae),
+		  0);
 	CHECK_INT(q.num_states, 2);
 	CHECK_STR(q.states[1], "Paused");
 	CHECK_INT(q.page, 2);
@@ -132,7 +175,10 @@ TEST(api_list_query)
 	CHECK_STR(cJSON_GetObjectItem(q.metadata, "project")->valuestring, "alpha");
 	apival_list_free(&q);
 	/* Decoded twice: %2520 -> %20 -> space; '+' -> space; a blank value kept. */
-	CHECK_INT(apival_list_parse("metadata=project%3DApollo%26note%3DDemo%2520Test%26e%3D%26p%3Da%2Bb", &q, &ae), 0);
+	CHECK_INT(apival_list_parse(
+			  "metadata=project%3DApollo%26note%3DDemo%2520Test%26e%3D%26p%3Da%2Bb", &q,
+			  &ae),
+		  0);
 	CHECK_STR(cJSON_GetObjectItem(q.metadata, "note")->valuestring, "Demo Test");
 	CHECK_STR(cJSON_GetObjectItem(q.metadata, "e")->valuestring, "");
 	CHECK_STR(cJSON_GetObjectItem(q.metadata, "p")->valuestring, "a b");

@@ -44,7 +44,8 @@ TEST(json_escape)
 	buf_init(&b, 0);
 	const char in[] = "a\"b\\c\n\t\x01<>&\xe2\x80\xa8\xff\xc3\xa9";
 	json_buf_string(&b, in, sizeof(in) - 1, JSON_ESC_HTML);
-	CHECK_STR(buf_cstr(&b), "\"a\\\"b\\\\c\\n\\t\\u0001\\u003c\\u003e\\u0026\\u2028\xef\xbf\xbd\xc3\xa9\"");
+	CHECK_STR(buf_cstr(&b),
+		  "\"a\\\"b\\\\c\\n\\t\\u0001\\u003c\\u003e\\u0026\\u2028\xef\xbf\xbd\xc3\xa9\"");
 	buf_reset(&b);
 	json_buf_string(&b, "<x>\0y", 5, 0);
 	CHECK_STR(buf_cstr(&b), "\"<x>\\u0000y\"");
@@ -60,7 +61,7 @@ TEST(json_escape)
 
 TEST(json_getters)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	const char text[] = "{\"Command\":\"ls\",\"timeout\":1500,\"neg\":-1,\"frac\":1.5,"
 			    "\"bg\":true,\"envs\":{\"A\":\"1\"},\"list\":[1],\"nul\":null}";
 	cJSON *j = json_parse(text, sizeof(text) - 1, &e);
@@ -99,8 +100,9 @@ TEST(json_getters)
 TEST(base64_vectors)
 {
 	/* RFC 4648 section 10. */
-	static const char *const plain[] = { "", "f", "fo", "foo", "foob", "fooba", "foobar" };
-	static const char *const enc[] = { "", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy" };
+	static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+	static const char *const enc[] = {"",	      "Zg==",	  "Zm8=",    "Zm9v",
+					  "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
 	for (int i = 0; i < 7; i++) {
 		char out[16], back[16];
 		size_t n = base64_encode(out, plain[i], strlen(plain[i]));
@@ -114,7 +116,7 @@ TEST(base64_vectors)
 	CHECK_INT(base64_decode(d, sizeof(d), "Zm9", 3), -1);
 	CHECK_INT(base64_decode(d, sizeof(d), "Zm=v", 4), -1);
 	CHECK_INT(base64_decode(d, sizeof(d), "Z!9v", 4), -1);
-	CHECK_INT(base64_decode(d, 2, "Zm9v", 4), -1); /* no room */
+	CHECK_INT(base64_decode(d, 2, "Zm9v", 4), -1);		   /* no room */
 	CHECK_INT(base64_decode(d, sizeof(d), "Zg==Zg==", 8), -1); /* padding inside */
 }
 
@@ -157,8 +159,9 @@ TEST(log_json_lines)
 	CHECK(n > 0);
 	line[n > 0 ? n : 0] = '\0';
 	CHECK(strstr(line, "hidden") == NULL);
-	CHECK(strstr(line, "\"level\":\"warn\",\"prog\":\"unit\",\"msg\":\"said \\\"hi\\\"\","
-			   "\"request_id\":\"rid-1\",\"port\":\"44772\",\"path\":\"/a\\nb\"}\n") != NULL);
+	CHECK(strstr(line,
+		     "\"level\":\"warn\",\"prog\":\"unit\",\"msg\":\"said \\\"hi\\\"\","
+		     "\"request_id\":\"rid-1\",\"port\":\"44772\",\"path\":\"/a\\nb\"}\n") != NULL);
 	CHECK(strncmp(line, "{\"ts\":\"20", 9) == 0);
 	CHECK_INT(log_level_parse("debug"), LOG_DEBUG);
 	CHECK_INT(log_level_parse("3"), LOG_ERROR);

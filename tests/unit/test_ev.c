@@ -32,9 +32,9 @@ static void on_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
 TEST(ev_timers_fire_in_order_and_stop)
 {
 	struct ev_loop *loop = ev_loop_new(NULL);
-	struct order o = { .n = 0 };
+	struct order o = {.n = 0};
 	struct tick ticks[6];
-	uint64_t delays[6] = { 50, 10, 30, 20, 40, 60 };
+	uint64_t delays[6] = {50, 10, 30, 20, 40, 60};
 	for (int i = 0; i < 6; i++) {
 		ticks[i].id = i;
 		ticks[i].o = &o;
@@ -48,7 +48,7 @@ TEST(ev_timers_fire_in_order_and_stop)
 	while (o.n < 5 && ev_clock_ms() < end)
 		ev_run_once(loop, 100);
 	CHECK_INT(o.n, 5);
-	int want[5] = { 5, 1, 3, 2, 0 };
+	int want[5] = {5, 1, 3, 2, 0};
 	for (int i = 0; i < 5; i++)
 		CHECK_INT(o.seen[i], want[i]);
 	ev_loop_free(loop);
@@ -75,7 +75,7 @@ static void on_first(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 TEST(ev_deleted_fd_gets_no_stale_event)
 {
 	struct ev_loop *loop = ev_loop_new(NULL);
-	struct pair_state st = { .loop = loop };
+	struct pair_state st = {.loop = loop};
 	int sp[2];
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0);
 	st.fds[0] = sp[0];

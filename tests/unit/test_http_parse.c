@@ -6,16 +6,16 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#define NH 32
+#define NH   32
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 /* A literal as (pointer, length), so embedded NULs count. */
-#define S(lit) lit, sizeof(lit) - 1
+#define S(lit)	  lit, sizeof(lit) - 1
 #define FAIL(...) unit_fail(__FILE__, __LINE__, __VA_ARGS__)
-#define G11 "GET / HTTP/1.1\r\n"
-#define P11 "POST / HTTP/1.1\r\n"
-#define G10 "GET / HTTP/1.0\r\n"
-#define R11 "HTTP/1.1 "
-#define R10 "HTTP/1.0 "
+#define G11	  "GET / HTTP/1.1\r\n"
+#define P11	  "POST / HTTP/1.1\r\n"
+#define G10	  "GET / HTTP/1.0\r\n"
+#define R11	  "HTTP/1.1 "
+#define R10	  "HTTP/1.0 "
 
 static struct http_header hbuf[NH];
 
@@ -148,20 +148,20 @@ TEST(http_req_connection)
 		size_t n;
 		bool keep_alive, upgrade, expect;
 	} cases[] = {
-		{ S(G10 "Connection: Keep-Alive\r\n\r\n"), true, false, false },
-		{ S(G10 "Connection: keep-alive, close\r\n\r\n"), false, false, false },
-		{ S(G11 "Connection: foo, Close\r\n\r\n"), false, false, false },
-		{ S(G11 "Connection: closed\r\n\r\n"), true, false, false },
-		{ S(G11 "Connection: a\r\nconnection: close\r\n\r\n"), false, false, false },
-		{ S(G11 "Connection: keep-alive, Upgrade\r\nUpgrade: ws\r\n\r\n"), true, true,
-		  false },
-		{ S(G11 "Connection: upgrade\r\n\r\n"), true, false, false },
-		{ S(G11 "Upgrade: websocket\r\n\r\n"), true, false, false },
-		{ S(G10 "Connection: upgrade\r\nUpgrade: websocket\r\n\r\n"), false, false, false },
-		{ S(P11 "Expect: 100-continue\r\nContent-Length: 1\r\n\r\n"), true, false, true },
-		{ S(P11 "expect: 100-Continue\r\n\r\n"), true, false, true },
-		{ S(P11 "Expect: 200-ok\r\n\r\n"), true, false, false },
-		{ S("PUT / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n"), false, false, false },
+		{S(G10 "Connection: Keep-Alive\r\n\r\n"), true, false, false},
+		{S(G10 "Connection: keep-alive, close\r\n\r\n"), false, false, false},
+		{S(G11 "Connection: foo, Close\r\n\r\n"), false, false, false},
+		{S(G11 "Connection: closed\r\n\r\n"), true, false, false},
+		{S(G11 "Connection: a\r\nconnection: close\r\n\r\n"), false, false, false},
+		{S(G11 "Connection: keep-alive, Upgrade\r\nUpgrade: ws\r\n\r\n"), true, true,
+		 false},
+		{S(G11 "Connection: upgrade\r\n\r\n"), true, false, false},
+		{S(G11 "Upgrade: websocket\r\n\r\n"), true, false, false},
+		{S(G10 "Connection: upgrade\r\nUpgrade: websocket\r\n\r\n"), false, false, false},
+		{S(P11 "Expect: 100-continue\r\nContent-Length: 1\r\n\r\n"), true, false, true},
+		{S(P11 "expect: 100-Continue\r\n\r\n"), true, false, true},
+		{S(P11 "Expect: 200-ok\r\n\r\n"), true, false, false},
+		{S("PUT / HTTP/1.0\r\nExpect: 100-continue\r\n\r\n"), false, false, false},
 	};
 	for (size_t i = 0; i < N(cases); i++) {
 		struct http_request_head r;
@@ -185,7 +185,10 @@ TEST(http_list_tokens)
 	CHECK(!http_list_has_token(NULL, 0, "close"));
 }
 
-#define BAD(lit, st) { lit, sizeof(lit) - 1, st }
+#define BAD(lit, st)                                                                               \
+	{                                                                                          \
+		lit, sizeof(lit) - 1, st                                                           \
+	}
 static const struct {
 	const char *m;
 	size_t n;
@@ -275,7 +278,7 @@ TEST(http_req_rejects)
 
 TEST(http_req_limits)
 {
-	const struct http_limits lim = { .max_head = 64, .max_target = 8, .max_headers = 2 };
+	const struct http_limits lim = {.max_head = 64, .max_target = 8, .max_headers = 2};
 	struct http_request_head r;
 	char crlfs[64];
 
@@ -318,7 +321,7 @@ TEST(http_req_retry_keeps_capacity)
 {
 	const char m[] = G11 "A: 1\r\nB: 2\r\nC: 3\r\n\r\n";
 	struct http_header h[3];
-	struct http_request_head r = { .headers = h, .num_headers = 3 };
+	struct http_request_head r = {.headers = h, .num_headers = 3};
 
 	for (size_t n = 0; n < sizeof(m) - 1; n++)
 		CHECK_INT(http_parse_request(m, n, &r, NULL), -2);
@@ -334,14 +337,15 @@ static const struct {
 	size_t n;
 	const char *body;
 } full_requests[] = {
-	{ S("GET /index.html?x=1 HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n"), "" },
-	{ S("POST /s HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world"),
-	  "hello world" },
-	{ S("POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-	    "5;ext=1;q=\"x\"\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n"), "hello world" },
-	{ S("\r\nGET http://h/a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"), "" },
-	{ S("PUT /u HTTP/1.1\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n"
-	    "001\r\nZ\r\n0\r\n\r\n"), "Z" },
+	{S("GET /index.html?x=1 HTTP/1.1\r\nHost: example.com\r\nAccept: */*\r\n\r\n"), ""},
+	{S("POST /s HTTP/1.1\r\nHost: a\r\nContent-Length: 11\r\n\r\nhello world"), "hello world"},
+	{S("POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+	   "5;ext=1;q=\"x\"\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n"),
+	 "hello world"},
+	{S("\r\nGET http://h/a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"), ""},
+	{S("PUT /u HTTP/1.1\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n"
+	   "001\r\nZ\r\n0\r\n\r\n"),
+	 "Z"},
 };
 
 /* Every proper prefix: the head needs more, then the body is not done. */
@@ -408,37 +412,57 @@ TEST(http_req_pipelined)
 
 /* ---- chunked bodies ---- */
 
-#define BADC(lit) { S(lit), NULL, 0 }
+#define BADC(lit)                                                                                  \
+	{                                                                                          \
+		S(lit), NULL, 0                                                                    \
+	}
 static const struct {
 	const char *in;
 	size_t n;
-	const char *body;	/* NULL: malformed */
-	size_t tail;		/* bytes left over for the next message */
+	const char *body; /* NULL: malformed */
+	size_t tail;	  /* bytes left over for the next message */
 } chunk_cases[] = {
-	{ S("5\r\nhello\r\n0\r\n\r\n"), "hello", 0 },
-	{ S("5;a=1;b;c=\"q;\\\"\"\r\n01234\r\n0;last\r\n\r\n"), "01234", 0 },
-	{ S("5 \t;e\r\nhello\r\n0\r\n\r\n"), "hello", 0 },
-	{ S("A\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n"), "0123456789abcdefghij", 0 },
-	{ S("00000003\r\nabc\r\n000\r\n\r\n"), "abc", 0 },
-	{ S("3\r\nabc\r\n0\r\nX-Sum: 1\r\nY:\r\n\r\n"), "abc", 0 },
-	{ S("0\r\n\r\n"), "", 0 },
-	{ S("1\r\n\xff\r\n0\r\n\r\nGET / HTTP/1.1\r\n"), "\xff", 16 },
+	{S("5\r\nhello\r\n0\r\n\r\n"), "hello", 0},
+	{S("5;a=1;b;c=\"q;\\\"\"\r\n01234\r\n0;last\r\n\r\n"), "01234", 0},
+	{S("5 \t;e\r\nhello\r\n0\r\n\r\n"), "hello", 0},
+	{S("A\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n"), "0123456789abcdefghij", 0},
+	{S("00000003\r\nabc\r\n000\r\n\r\n"), "abc", 0},
+	{S("3\r\nabc\r\n0\r\nX-Sum: 1\r\nY:\r\n\r\n"), "abc", 0},
+	{S("0\r\n\r\n"), "", 0},
+	{S("1\r\n\xff\r\n0\r\n\r\nGET / HTTP/1.1\r\n"), "\xff", 16},
 	/* Bare LF or no CRLF after data, bad size syntax, sizes over 2^60, bad trailers. */
-	BADC("5\nhello\r\n0\r\n\r\n"), BADC("5\r\nhelloX\r\n0\r\n\r\n"),
-	BADC("5\r\nhello\n0\r\n\r\n"), BADC("5\r\nhello\r0\r\n\r\n"),
-	BADC("5;a\nb\r\nhello\r\n0\r\n\r\n"), BADC("5;a\x01\r\nhello\r\n0\r\n\r\n"),
-	BADC("5\r\r\nhello\r\n0\r\n\r\n"), BADC("\r\n"), BADC(" 5\r\nhello\r\n0\r\n\r\n"),
-	BADC("5 \r\nhello\r\n0\r\n\r\n"), BADC("5 5\r\n"), BADC("-5\r\n"), BADC("+5\r\n"),
-	BADC("0x5\r\n"), BADC("g\r\n"), BADC("1000000000000001\r\n"), BADC("10000000000000000\r\n"),
-	BADC("ffffffffffffffffff\r\n"), BADC("0\r\nX: a\r\n b\r\n\r\n"), BADC("0\r\n X: a\r\n\r\n"),
-	BADC("0\r\nX: a\n\r\n"), BADC("0\r\nX : a\r\n\r\n"), BADC("0\r\nnocolon\r\n\r\n"),
-	BADC("0\r\nX: a\0\r\n\r\n"), BADC("0\r\n\r\r\n"), BADC("0\r\n\n"),
+	BADC("5\nhello\r\n0\r\n\r\n"),
+	BADC("5\r\nhelloX\r\n0\r\n\r\n"),
+	BADC("5\r\nhello\n0\r\n\r\n"),
+	BADC("5\r\nhello\r0\r\n\r\n"),
+	BADC("5;a\nb\r\nhello\r\n0\r\n\r\n"),
+	BADC("5;a\x01\r\nhello\r\n0\r\n\r\n"),
+	BADC("5\r\r\nhello\r\n0\r\n\r\n"),
+	BADC("\r\n"),
+	BADC(" 5\r\nhello\r\n0\r\n\r\n"),
+	BADC("5 \r\nhello\r\n0\r\n\r\n"),
+	BADC("5 5\r\n"),
+	BADC("-5\r\n"),
+	BADC("+5\r\n"),
+	BADC("0x5\r\n"),
+	BADC("g\r\n"),
+	BADC("1000000000000001\r\n"),
+	BADC("10000000000000000\r\n"),
+	BADC("ffffffffffffffffff\r\n"),
+	BADC("0\r\nX: a\r\n b\r\n\r\n"),
+	BADC("0\r\n X: a\r\n\r\n"),
+	BADC("0\r\nX: a\n\r\n"),
+	BADC("0\r\nX : a\r\n\r\n"),
+	BADC("0\r\nnocolon\r\n\r\n"),
+	BADC("0\r\nX: a\0\r\n\r\n"),
+	BADC("0\r\n\r\r\n"),
+	BADC("0\r\n\n"),
 };
 
 /* Each case fed whole and in pieces down to one byte at a time. */
 TEST(http_chunked_cases)
 {
-	static const size_t steps[] = { 1, 2, 3, 7, 4096 };
+	static const size_t steps[] = {1, 2, 3, 7, 4096};
 	char out[64];
 	size_t out_len;
 
@@ -561,8 +585,8 @@ TEST(http_body_length_close_none)
 
 /* ---- responses ---- */
 
-#define LEN HTTP_BODY_LENGTH
-#define NONE HTTP_BODY_NONE
+#define LEN   HTTP_BODY_LENGTH
+#define NONE  HTTP_BODY_NONE
 #define CHUNK HTTP_BODY_CHUNKED
 #define CLOSE HTTP_BODY_UNTIL_CLOSE
 TEST(http_res_kinds)
@@ -575,21 +599,21 @@ TEST(http_res_kinds)
 		enum http_body_kind kind;
 		bool keep_alive;
 	} cases[] = {
-		{ S(R11 "200 OK\r\nContent-Length: 5\r\n\r\n"), false, 200, LEN, true },
-		{ S(R11 "200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), false, 200, CHUNK, true },
-		{ S(R11 "200 OK\r\n\r\n"), false, 200, CLOSE, false },
-		{ S(R11 "200 OK\r\nContent-Length: 5\r\n\r\n"), true, 200, NONE, true },
-		{ S(R11 "204 No Content\r\n\r\n"), false, 204, NONE, true },
-		{ S(R11 "304 Not Modified\r\nContent-Length: 10\r\n\r\n"), false, 304, NONE, true },
-		{ S(R11 "100 Continue\r\n\r\n"), false, 100, NONE, true },
-		{ S(R11 "101 Go\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n"), false, 101, NONE,
-		  true },
-		{ S(R11 "404\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), false, 404, LEN,
-		  false },
-		{ S(R10 "200 OK\r\nContent-Length: 1\r\n\r\n"), false, 200, LEN, false },
-		{ S(R10 "200 OK\r\nContent-Length: 1\r\nConnection: keep-alive\r\n\r\n"), false,
-		  200, LEN, true },
-		{ S(R11 "999 \t\xff\r\n\r\n"), false, 999, CLOSE, false },
+		{S(R11 "200 OK\r\nContent-Length: 5\r\n\r\n"), false, 200, LEN, true},
+		{S(R11 "200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), false, 200, CHUNK, true},
+		{S(R11 "200 OK\r\n\r\n"), false, 200, CLOSE, false},
+		{S(R11 "200 OK\r\nContent-Length: 5\r\n\r\n"), true, 200, NONE, true},
+		{S(R11 "204 No Content\r\n\r\n"), false, 204, NONE, true},
+		{S(R11 "304 Not Modified\r\nContent-Length: 10\r\n\r\n"), false, 304, NONE, true},
+		{S(R11 "100 Continue\r\n\r\n"), false, 100, NONE, true},
+		{S(R11 "101 Go\r\nConnection: upgrade\r\nUpgrade: x\r\n\r\n"), false, 101, NONE,
+		 true},
+		{S(R11 "404\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"), false, 404, LEN,
+		 false},
+		{S(R10 "200 OK\r\nContent-Length: 1\r\n\r\n"), false, 200, LEN, false},
+		{S(R10 "200 OK\r\nContent-Length: 1\r\nConnection: keep-alive\r\n\r\n"), false, 200,
+		 LEN, true},
+		{S(R11 "999 \t\xff\r\n\r\n"), false, 999, CLOSE, false},
 	};
 	struct http_response_head r;
 
@@ -613,19 +637,19 @@ TEST(http_res_rejects)
 		const char *m;
 		size_t n;
 	} bad[] = {
-		{ S("HTTP/2.0 200 OK\r\n\r\n") },
-		{ S(R11 "20 OK\r\n\r\n") },
-		{ S(R11 "099 OK\r\n\r\n") },
-		{ S(R11 "2000 OK\r\n\r\n") },
-		{ S(R11 " 200 OK\r\n\r\n") },
-		{ S(R11 "200 O\x01K\r\n\r\n") },
-		{ S(R11 "200 OK\n\r\n") },
-		{ S(R11 "200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n") },
-		{ S(R11 "200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n") },
-		{ S(R11 "200 OK\r\nTransfer-Encoding: gzip\r\n\r\n") },
-		{ S("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n") },
-		{ S(R11 "200 OK\r\nX: a\r\n b\r\n\r\n") },
-		{ S("\r\n" R11 "200 OK\r\n\r\n") },
+		{S("HTTP/2.0 200 OK\r\n\r\n")},
+		{S(R11 "20 OK\r\n\r\n")},
+		{S(R11 "099 OK\r\n\r\n")},
+		{S(R11 "2000 OK\r\n\r\n")},
+		{S(R11 " 200 OK\r\n\r\n")},
+		{S(R11 "200 O\x01K\r\n\r\n")},
+		{S(R11 "200 OK\n\r\n")},
+		{S(R11 "200 OK\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n")},
+		{S(R11 "200 OK\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n")},
+		{S(R11 "200 OK\r\nTransfer-Encoding: gzip\r\n\r\n")},
+		{S("HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")},
+		{S(R11 "200 OK\r\nX: a\r\n b\r\n\r\n")},
+		{S("\r\n" R11 "200 OK\r\n\r\n")},
 	};
 	for (size_t i = 0; i < N(bad); i++) {
 		struct http_response_head r;
@@ -643,12 +667,11 @@ TEST(http_res_every_truncation)
 		size_t n;
 		const char *body;
 	} msgs[] = {
-		{ S(R11 "200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello"),
-		  "hello" },
-		{ S(R11 "200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"),
-		  "abc" },
-		{ S(R11 "204 No Content\r\nDate: x\r\n\r\n"), "" },
-		{ S("HTTP/1.0 404\r\n\r\n"), "" },
+		{S(R11 "200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello"),
+		 "hello"},
+		{S(R11 "200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"), "abc"},
+		{S(R11 "204 No Content\r\nDate: x\r\n\r\n"), ""},
+		{S("HTTP/1.0 404\r\n\r\n"), ""},
 	};
 	for (size_t k = 0; k < N(msgs); k++) {
 		struct http_response_head r;
@@ -678,28 +701,28 @@ TEST(http_res_every_truncation)
 TEST(http_split_target_forms)
 {
 	static const struct {
-		const char *t, *path, *query;	/* path NULL: invalid */
+		const char *t, *path, *query; /* path NULL: invalid */
 	} cases[] = {
-		{ "/a/b?x=1&y", "/a/b", "x=1&y" },
-		{ "/a", "/a", "" },
-		{ "/?", "/", "" },
-		{ "//x", "//x", "" },
-		{ "*", "*", "" },
-		{ "http://h/p?q", "/p", "q" },
-		{ "https://u@h.example:8443/x/y", "/x/y", "" },
-		{ "http://h", "/", "" },
-		{ "http://h?q=1", "/", "q=1" },
-		{ "", NULL, NULL },
-		{ "a", NULL, NULL },
-		{ "*x", NULL, NULL },
-		{ "h.example:443", NULL, NULL },
-		{ "http:/x", NULL, NULL },
-		{ "http://", NULL, NULL },
-		{ "http:///x", NULL, NULL },
-		{ "1http://h/", NULL, NULL },
-		{ "/a#frag", NULL, NULL },
-		{ "/a b", NULL, NULL },
-		{ "/a\x7f", NULL, NULL },
+		{"/a/b?x=1&y", "/a/b", "x=1&y"},
+		{"/a", "/a", ""},
+		{"/?", "/", ""},
+		{"//x", "//x", ""},
+		{"*", "*", ""},
+		{"http://h/p?q", "/p", "q"},
+		{"https://u@h.example:8443/x/y", "/x/y", ""},
+		{"http://h", "/", ""},
+		{"http://h?q=1", "/", "q=1"},
+		{"", NULL, NULL},
+		{"a", NULL, NULL},
+		{"*x", NULL, NULL},
+		{"h.example:443", NULL, NULL},
+		{"http:/x", NULL, NULL},
+		{"http://", NULL, NULL},
+		{"http:///x", NULL, NULL},
+		{"1http://h/", NULL, NULL},
+		{"/a#frag", NULL, NULL},
+		{"/a b", NULL, NULL},
+		{"/a\x7f", NULL, NULL},
 	};
 	for (size_t i = 0; i < N(cases); i++) {
 		const char *p = NULL, *q = NULL;
@@ -754,7 +777,7 @@ TEST(http_percent_decoding)
 TEST(http_query_iteration)
 {
 	static const char *const want[][2] = {
-		{ "a", "1" }, { "b", "2" }, { "a", "3" }, { "c", "" }, { "", "x" }, { "d", "=" },
+		{"a", "1"}, {"b", "2"}, {"a", "3"}, {"c", ""}, {"", "x"}, {"d", "="},
 	};
 	struct http_query_iter it;
 	const char *k, *v;

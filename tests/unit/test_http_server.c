@@ -117,7 +117,7 @@ static void h_upload(struct http_conn *c, struct http_req *req, void *arg)
 
 static void fixture_init(struct fixture *f, const struct http_server_config *cfg)
 {
-	struct err e = { 0 };
+	struct err e = {0};
 	memset(f, 0, sizeof(*f));
 	f->loop = ev_loop_new(&e);
 	f->srv = http_server_new(f->loop, cfg, &e);
@@ -125,8 +125,8 @@ static void fixture_init(struct fixture *f, const struct http_server_config *cfg
 	CHECK(lfd >= 0);
 	f->port = sock_local_port(lfd);
 	CHECK(http_server_listen_fd(f->srv, lfd, &e) == 0);
-	struct http_route_opts small = { .max_body = 1024 };
-	struct http_route_opts stream = { .stream_body = true };
+	struct http_route_opts small = {.max_body = 1024};
+	struct http_route_opts stream = {.stream_body = true};
 	http_server_route(f->srv, "GET", "/hello", h_hello, f, NULL);
 	http_server_route(f->srv, "POST", "/echo", h_echo, f, NULL);
 	http_server_route(f->srv, "POST", "/small", h_echo, f, &small);
@@ -185,7 +185,7 @@ TEST(http_server_echo_body_and_limits)
 	struct fixture f;
 	struct ht_result r;
 	fixture_init(&f, NULL);
-	const char *hdrs[] = { "Content-Type: application/json", NULL };
+	const char *hdrs[] = {"Content-Type: application/json", NULL};
 
 	ht_request(f.loop, &f.ep, "POST", "/echo", "{\"a\":1}", hdrs, &r);
 	CHECK_INT(r.status, 200);
@@ -205,7 +205,8 @@ TEST(http_server_echo_body_and_limits)
 	/* A chunked body has no length up front: it is cut off once over the limit. */
 	struct buf req;
 	buf_init(&req, 0);
-	buf_puts(&req, "POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n401\r\n");
+	buf_puts(&req,
+		 "POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n401\r\n");
 	for (int i = 0; i < 0x401; i++)
 		buf_puts(&req, "x");
 	buf_puts(&req, "\r\n0\r\n\r\n");
@@ -246,16 +247,18 @@ TEST(http_server_rejects_malformed)
 		const char *req;
 		const char *status;
 	} cases[] = {
-		{ "GET /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nab",
-		  "400" },
-		{ "POST /echo HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n", "400" },
-		{ "GET /hello HTTP/1.1\nHost: x\n\n", "400" },
-		{ "GET /hello HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", "400" },
-		{ "GET /hello HTTP/1.1\r\nHost : x\r\n\r\n", "400" },
-		{ "GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n", "400" },
-		{ "GET /a%00b HTTP/1.1\r\nHost: x\r\n\r\n", "400" },
-		{ "GET /hello HTTP/2.0\r\nHost: x\r\n\r\n", "505" },
-		{ "POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "501" },
+		{"GET /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: "
+		 "1\r\n\r\nab",
+		 "400"},
+		{"POST /echo HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+		 "400"},
+		{"GET /hello HTTP/1.1\nHost: x\n\n", "400"},
+		{"GET /hello HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n", "400"},
+		{"GET /hello HTTP/1.1\r\nHost : x\r\n\r\n", "400"},
+		{"GET /%zz HTTP/1.1\r\nHost: x\r\n\r\n", "400"},
+		{"GET /a%00b HTTP/1.1\r\nHost: x\r\n\r\n", "400"},
+		{"GET /hello HTTP/2.0\r\nHost: x\r\n\r\n", "505"},
+		{"POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", "501"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct buf b = ht_raw(f.loop, f.port, cases[i].req, strlen(cases[i].req), NULL, 0);
@@ -273,7 +276,7 @@ TEST(http_server_rejects_malformed)
 
 TEST(http_server_oversize_head_and_target)
 {
-	struct http_server_config cfg = { .limits = { .max_head = 4096, .max_target = 256 } };
+	struct http_server_config cfg = {.limits = {.max_head = 4096, .max_target = 256}};
 	struct fixture f;
 	fixture_init(&f, &cfg);
 
@@ -301,7 +304,7 @@ TEST(http_server_oversize_head_and_target)
 
 TEST(http_server_slowloris_header_timeout)
 {
-	struct http_server_config cfg = { .header_timeout_ms = 150 };
+	struct http_server_config cfg = {.header_timeout_ms = 150};
 	struct fixture f;
 	fixture_init(&f, &cfg);
 	/* Never finishes the head: the server answers 408 and closes. */
@@ -380,10 +383,10 @@ TEST(http_server_streamed_request_body)
 
 TEST(http_server_connection_limit)
 {
-	struct http_server_config cfg = { .max_conns = 1 };
+	struct http_server_config cfg = {.max_conns = 1};
 	struct fixture f;
 	fixture_init(&f, &cfg);
-	struct err e = { 0 };
+	struct err e = {0};
 	/* Hold one connection open. */
 	int hold = sock_connect_tcp("127.0.0.1", (uint16_t)f.port, &e);
 	CHECK(hold >= 0);
@@ -401,11 +404,11 @@ TEST(http_server_connection_limit)
 
 TEST(http_server_request_id)
 {
-	struct http_server_config cfg = { .request_ids = true };
+	struct http_server_config cfg = {.request_ids = true};
 	struct fixture f;
 	struct ht_result r;
 	fixture_init(&f, &cfg);
-	const char *hdrs[] = { "X-Request-ID: abc-123", NULL };
+	const char *hdrs[] = {"X-Request-ID: abc-123", NULL};
 	ht_request(f.loop, &f.ep, "GET", "/hello", NULL, hdrs, &r);
 	CHECK_STR(r.request_id, "abc-123");
 	ht_result_free(&r);
@@ -418,7 +421,7 @@ TEST(http_server_request_id)
 TEST(http_client_over_unix_socket)
 {
 	struct fixture f;
-	struct err e = { 0 };
+	struct err e = {0};
 	struct ht_result r;
 	fixture_init(&f, NULL);
 	char dir[] = "/tmp/httptest.XXXXXX", path[128], url[160];
@@ -445,7 +448,7 @@ TEST(http_client_errors)
 	struct ev_loop *loop = ev_loop_new(NULL);
 	struct http_endpoint ep;
 	struct ht_result r;
-	struct err e = { 0 };
+	struct err e = {0};
 	/* A port nothing listens on (bound, then closed). */
 	int lfd = sock_listen_tcp("127.0.0.1", 0, &e);
 	int port = sock_local_port(lfd);
@@ -470,7 +473,7 @@ TEST(http_client_errors)
 TEST(http_client_sync_request)
 {
 	/* The sync client needs the server on another thread's loop: fork a child server. */
-	struct err e = { 0 };
+	struct err e = {0};
 	int lfd = sock_listen_tcp("127.0.0.1", 0, &e);
 	int port = sock_local_port(lfd);
 	pid_t pid = fork();
@@ -489,8 +492,11 @@ TEST(http_client_sync_request)
 	char url[64];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
 	http_endpoint_parse(&ep, url, NULL, 0, &e);
-	struct http_client_request rq = { .method = "POST", .target = "/echo", .body = "ping",
-					  .body_len = 4, .has_body = true };
+	struct http_client_request rq = {.method = "POST",
+					 .target = "/echo",
+					 .body = "ping",
+					 .body_len = 4,
+					 .has_body = true};
 	struct http_response resp;
 	CHECK_INT(http_request_sync(&ep, &rq, 1024, &resp, &e), 0);
 	CHECK_INT(resp.status, 200);
@@ -508,8 +514,11 @@ TEST(http_client_sync_request)
 	char *big = malloc(big_len);
 	for (size_t i = 0; i < big_len; i++)
 		big[i] = (char)('a' + i % 23);
-	struct http_client_request brq = { .method = "POST", .target = "/echo", .body = big,
-					   .body_len = big_len, .has_body = true };
+	struct http_client_request brq = {.method = "POST",
+					  .target = "/echo",
+					  .body = big,
+					  .body_len = big_len,
+					  .has_body = true};
 	CHECK_INT(http_request_sync(&ep, &brq, big_len, &resp, &e), 0);
 	CHECK_INT(resp.status, 200);
 	CHECK(resp.body.len == big_len && memcmp(buf_head(&resp.body), big, big_len) == 0);
@@ -523,16 +532,16 @@ TEST(http_server_and_client_over_tls)
 {
 	if (!testpki_ready())
 		return;
-	struct err e = { 0 };
-	struct tls_config *scfg = tls_config_server(testpki_path("srv.pem"), testpki_path("srv.key"),
-						    testpki_path("ca.pem"), &e);
-	struct tls_config *ccfg = tls_config_client(testpki_path("ca.pem"), testpki_path("cliec.pem"),
-						    testpki_path("cliec.key"), &e);
+	struct err e = {0};
+	struct tls_config *scfg = tls_config_server(
+		testpki_path("srv.pem"), testpki_path("srv.key"), testpki_path("ca.pem"), &e);
+	struct tls_config *ccfg = tls_config_client(
+		testpki_path("ca.pem"), testpki_path("cliec.pem"), testpki_path("cliec.key"), &e);
 	struct tls_config *anon = tls_config_client(testpki_path("ca.pem"), NULL, NULL, &e);
 	CHECK(scfg && ccfg && anon);
 	if (!scfg || !ccfg || !anon)
 		goto out;
-	struct http_server_config cfg = { .tls = scfg };
+	struct http_server_config cfg = {.tls = scfg};
 	struct fixture f;
 	struct ht_result r;
 	fixture_init(&f, &cfg);

@@ -91,11 +91,11 @@ static void check_all_cuts(enum lines_mode mode, const char *in, size_t n, const
 	buf_free(&got);
 }
 
-#define CUTS(mode, in, ...)                                                            \
-	do {                                                                           \
-		static const char *const ev_[] = { __VA_ARGS__ };                      \
-		check_all_cuts(mode, in, sizeof(in) - 1, ev_, sizeof(ev_) / sizeof(ev_[0]), \
-			       __LINE__);                                              \
+#define CUTS(mode, in, ...)                                                                        \
+	do {                                                                                       \
+		static const char *const ev_[] = {__VA_ARGS__};                                    \
+		check_all_cuts(mode, in, sizeof(in) - 1, ev_, sizeof(ev_) / sizeof(ev_[0]),        \
+			       __LINE__);                                                          \
 	} while (0)
 #define CUTS_NONE(mode, in) check_all_cuts(mode, in, sizeof(in) - 1, NULL, 0, __LINE__)
 
@@ -104,8 +104,8 @@ TEST(lines_command_pinned_cases)
 	/* stdout splitting: progress lines with \r, then an appended CRLF tail. */
 	CUTS(LINES_COMMAND, "line1\nprog 10%\rprog 20%\rprog 30%\nlast\n", "line1", "prog 10%",
 	     "prog 20%", "prog 30%", "last");
-	CUTS(LINES_COMMAND, "line1\nprog 10%\rprog 20%\rprog 30%\nlast\ntail1\r\ntail2\n",
-	     "line1", "prog 10%", "prog 20%", "prog 30%", "last", "tail1", "tail2");
+	CUTS(LINES_COMMAND, "line1\nprog 10%\rprog 20%\rprog 30%\nlast\ntail1\r\ntail2\n", "line1",
+	     "prog 10%", "prog 20%", "prog 30%", "last", "tail1", "tail2");
 	/* blank lines */
 	CUTS(LINES_COMMAND, "a\n\nb\n\n\nc\n\r\nd\n", "a", "\n", "b", "\n", "\n", "c", "\n", "d");
 	CUTS(LINES_COMMAND, "a\n\nb\n\n\nc\n", "a", "\n", "b", "\n", "\n", "c");
@@ -267,7 +267,7 @@ static void model(struct buf *out, enum lines_mode mode, size_t max, const char 
 TEST(lines_random_cuts_match_model)
 {
 	static const char alphabet[] = "ab\r\n";
-	static const size_t maxes[] = { 1, 2, 3, 5, 64 };
+	static const size_t maxes[] = {1, 2, 3, 5, 64};
 	uint32_t seed = 12345;
 	struct buf want, got;
 	char in[64];

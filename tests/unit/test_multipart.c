@@ -16,8 +16,8 @@
 /* A log of events; data is coalesced per part so every chunking logs the same. */
 struct rec {
 	struct buf log, data;
-	int abort_on_data;	/* non-zero: on_data returns it */
-	const char *chunk;	/* the chunk being fed, to check data spans */
+	int abort_on_data; /* non-zero: on_data returns it */
+	const char *chunk; /* the chunk being fed, to check data spans */
 	size_t chunk_len;
 	const struct multipart *m;
 	bool bad_span;
@@ -62,7 +62,7 @@ static int rec_end(void *arg)
 	return 0;
 }
 
-static const struct multipart_callbacks rec_cb = { rec_part, rec_data, rec_end };
+static const struct multipart_callbacks rec_cb = {rec_part, rec_data, rec_end};
 
 /*
  * Parses body fed at the given cut points (sorted, each in its own
@@ -131,34 +131,34 @@ TEST(multipart_boundary_from_content_type)
 	static const struct {
 		const char *ct, *want;
 	} t[] = {
-		{ "multipart/form-data; boundary=abc", "abc" },
-		{ "multipart/form-data;boundary=abc", "abc" },
-		{ "Multipart/Form-Data; BOUNDARY=x", "x" },
-		{ "multipart/form-data; charset=utf-8; boundary=----formdata-undici-0123",
-		  "----formdata-undici-0123" },
-		{ "multipart/form-data; boundary=\"a b:c\"", "a b:c" },
-		{ "multipart/form-data; boundary=\"a\\\"b\"", "a\"b" },
-		{ "multipart/form-data ; boundary = abc ;", "abc" },
-		{ "multipart/form-data; boundary="
-		  "0123456789012345678901234567890123456789012345678901234567890123456789",
-		  "0123456789012345678901234567890123456789012345678901234567890123456789" },
-		{ "multipart/form-data; boundary="
-		  "01234567890123456789012345678901234567890123456789012345678901234567890",
-		  NULL },
-		{ "multipart/form-data", NULL },
-		{ "multipart/form-data; charset=utf-8", NULL },
-		{ "multipart/mixed; boundary=abc", NULL },
-		{ "text/plain; boundary=abc", NULL },
-		{ "multipart/form-data; boundary=", NULL },
-		{ "multipart/form-data; boundary=\"\"", NULL },
-		{ "multipart/form-data; boundary=\"ab \"", NULL },
-		{ "multipart/form-data; boundary=\"a\x01\"", NULL },
-		{ "multipart/form-data; boundary=\"abc", NULL },
-		{ "multipart/form-data; boundary=a; boundary=b", NULL },
-		{ "multipart/form-data boundary=abc", NULL },
-		{ "multipart/form-data; boundary", NULL },
-		{ "multipart/form-data; =abc", NULL },
-		{ "", NULL },
+		{"multipart/form-data; boundary=abc", "abc"},
+		{"multipart/form-data;boundary=abc", "abc"},
+		{"Multipart/Form-Data; BOUNDARY=x", "x"},
+		{"multipart/form-data; charset=utf-8; boundary=----formdata-undici-0123",
+		 "----formdata-undici-0123"},
+		{"multipart/form-data; boundary=\"a b:c\"", "a b:c"},
+		{"multipart/form-data; boundary=\"a\\\"b\"", "a\"b"},
+		{"multipart/form-data ; boundary = abc ;", "abc"},
+		{"multipart/form-data; boundary="
+		 "0123456789012345678901234567890123456789012345678901234567890123456789",
+		 "0123456789012345678901234567890123456789012345678901234567890123456789"},
+		{"multipart/form-data; boundary="
+		 "01234567890123456789012345678901234567890123456789012345678901234567890",
+		 NULL},
+		{"multipart/form-data", NULL},
+		{"multipart/form-data; charset=utf-8", NULL},
+		{"multipart/mixed; boundary=abc", NULL},
+		{"text/plain; boundary=abc", NULL},
+		{"multipart/form-data; boundary=", NULL},
+		{"multipart/form-data; boundary=\"\"", NULL},
+		{"multipart/form-data; boundary=\"ab \"", NULL},
+		{"multipart/form-data; boundary=\"a\x01\"", NULL},
+		{"multipart/form-data; boundary=\"abc", NULL},
+		{"multipart/form-data; boundary=a; boundary=b", NULL},
+		{"multipart/form-data boundary=abc", NULL},
+		{"multipart/form-data; boundary", NULL},
+		{"multipart/form-data; =abc", NULL},
+		{"", NULL},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		char out[MULTIPART_BOUNDARY_MAX + 1];
@@ -191,13 +191,17 @@ static const char sdk_body[] =
 	"\r\n"
 	"\r\n\r\r\n\n\x00\xff--" SDK_BOUNDARY "\r\n-\r\n--\r\n--" SDK_BOUNDARY "X"
 	"\r\n--" SDK_BOUNDARY "-x\r\n--" SDK_BOUNDARY "-\r\n--" SDK_BOUNDARY "\x00"
-	"\r\n--" "----formdata-undici-01234567890" "\r\r\n"
+	"\r\n--"
+	"----formdata-undici-01234567890"
+	"\r\r\n"
 	"\r\n--" SDK_BOUNDARY "--\r\n";
 
 static const char sdk_file[] =
 	"\r\n\r\r\n\n\x00\xff--" SDK_BOUNDARY "\r\n-\r\n--\r\n--" SDK_BOUNDARY "X"
 	"\r\n--" SDK_BOUNDARY "-x\r\n--" SDK_BOUNDARY "-\r\n--" SDK_BOUNDARY "\x00"
-	"\r\n--" "----formdata-undici-01234567890" "\r\r\n";
+	"\r\n--"
+	"----formdata-undici-01234567890"
+	"\r\r\n";
 
 static void sdk_expected(struct buf *b)
 {
@@ -242,7 +246,7 @@ TEST(multipart_sdk_body_every_split)
 	CHECK(log_is(&r, &want));
 	for (size_t a = 0; a < n; a += 7) {
 		for (size_t b = a; b <= n && b < a + 80; b++) {
-			size_t c2[2] = { a, b };
+			size_t c2[2] = {a, b};
 			parse_cuts(&r, SDK_BOUNDARY, sdk_body, n, c2, 2, &err);
 			if (!log_is(&r, &want))
 				unit_fail(__FILE__, __LINE__, "cuts %zu,%zu differ", a, b);
@@ -256,12 +260,18 @@ TEST(multipart_sdk_body_every_split)
 struct mp_case {
 	const char *body;
 	size_t len;
-	const char *log;	/* NULL: must fail */
-	const char *error;	/* the expected m->error when failing */
+	const char *log;   /* NULL: must fail */
+	const char *error; /* the expected m->error when failing */
 };
 
-#define OK(b, l) { S(b), l, NULL }
-#define BAD(b, e) { S(b), NULL, e }
+#define OK(b, l)                                                                                   \
+	{                                                                                          \
+		S(b), l, NULL                                                                      \
+	}
+#define BAD(b, e)                                                                                  \
+	{                                                                                          \
+		S(b), NULL, e                                                                      \
+	}
 
 static const struct mp_case cases[] = {
 	/* preamble, padding, epilogue; parts without headers or body */
@@ -404,8 +414,10 @@ TEST(multipart_limits)
 	/* Boundaries the parser cannot take. */
 	CHECK_INT(multipart_init(m, "", 0, NULL, NULL), -EINVAL);
 	CHECK_INT(multipart_init(m, "a\rb", 3, NULL, NULL), -EINVAL);
-	CHECK_INT(multipart_init(m, "0123456789012345678901234567890123456789012345678901234567890"
-				    "1234567890", 71, NULL, NULL),
+	CHECK_INT(multipart_init(m,
+				 "0123456789012345678901234567890123456789012345678901234567890"
+				 "1234567890",
+				 71, NULL, NULL),
 		  -EINVAL);
 	/* No callbacks at all is fine. */
 	CHECK_INT(multipart_init(m, "B", 1, NULL, NULL), 0);

@@ -79,7 +79,8 @@ static const char inet_script[] =
 	"add rule inet cli nat_out udp dport 53 redirect to :15353\n"
 	"add rule inet cli nat_out tcp dport 53 redirect to :15353\n"
 	"add rule inet cli pre ct state invalid drop\n"
-	"add rule inet cli pre iifname \"lo\" fib saddr type != local ct status & dnat == 0 counter drop\n"
+	"add rule inet cli pre iifname \"lo\" fib saddr type != local ct status & dnat == 0 "
+	"counter drop\n"
 	"add rule inet cli post meta mark 0x2a accept\n";
 
 static void build_inet(struct nft_batch *b, const char *t)

@@ -38,15 +38,16 @@ TEST(splice_both_ways_backpressure_halfclose)
 	int a[2], b[2];
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, a) == 0);
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, b) == 0);
-	struct http_detached da = { .t = transport_plain_new(a[1]) }, db = { .t = transport_plain_new(b[0]) };
+	struct http_detached da = {.t = transport_plain_new(a[1])},
+			     db = {.t = transport_plain_new(b[0])};
 	buf_init(&da.in, 0);
 	buf_init(&da.out, 0);
 	buf_init(&db.in, 0);
 	buf_init(&db.out, 0);
-	buf_puts(&da.in, "early-");	/* read from A before the splice: goes to B first */
+	buf_puts(&da.in, "early-"); /* read from A before the splice: goes to B first */
 	buf_puts(&da.out, "HTTP/1.1 101 Switching Protocols\r\n\r\n"); /* queued for A */
-	struct done_state d = { 0 };
-	struct err e = { 0 };
+	struct done_state d = {0};
+	struct err e = {0};
 	CHECK(splice_start(loop, &da, &db, 0, on_done, &d, &e) != NULL);
 
 	/* A -> B: 2 MiB written while B's reader sleeps; memory stays bounded. */
@@ -121,12 +122,13 @@ TEST(splice_idle_timeout)
 	int a[2], b[2];
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, a) == 0);
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, b) == 0);
-	struct http_detached da = { .t = transport_plain_new(a[1]) }, db = { .t = transport_plain_new(b[0]) };
+	struct http_detached da = {.t = transport_plain_new(a[1])},
+			     db = {.t = transport_plain_new(b[0])};
 	buf_init(&da.in, 0);
 	buf_init(&da.out, 0);
 	buf_init(&db.in, 0);
 	buf_init(&db.out, 0);
-	struct done_state d = { 0 };
+	struct done_state d = {0};
 	CHECK(splice_start(loop, &da, &db, 50, on_done, &d, NULL) != NULL);
 	run(loop, 200);
 	CHECK(d.done);

@@ -30,7 +30,7 @@
 
 extern char **environ;
 
-#define fx testpki_path
+#define fx	testpki_path
 #define fixture testpki_ready
 
 static unsigned char *load(const char *path, size_t *len)

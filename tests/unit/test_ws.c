@@ -10,7 +10,7 @@
 
 #define S(lit) lit, sizeof(lit) - 1
 
-static const uint8_t rfc_key[4] = { 0x37, 0xfa, 0x21, 0x3d };
+static const uint8_t rfc_key[4] = {0x37, 0xfa, 0x21, 0x3d};
 
 /*
  * Parses every proper prefix (-2 each) and then the whole frame. Short
@@ -85,7 +85,7 @@ TEST(ws_parse_rfc_examples)
 TEST(ws_parse_extended_lengths)
 {
 	struct ws_frame f;
-	size_t sizes[] = { 125, 126, 127, 256, 65535, 65536, 70000 };
+	size_t sizes[] = {125, 126, 127, 256, 65535, 65536, 70000};
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		size_t n = sizes[i];
@@ -120,7 +120,7 @@ TEST(ws_parse_extended_lengths)
 struct bad_frame {
 	const char *bytes;
 	size_t len;
-	size_t detect;		/* the prefix length from which it is -1 */
+	size_t detect; /* the prefix length from which it is -1 */
 	int flags;
 	size_t max;
 	uint16_t code;
@@ -130,27 +130,26 @@ TEST(ws_parse_malformed_every_prefix)
 {
 	enum { CL = WS_FROM_CLIENT };
 	static const struct bad_frame bad[] = {
-		{ S("\xc1\x80"), 1, CL, 100, 1002 }, /* RSV1 */
-		{ S("\xa1\x80"), 1, CL, 100, 1002 }, /* RSV2 */
-		{ S("\x91\x80"), 1, CL, 100, 1002 }, /* RSV3 */
-		{ S("\x83\x80"), 1, CL, 100, 1002 }, /* opcode 3 */
-		{ S("\x8b\x80"), 1, CL, 100, 1002 }, /* opcode 0xb */
-		{ S("\x8f\x80"), 1, CL, 100, 1002 }, /* opcode 0xf */
-		{ S("\x09\x80"), 1, CL, 100, 1002 }, /* fragmented ping */
-		{ S("\x08\x80"), 1, CL, 100, 1002 }, /* fragmented close */
-		{ S("\x81\x05Hello"), 2, CL, 100, 1002 }, /* unmasked from client */
-		{ S("\x81\x85\x37\xfa\x21\x3d"), 2, 0, 100, 1002 }, /* masked from server */
-		{ S("\x89\xfe\x00\x7e"), 2, CL, 100, 1002 }, /* control > 125 */
-		{ S("\x8a\xff"), 2, CL, 100, 1002 }, /* control > 125 */
-		{ S("\x82\xfe\x00\x7d"), 4, CL, 1000, 1002 }, /* 125 in 16 bits */
-		{ S("\x82\xff\x80\x00\x00\x00\x00\x00\x00\x00"), 3, CL, 100, 1002 }, /* top bit */
-		{ S("\x82\xff\x00\x00\x00\x00\x00\x00\xff\xff"), 10, CL, 1 << 20, 1002 },
-		{ S("\x82\xfe\x00\x80"), 4, CL, 100, 1009 }, /* 128 > 100 */
-		{ S("\x82\xff\x00\x00\x00\x00\x00\x01\x00\x00"), 10, CL, 65535, 1009 },
-		{ S("\x82\x7f\x7f\xff\xff\xff\xff\xff\xff\xff"), 10, 0, INT64_MAX - 1, 1009 },
-		{ S("\x82\x8b"), 2, CL, 10, 1009 }, /* before the mask key */
+		{S("\xc1\x80"), 1, CL, 100, 1002},		  /* RSV1 */
+		{S("\xa1\x80"), 1, CL, 100, 1002},		  /* RSV2 */
+		{S("\x91\x80"), 1, CL, 100, 1002},		  /* RSV3 */
+		{S("\x83\x80"), 1, CL, 100, 1002},		  /* opcode 3 */
+		{S("\x8b\x80"), 1, CL, 100, 1002},		  /* opcode 0xb */
+		{S("\x8f\x80"), 1, CL, 100, 1002},		  /* opcode 0xf */
+		{S("\x09\x80"), 1, CL, 100, 1002},		  /* fragmented ping */
+		{S("\x08\x80"), 1, CL, 100, 1002},		  /* fragmented close */
+		{S("\x81\x05Hello"), 2, CL, 100, 1002},		  /* unmasked from client */
+		{S("\x81\x85\x37\xfa\x21\x3d"), 2, 0, 100, 1002}, /* masked from server */
+		{S("\x89\xfe\x00\x7e"), 2, CL, 100, 1002},	  /* control > 125 */
+		{S("\x8a\xff"), 2, CL, 100, 1002},		  /* control > 125 */
+		{S("\x82\xfe\x00\x7d"), 4, CL, 1000, 1002},	  /* 125 in 16 bits */
+		{S("\x82\xff\x80\x00\x00\x00\x00\x00\x00\x00"), 3, CL, 100, 1002}, /* top bit */
+		{S("\x82\xff\x00\x00\x00\x00\x00\x00\xff\xff"), 10, CL, 1 << 20, 1002},
+		{S("\x82\xfe\x00\x80"), 4, CL, 100, 1009}, /* 128 > 100 */
+		{S("\x82\xff\x00\x00\x00\x00\x00\x01\x00\x00"), 10, CL, 65535, 1009},
+		{S("\x82\x7f\x7f\xff\xff\xff\xff\xff\xff\xff"), 10, 0, INT64_MAX - 1, 1009},
+		{S("\x82\x8b"), 2, CL, 10, 1009}, /* before the mask key */
 	};
-
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		const struct bad_frame *b = &bad[i];
@@ -179,12 +178,12 @@ TEST(ws_frame_header_encoding)
 		const char *hdr;
 		size_t hl;
 	} t[] = {
-		{ 0, "\x82\x00", 2 },
-		{ 125, "\x82\x7d", 2 },
-		{ 126, "\x82\x7e\x00\x7e", 4 },
-		{ 65535, "\x82\x7e\xff\xff", 4 },
-		{ 65536, "\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00", 10 },
-		{ 0x7fffffffffffffffull, "\x82\x7f\x7f\xff\xff\xff\xff\xff\xff\xff", 10 },
+		{0, "\x82\x00", 2},
+		{125, "\x82\x7d", 2},
+		{126, "\x82\x7e\x00\x7e", 4},
+		{65535, "\x82\x7e\xff\xff", 4},
+		{65536, "\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00", 10},
+		{0x7fffffffffffffffull, "\x82\x7f\x7f\xff\xff\xff\xff\xff\xff\xff", 10},
 	};
 	char out[WS_HEADER_MAX];
 
@@ -210,30 +209,30 @@ TEST(ws_utf8_table)
 		size_t n;
 		bool ok;
 	} t[] = {
-		{ S(""), true },
-		{ S("plain ascii"), true },
-		{ S("\xc2\x80"), true },
-		{ S("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5"), true }, /* κόσμε */
-		{ S("\xef\xbf\xbf"), true },
-		{ S("\xf0\x90\x80\x80"), true },
-		{ S("\xf4\x8f\xbf\xbf"), true },	/* U+10FFFF */
-		{ S("\x00"), true },
-		{ S("\x80"), false },			/* lone continuation */
-		{ S("\xc0\xaf"), false },		/* overlong / */
-		{ S("\xc1\xbf"), false },
-		{ S("\xe0\x80\xaf"), false },		/* overlong */
-		{ S("\xe0\x9f\xbf"), false },
-		{ S("\xed\xa0\x80"), false },		/* surrogate */
-		{ S("\xed\xbf\xbf"), false },
-		{ S("\xf0\x8f\xbf\xbf"), false },	/* overlong */
-		{ S("\xf4\x90\x80\x80"), false },	/* over U+10FFFF */
-		{ S("\xf5\x80\x80\x80"), false },
-		{ S("\xff"), false },
-		{ S("\xce"), false },			/* truncated */
-		{ S("\xe1\xbd"), false },
-		{ S("\xf0\x90\x80"), false },
-		{ S("\xe1\x41\x80"), false },		/* bad continuation */
-		{ S("\xf0\x90\x41\x80"), false },
+		{S(""), true},
+		{S("plain ascii"), true},
+		{S("\xc2\x80"), true},
+		{S("\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5"), true}, /* κόσμε */
+		{S("\xef\xbf\xbf"), true},
+		{S("\xf0\x90\x80\x80"), true},
+		{S("\xf4\x8f\xbf\xbf"), true}, /* U+10FFFF */
+		{S("\x00"), true},
+		{S("\x80"), false},	/* lone continuation */
+		{S("\xc0\xaf"), false}, /* overlong / */
+		{S("\xc1\xbf"), false},
+		{S("\xe0\x80\xaf"), false}, /* overlong */
+		{S("\xe0\x9f\xbf"), false},
+		{S("\xed\xa0\x80"), false}, /* surrogate */
+		{S("\xed\xbf\xbf"), false},
+		{S("\xf0\x8f\xbf\xbf"), false}, /* overlong */
+		{S("\xf4\x90\x80\x80"), false}, /* over U+10FFFF */
+		{S("\xf5\x80\x80\x80"), false},
+		{S("\xff"), false},
+		{S("\xce"), false}, /* truncated */
+		{S("\xe1\xbd"), false},
+		{S("\xf0\x90\x80"), false},
+		{S("\xe1\x41\x80"), false}, /* bad continuation */
+		{S("\xf0\x90\x41\x80"), false},
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
 		if (ws_utf8_valid(t[i].s, t[i].n) != t[i].ok)
@@ -262,13 +261,12 @@ TEST(ws_close_payloads)
 	static const struct {
 		unsigned code;
 		bool ok;
-	} codes[] = { { 0, false },    { 999, false },  { 1000, true },  { 1003, true },
-		      { 1004, false }, { 1005, false }, { 1006, false }, { 1007, true },
-		      { 1011, true },  { 1014, true },  { 1015, false }, { 1016, false },
-		      { 2999, false }, { 3000, true },  { 4999, true },  { 5000, false },
-		      { 65535, false } };
+	} codes[] = {{0, false},    {999, false},  {1000, true},  {1003, true}, {1004, false},
+		     {1005, false}, {1006, false}, {1007, true},  {1011, true}, {1014, true},
+		     {1015, false}, {1016, false}, {2999, false}, {3000, true}, {4999, true},
+		     {5000, false}, {65535, false}};
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-		char p[2] = { (char)(codes[i].code >> 8), (char)codes[i].code };
+		char p[2] = {(char)(codes[i].code >> 8), (char)codes[i].code};
 		CHECK(ws_close_code_valid(codes[i].code) == codes[i].ok);
 		CHECK_INT(ws_close_parse(p, 2, &code, &reason, &rl), codes[i].ok ? 0 : -1);
 	}
@@ -337,8 +335,7 @@ TEST(ws_assembler_fragments_and_control)
 	CHECK_INT(feed(&m, S("\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58"), WS_FROM_CLIENT),
 		  WS_MSG_DATA);
 	CHECK_SPAN(buf_head(&out), out.len, "Hello");
-	CHECK_INT(feed(&m, S("\x82\x83\x01\x02\x03\x04\x01\x02\x03"), WS_FROM_CLIENT),
-		  WS_MSG_DATA);
+	CHECK_INT(feed(&m, S("\x82\x83\x01\x02\x03\x04\x01\x02\x03"), WS_FROM_CLIENT), WS_MSG_DATA);
 	CHECK_INT(m.opcode, WS_OP_BINARY);
 	CHECK(out.len == 3 && memcmp(buf_head(&out), "\0\0\0", 3) == 0);
 	CHECK_INT(feed(&m, S("\x8a\x81\x01\x02\x03\x04\x71"), WS_FROM_CLIENT), WS_MSG_CONTROL);
@@ -405,7 +402,10 @@ TEST(ws_assembler_errors)
 	buf_free(&out);
 }
 
-#define HDR(n, v) { n, sizeof(n) - 1, v, sizeof(v) - 1 }
+#define HDR(n, v)                                                                                  \
+	{                                                                                          \
+		n, sizeof(n) - 1, v, sizeof(v) - 1                                                 \
+	}
 
 TEST(ws_handshake)
 {
@@ -449,21 +449,21 @@ TEST(ws_handshake)
 		size_t idx;
 		struct http_header h;
 	} broken[] = {
-		{ 1, HDR("Upgrade", "websockets") },
-		{ 1, HDR("X-Upgrade", "websocket") },
-		{ 2, HDR("Connection", "keep-alive") },
-		{ 2, HDR("Connection", "upgraded") },
-		{ 3, HDR("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=") },
-		{ 3, HDR("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==x") },
-		{ 3, HDR("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ!!") },
-		{ 3, HDR("Sec-WebSocket-Key", "AAAAAAAAAAAAAAAAAAAAAAAA") }, /* 18 bytes */
-		{ 3, HDR("Sec-WebSocket-Key", "") },
-		{ 3, HDR("X", "y") },
-		{ 4, HDR("Sec-WebSocket-Version", "8") },
-		{ 4, HDR("Sec-WebSocket-Version", "13, 8") },
-		{ 4, HDR("X", "y") },
-		{ 0, HDR("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==") }, /* a second key */
-		{ 0, HDR("Sec-WebSocket-Version", "13") },
+		{1, HDR("Upgrade", "websockets")},
+		{1, HDR("X-Upgrade", "websocket")},
+		{2, HDR("Connection", "keep-alive")},
+		{2, HDR("Connection", "upgraded")},
+		{3, HDR("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=")},
+		{3, HDR("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==x")},
+		{3, HDR("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ!!")},
+		{3, HDR("Sec-WebSocket-Key", "AAAAAAAAAAAAAAAAAAAAAAAA")}, /* 18 bytes */
+		{3, HDR("Sec-WebSocket-Key", "")},
+		{3, HDR("X", "y")},
+		{4, HDR("Sec-WebSocket-Version", "8")},
+		{4, HDR("Sec-WebSocket-Version", "13, 8")},
+		{4, HDR("X", "y")},
+		{0, HDR("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")}, /* a second key */
+		{0, HDR("Sec-WebSocket-Version", "13")},
 	};
 	for (size_t i = 0; i < sizeof(broken) / sizeof(broken[0]); i++) {
 		struct http_header h[5];

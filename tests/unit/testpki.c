@@ -127,4 +127,3 @@ int testpki_ready(void)
 	CHECK(fx_state != -1);
 	return fx_state == 1;
 }
-

@@ -20,44 +20,44 @@ void unit_fail(const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void unit_skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-#define TEST(name)                                                                 \
-	static void test_##name(void);                                             \
-	__attribute__((constructor)) static void register_##name(void)            \
-	{                                                                          \
-		unit_register(#name, test_##name);                                 \
-	}                                                                          \
+#define TEST(name)                                                                                 \
+	static void test_##name(void);                                                             \
+	__attribute__((constructor)) static void register_##name(void)                             \
+	{                                                                                          \
+		unit_register(#name, test_##name);                                                 \
+	}                                                                                          \
 	static void test_##name(void)
 
-#define CHECK(cond)                                                                \
-	do {                                                                       \
-		if (!(cond))                                                       \
-			unit_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);         \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			unit_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);                         \
 	} while (0)
 
-#define CHECK_INT(a, b)                                                            \
-	do {                                                                       \
-		long long a_ = (long long)(a), b_ = (long long)(b);                \
-		if (a_ != b_)                                                      \
-			unit_fail(__FILE__, __LINE__, "%s == %lld, expected %s == %lld", \
-				  #a, a_, #b, b_);                                 \
+#define CHECK_INT(a, b)                                                                            \
+	do {                                                                                       \
+		long long a_ = (long long)(a), b_ = (long long)(b);                                \
+		if (a_ != b_)                                                                      \
+			unit_fail(__FILE__, __LINE__, "%s == %lld, expected %s == %lld", #a, a_,   \
+				  #b, b_);                                                         \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                            \
-	do {                                                                       \
-		const char *a_ = (a), *b_ = (b);                                   \
-		if (!a_ || !b_ || strcmp(a_, b_) != 0)                             \
-			unit_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", \
-				  #a, a_ ? a_ : "(null)", b_ ? b_ : "(null)");     \
+#define CHECK_STR(a, b)                                                                            \
+	do {                                                                                       \
+		const char *a_ = (a), *b_ = (b);                                                   \
+		if (!a_ || !b_ || strcmp(a_, b_) != 0)                                             \
+			unit_fail(__FILE__, __LINE__, "%s == \"%s\", expected \"%s\"", #a,         \
+				  a_ ? a_ : "(null)", b_ ? b_ : "(null)");                         \
 	} while (0)
 
 /* Compares a (pointer, length) span with a C string. */
-#define CHECK_SPAN(p, n, s)                                                        \
-	do {                                                                       \
-		const char *p_ = (p), *s_ = (s);                                   \
-		size_t n_ = (n);                                                   \
-		if (n_ != strlen(s_) || (n_ && memcmp(p_, s_, n_) != 0))           \
-			unit_fail(__FILE__, __LINE__, "%s == \"%.*s\", expected \"%s\"", \
-				  #p, (int)n_, p_ ? p_ : "", s_);                  \
+#define CHECK_SPAN(p, n, s)                                                                        \
+	do {                                                                                       \
+		const char *p_ = (p), *s_ = (s);                                                   \
+		size_t n_ = (n);                                                                   \
+		if (n_ != strlen(s_) || (n_ && memcmp(p_, s_, n_) != 0))                           \
+			unit_fail(__FILE__, __LINE__, "%s == \"%.*s\", expected \"%s\"", #p,       \
+				  (int)n_, p_ ? p_ : "", s_);                                      \
 	} while (0)
 
 #endif

@@ -73,7 +73,8 @@ int main(int argc, char **argv)
 		current_failures = current_skips = 0;
 		tests[i].fn();
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+			    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 		if (current_failures) {
 			printf("FAIL %s (%d checks failed)\n", tests[i].name, current_failures);
 			failed++;
