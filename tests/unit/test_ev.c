@@ -132,3 +132,90 @@ TEST(ev_turn_hook)
 	CHECK_INT(turns, 3);
 	ev_loop_free(loop);
 }
+
+/* --- the lifetime rule: retire steps run at the end of the turn ------------- */
+
+struct mortal {
+	struct ev_retiree node;
+	int *log;
+	int *nlog;
+	int id;
+	struct ev_loop *loop;
+	struct mortal *also; /* retired from inside this one's step */
+};
+
+static void mortal_retired(void *obj)
+{
+	struct mortal *m = obj;
+	m->log[(*m->nlog)++] = m->id;
+	if (m->also)
+		ev_retire(m->loop, &m->also->node, mortal_retired, m->also);
+}
+
+struct retire_io {
+	struct mortal *m;
+	int freed_during_callback;
+	int *nlog;
+};
+
+static void retire_on_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct retire_io *r = arg;
+	(void)events;
+	char c;
+	ssize_t n = read(fd, &c, 1);
+	(void)n;
+	ev_retire(loop, &r->m->node, mortal_retired, r->m);
+	ev_retire(loop, &r->m->node, mortal_retired, r->m); /* twice is harmless */
+	/* Still inside the callback: nothing may have run yet. */
+	r->freed_during_callback = *r->nlog;
+}
+
+TEST(ev_retire_runs_at_end_of_turn_once_and_in_order)
+{
+	struct ev_loop *loop = ev_loop_new(NULL);
+	int log[8], nlog = 0;
+	struct mortal a = {.log = log, .nlog = &nlog, .id = 1, .loop = loop};
+	struct mortal b = {.log = log, .nlog = &nlog, .id = 2, .loop = loop};
+	a.also = &b; /* a's step retires b: it runs in the same turn, after a */
+	struct retire_io r = {.m = &a, .freed_during_callback = -1, .nlog = &nlog};
+	int sv[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv) == 0);
+	CHECK(ev_add(loop, sv[0], EPOLLIN, retire_on_io, &r) == 0);
+	CHECK(write(sv[1], "x", 1) == 1);
+	ev_run_once(loop, 1000);
+	CHECK_INT(r.freed_during_callback, 0);
+	CHECK_INT(nlog, 2);
+	CHECK_INT(log[0], 1);
+	CHECK_INT(log[1], 2);
+	/* The node is free again: an object can be retired by a later turn. */
+	CHECK(a.node.fn == NULL || a.node.fn == mortal_retired);
+	ev_del(loop, sv[0]);
+	close(sv[0]);
+	close(sv[1]);
+	ev_loop_free(loop);
+}
+
+static void retire_from_turn_hook(struct ev_loop *loop, void *arg)
+{
+	struct mortal *m = arg;
+	if (!m->node.fn && *m->nlog == 0)
+		ev_retire(loop, &m->node, mortal_retired, m);
+}
+
+TEST(ev_retire_from_a_turn_hook_and_at_loop_free)
+{
+	struct ev_loop *loop = ev_loop_new(NULL);
+	int log[8], nlog = 0;
+	struct mortal a = {.log = log, .nlog = &nlog, .id = 7, .loop = loop};
+	ev_on_turn(loop, retire_from_turn_hook, &a);
+	ev_run_once(loop, 0);
+	CHECK_INT(nlog, 1);
+	ev_off_turn(loop, retire_from_turn_hook, &a);
+	/* Left queued when the loop goes: freeing the loop runs it. */
+	struct mortal b = {.log = log, .nlog = &nlog, .id = 8, .loop = loop};
+	ev_retire(loop, &b.node, mortal_retired, &b);
+	ev_loop_free(loop);
+	CHECK_INT(nlog, 2);
+	CHECK_INT(log[1], 8);
+}
