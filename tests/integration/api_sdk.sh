@@ -9,50 +9,44 @@
 # SIGTERM. Runs against the static release binary and the
 # ASan/UBSan build; any sanitizer report fails. Every container made here
 # carries the label run=<RUN_ID> and is removed on exit.
-# Ends with "api: N passed, N failed"; exits 77 when dockerd is not running.
+# Ends with "api: N passed, N failed[, N skipped]" (tests/integration/lib.sh);
+# exits 77 when dockerd is not running.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/integration/lib.sh"
 sdk="$top/tests/integration/sdk"
 tmp=${TMPDIR:-/tmp}
 if [ -z "${API_BIN:-}" ]; then
 	curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1 ||
 		{ echo "skip: dockerd is not running"; exit 77; }
-	sh "$top/scripts/images.sh" >/dev/null || { echo "api: 0 passed, 1 failed"; exit 1; }
+	sh "$top/scripts/images.sh" >/dev/null || { ko "images.sh"; summary api; exit 1; }
 	[ -d "$sdk/node_modules/@alibaba-group/opensandbox" ] ||
-		(cd "$sdk" && npm install --no-audit --no-fund --silent) || { echo "api: 0 passed, 1 failed"; exit 1; }
-	# A stub DNS server image for the egress checks (tests/integration/fixtures/stub_dns.c,
-	# static, FROM scratch); the sidecar is sandbox/egressd:latest from images.sh.
+		(cd "$sdk" && npm ci --no-audit --no-fund --silent) || { ko "npm ci"; summary api; exit 1; }
+	# A stub DNS server image for the egress checks: the one DNS stub of the test
+	# suites (tests/bench/tool_egress_stub.c, static musl, FROM scratch) with two
+	# names; the sidecar is sandbox/egressd:latest from images.sh.
 	ctx=$(mktemp -d)
-	musl-gcc -static -Os -o "$ctx/stub_dns" "$top/tests/integration/fixtures/stub_dns.c" &&
-		printf 'FROM scratch\nCOPY stub_dns /stub_dns\nENTRYPOINT ["/stub_dns"]\n' >"$ctx/Dockerfile" &&
+	B=${BUILD:-build}
+	make -s -C "$top" BUILD="$B" "$B/bench/tool_egress_stub" >/dev/null &&
+		cp "$top/$B/bench/tool_egress_stub" "$ctx/stub" &&
+		printf 'allowed.test A 10.1.2.3 60\ndenied.test A 10.1.2.4 60\n' >"$ctx/zone" &&
+		printf 'FROM scratch\nCOPY stub zone /\nENTRYPOINT ["/stub", "dns", "/zone", "0.0.0.0:53"]\n' >"$ctx/Dockerfile" &&
 		docker build -q -t opensandbox-c/stub-dns:test "$ctx" >/dev/null 2>&1 || echo "  (stub DNS image build failed)"
 	rm -rf "$ctx"
 	sh "$top/tests/integration/fixtures/debian_image.sh" opensandbox-c/debian-min:test ||
 		echo "  (Debian-based image build failed)"
-	rc=0 p=0 f=0
-	for bin in "$top/build/bin/sandbox-api" "$top/build/test/api-san"; do
-		API_BIN=$bin "$0" >"$tmp/api_sdk.$$" 2>&1 || rc=1
-		cat "$tmp/api_sdk.$$"
-		p=$((p + $(sed -n 's/^run: \([0-9]*\) passed, \([0-9]*\) failed/\1/p' "$tmp/api_sdk.$$" | tail -n 1)))
-		f=$((f + $(sed -n 's/^run: \([0-9]*\) passed, \([0-9]*\) failed/\2/p' "$tmp/api_sdk.$$" | tail -n 1)))
-	done
-	rm -f "$tmp/api_sdk.$$"
-	echo "api: $p passed, $f failed"
-	[ $rc -eq 0 ] && [ $f -eq 0 ]
+	each_flavour api API_BIN "$top/${BUILD:-build}/bin/sandbox-api" "$top/${BUILD:-build}/test/api-san"
 	exit $?
 fi
 
 bin=$API_BIN
 echo "== $bin"
-[ -x "$bin" ] || { echo "  not ok - $bin is not built"; echo "run: 0 passed, 1 failed"; exit 1; }
+[ -x "$bin" ] || { ko "$bin is not built"; summary run; exit 1; }
 work=$(mktemp -d)
 run_id="apitest-$$-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 key=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 image=sandbox/base:latest
-pass=0 fail=0 pid="" front=""
-ok() { echo "  ok - $1"; pass=$((pass + 1)); }
-nok() { echo "  not ok - $1"; fail=$((fail + 1)); }
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+pid="" front=""
 cleanup() {
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 	ids=$(docker ps -aq --filter "label=run=$run_id")
@@ -70,14 +64,14 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
-port=$(freeport)
+port=$(free_port)
 base="http://127.0.0.1:$port"
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # Egress: a stub DNS server container answers allowed.test and denied.test (never a real domain).
 egress_args="" egress_env="" egress_skip=""
 if docker image inspect sandbox/egressd:latest >/dev/null 2>&1 &&
 	docker image inspect opensandbox-c/stub-dns:test >/dev/null 2>&1; then
-	dns=$(docker run -d --label "run=$run_id" opensandbox-c/stub-dns:test allowed.test=10.1.2.3 denied.test=10.1.2.4)
+	dns=$(docker run -d --label "run=$run_id" opensandbox-c/stub-dns:test)
 	dns_ip=$(docker inspect -f '{{.NetworkSettings.IPAddress}}' "$dns")
 	egress_args="--egress-image sandbox/egressd:latest --egress-env OPENSANDBOX_EGRESS_DNS_UPSTREAM=$dns_ip --egress-ready-timeout 10"
 	egress_env=1
@@ -111,7 +105,7 @@ d=json.load(sys.stdin)
 for k in sys.argv[1].split("."): d=d[int(k)] if isinstance(d,list) else d.get(k) if d is not None else None
 print("" if d is None else d)' "$1"; }
 
-start || { nok "server starts"; echo "run: $pass passed, $((fail + 1)) failed"; exit 1; }
+start || { ko "server starts"; summary run; exit 1; }
 
 # Sandboxes that must survive a kill -9: one expiring soon, one renewed, one manual with patched metadata.
 mk() { api POST /v1/sandboxes "{\"image\":{\"uri\":\"$image\"},\"entrypoint\":[\"sleep\",\"3600\"],\"resourceLimits\":{\"cpu\":\"1\"},\"metadata\":{\"run\":\"$run_id\",\"who\":\"$1\"}$2}" | jget id; }
@@ -121,18 +115,10 @@ b=$(mk renewed ',"timeout":120')
 c=$(mk manual '')
 renew_to=$(python3 -c 'import datetime; print((datetime.datetime.now(datetime.timezone.utc)+datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S.123456Z"))')
 [ "$(api POST "/v1/sandboxes/$b/renew-expiration" "{\"expiresAt\":\"$renew_to\"}" | jget expiresAt)" = "$renew_to" ] &&
-	ok "renew answers the new expiry" || nok "renew answers the new expiry"
+	ok "renew answers the new expiry" || ko "renew answers the new expiry"
 [ "$(api PATCH "/v1/sandboxes/$c/metadata" '{"patched":"yes"}' | jget metadata.patched)" = yes ] &&
-	ok "metadata patch" || nok "metadata patch"
+	ok "metadata patch" || ko "metadata patch"
 
-# Adds a node --test TAP file's counts to pass/fail (a non-zero exit with no failed test counts as one).
-tap_count() { # file exit-status
-	grep -E '^(not ok|ok) ' "$1" | sed 's/^/  /'
-	[ "$2" -ne 0 ] && { echo "--- node output ---"; tail -n 60 "$1"; }
-	pass=$((pass + $(sed -n 's/^# pass //p' "$1" | tail -n 1)))
-	fail=$((fail + $(sed -n 's/^# fail //p' "$1" | tail -n 1)))
-	[ "$2" -ne 0 ] && [ "$(sed -n 's/^# fail //p' "$1" | tail -n 1)" = 0 ] && fail=$((fail + 1))
-}
 debian=""
 docker image inspect opensandbox-c/debian-min:test >/dev/null 2>&1 && debian=opensandbox-c/debian-min:test
 out="$work/node.out"
@@ -140,7 +126,7 @@ EGRESS=$egress_env EGRESS_SKIP=$egress_skip API_DOMAIN="127.0.0.1:$port" API_KEY
 	VOLROOT="$work/vols" DEBIAN_IMAGE=$debian timeout 300 node --test --test-reporter=tap "$sdk/api.test.mjs" >"$out" 2>&1
 tap_count "$out" $?
 # Host volumes are bind-mounted by descriptor at a staging path until their container starts.
-grep -q " $work/state/mounts/" /proc/self/mountinfo && nok "staged host volume mounts left behind"
+grep -q " $work/state/mounts/" /proc/self/mountinfo && ko "staged host volume mounts left behind"
 
 # kill -9 with live sandboxes, an orphan sidecar appears meanwhile, then restart.
 for s in $a $b $c; do
@@ -152,27 +138,27 @@ wait "$pid" 2>/dev/null
 pid=""
 orphan=$(docker create --label "run=$run_id" --label "opensandbox.io/instance=$run_id" \
 	--label "opensandbox.io/egress-sidecar-for=gone-$run_id" "$image" sleep 60)
-start || nok "server restarts"
+start || ko "server restarts"
 list=$(api GET "/v1/sandboxes?metadata=$(python3 -c "import urllib.parse; print(urllib.parse.quote('run=$run_id'))")&pageSize=200")
 n=$(echo "$list" | python3 -c 'import sys,json; print(len([i for i in json.load(sys.stdin)["items"] if i["metadata"].get("who")]))')
-[ "$n" = 3 ] && ok "after kill -9 and restart all 3 sandboxes are listed" || nok "after restart: $n of 3 listed ($list)"
+[ "$n" = 3 ] && ok "after kill -9 and restart all 3 sandboxes are listed" || ko "after restart: $n of 3 listed ($list)"
 [ "$(api GET "/v1/sandboxes/$b" | jget expiresAt)" = "$renew_to" ] && ok "the renewal survived the restart" ||
-	nok "renewal lost: $(api GET "/v1/sandboxes/$b" | jget expiresAt) != $renew_to"
+	ko "renewal lost: $(api GET "/v1/sandboxes/$b" | jget expiresAt) != $renew_to"
 [ "$(api GET "/v1/sandboxes/$c" | jget metadata.patched)" = yes ] && ok "patched metadata survived the restart" ||
-	nok "patched metadata lost"
-[ "$(api GET "/v1/sandboxes/$c" | jget expiresAt)" = "" ] && ok "manual cleanup sandbox has no expiresAt" || nok "manual expiresAt"
-[ -z "$(docker ps -aq --filter "id=$orphan")" ] && ok "orphan sidecar removed at start-up" || nok "orphan sidecar left"
+	ko "patched metadata lost"
+[ "$(api GET "/v1/sandboxes/$c" | jget expiresAt)" = "" ] && ok "manual cleanup sandbox has no expiresAt" || ko "manual expiresAt"
+[ -z "$(docker ps -aq --filter "id=$orphan")" ] && ok "orphan sidecar removed at start-up" || ko "orphan sidecar left"
 ep=$(api GET "/v1/sandboxes/$b/endpoints/44772" | jget endpoint)
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$ep/ping")" = 200 ] && ok "execd reachable after restart ($ep)" ||
-	nok "execd not reachable after restart ($ep)"
+	ko "execd not reachable after restart ($ep)"
 api POST "/v1/sandboxes/$b/pause" >/dev/null
-[ "$(api GET "/v1/sandboxes/$b" | jget status.state)" = Paused ] && ok "pause after restart" || nok "pause after restart"
+[ "$(api GET "/v1/sandboxes/$b" | jget status.state)" = Paused ] && ok "pause after restart" || ko "pause after restart"
 
 # The other set-ups, each on a second server, while the 60 s sandbox's expiry is pending.
 mode_run() { # mode then server flags
 	m=$1
 	shift
-	p=$(freeport)
+	p=$(free_port)
 	OPENSANDBOX_SERVER_API_KEY=$key "$bin" --host 127.0.0.1 --port "$p" --state-dir "$work/state-m" \
 		--sweep-seconds 2 --instance "$run_id-m" "$@" >>"$work/server.log" 2>>"$work/server.err" &
 	mpid=$!
@@ -182,7 +168,7 @@ mode_run() { # mode then server flags
 		timeout 120 node --test --test-reporter=tap "$sdk/api_modes.test.mjs" >"$work/modes.out" 2>&1
 	tap_count "$work/modes.out" $?
 	kill -TERM "$mpid"
-	wait "$mpid" || nok "$m server: exit status $? after SIGTERM"
+	wait "$mpid" || ko "$m server: exit status $? after SIGTERM"
 }
 # Host mode puts execd on the host's 44772 and the sandbox's server on 8080: only when both are free.
 if python3 -c 'import socket
@@ -196,7 +182,7 @@ for p in (44772, 8080):
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", 44772)); s.listen(64); time.sleep(90)' &
 	silent=$!
-	p=$(freeport)
+	p=$(free_port)
 	nr_start() {
 		OPENSANDBOX_SERVER_API_KEY=$key "$bin" --host 127.0.0.1 --port "$p" --state-dir "$work/state-nr" \
 			--sweep-seconds 1 --instance "$run_id-m" --network-mode host --pull-policy never \
@@ -213,20 +199,20 @@ s.bind(("0.0.0.0", 44772)); s.listen(64); time.sleep(90)' &
 	i=0
 	while [ "$(nrget "$nr" status.state)" != Failed ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 	[ "$(nrget "$nr" status.reason)" = EXECD_NOT_READY ] && ok "execd never answers: Failed EXECD_NOT_READY" ||
-		nok "execd never answers: $(nrget "$nr" status.state) $(nrget "$nr" status.reason)"
+		ko "execd never answers: $(nrget "$nr" status.state) $(nrget "$nr" status.reason)"
 	sleep 2.5
 	[ "$(nrget "$nr" status.reason)" = EXECD_NOT_READY ] && ok "EXECD_NOT_READY stays after reconciliations" ||
-		nok "EXECD_NOT_READY turned into $(nrget "$nr" status.state)"
+		ko "EXECD_NOT_READY turned into $(nrget "$nr" status.state)"
 	kill -9 "$mpid"
 	wait "$mpid" 2>/dev/null
 	nr_start
 	[ "$(nrget "$nr" status.reason)" = EXECD_NOT_READY ] && ok "EXECD_NOT_READY survives kill -9 and restart" ||
-		nok "after restart: $(nrget "$nr" status.state) $(nrget "$nr" status.reason)"
+		ko "after restart: $(nrget "$nr" status.state) $(nrget "$nr" status.reason)"
 	i=0
 	while [ "$(curl -s -o /dev/null -w '%{http_code}' -H "OPEN-SANDBOX-API-KEY: $key" "http://127.0.0.1:$p/v1/sandboxes/$nr")" != 404 ] &&
 		[ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
 	[ -z "$(docker ps -aq --filter "label=opensandbox.io/id=$nr")" ] && ok "removed with its container after --failed-ttl" ||
-		nok "not removed after --failed-ttl"
+		ko "not removed after --failed-ttl"
 	kill "$silent" 2>/dev/null
 	kill -TERM "$mpid"
 	wait "$mpid"
@@ -234,7 +220,7 @@ else
 	echo "  skip - host network mode: port 44772 or 8080 is busy on this host"
 fi
 docker network create --label "run=$run_id" "$run_id-net" >/dev/null
-dport=$(freeport)
+dport=$(free_port)
 docker_log="$work/docker_tcp.log"
 node "$top/tests/integration/fixtures/docker_tcp.mjs" "$dport" "$docker_log" >"$work/front.out" 2>&1 &
 front=$!
@@ -243,7 +229,7 @@ until grep -q docker_tcp "$work/front.out" || [ $i -gt 100 ]; do sleep 0.05; i=$
 DOCKER_HOST=tcp://127.0.0.1:$dport mode_run "$run_id-net" --network-mode "$run_id-net" --pull-policy missing
 docker_log=""
 # A configured network that does not exist: 400 naming it, nothing created.
-p=$(freeport)
+p=$(free_port)
 OPENSANDBOX_SERVER_API_KEY=$key "$bin" --host 127.0.0.1 --port "$p" --state-dir "$work/state-n" \
 	--instance "$run_id-m" --network-mode "$run_id-absent" >>"$work/server.log" 2>>"$work/server.err" &
 mpid=$!
@@ -251,9 +237,9 @@ i=0
 until curl -fs -o /dev/null "http://127.0.0.1:$p/health" || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
 r=$(curl -s -w ' %{http_code}' -H "OPEN-SANDBOX-API-KEY: $key" \
 	-d "{\"image\":{\"uri\":\"$image\"},\"entrypoint\":[\"true\"],\"resourceLimits\":{}}" "http://127.0.0.1:$p/v1/sandboxes")
-case "$r" in *"$run_id-absent"*400) ok "a missing user-defined network: 400 naming it" ;; *) nok "missing network: $r" ;; esac
+case "$r" in *"$run_id-absent"*400) ok "a missing user-defined network: 400 naming it" ;; *) ko "missing network: $r" ;; esac
 [ -z "$(docker ps -aq --filter "label=opensandbox.io/instance=$run_id-m")" ] && ok "other set-ups left no container" ||
-	nok "other set-ups left containers"
+	ko "other set-ups left containers"
 kill -TERM "$mpid"
 wait "$mpid"
 
@@ -264,41 +250,36 @@ took=$(($(date +%s) - a_created))
 if [ "$(status GET "/v1/sandboxes/$a")" = 404 ] && [ -z "$(docker ps -aq --filter "label=opensandbox.io/id=$a")" ]; then
 	ok "the 60 s sandbox expired ${took} s after create, container removed"
 else
-	nok "the 60 s sandbox still exists after ${took} s"
+	ko "the 60 s sandbox still exists after ${took} s"
 fi
 
 # Docker unreachable: a clear 503.
-port2=$(freeport)
+port2=$(free_port)
 OPENSANDBOX_SERVER_API_KEY=$key DOCKER_HOST=unix://$work/nodocker.sock "$bin" --host 127.0.0.1 --port "$port2" \
 	--state-dir "$work/state2" --execd-image none >"$work/server2.log" 2>>"$work/server.err" &
 pid2=$!
 i=0
 until curl -fs -o /dev/null "http://127.0.0.1:$port2/health" || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
 r=$(curl -s -w ' %{http_code}' -H "OPEN-SANDBOX-API-KEY: $key" -d "{\"image\":{\"uri\":\"$image\"},\"entrypoint\":[\"true\"],\"resourceLimits\":{}}" "http://127.0.0.1:$port2/v1/sandboxes")
-case "$r" in *unreachable*503) ok "Docker unreachable: 503 with a clear message" ;; *) nok "Docker unreachable: $r" ;; esac
+case "$r" in *unreachable*503) ok "Docker unreachable: 503 with a clear message" ;; *) ko "Docker unreachable: $r" ;; esac
 kill "$pid2" 2>/dev/null
 wait "$pid2" 2>/dev/null
 
 # Graceful shutdown.
-for s in $b $c; do [ "$(status DELETE "/v1/sandboxes/$s")" = 204 ] || nok "delete $s"; done
+for s in $b $c; do [ "$(status DELETE "/v1/sandboxes/$s")" = 204 ] || ko "delete $s"; done
 kill -TERM "$pid"
 wait "$pid"
 src=$?
 pid=""
-[ $src -eq 0 ] && ok "SIGTERM: clean exit" || nok "SIGTERM: exit status $src"
+[ $src -eq 0 ] && ok "SIGTERM: clean exit" || ko "SIGTERM: exit status $src"
 left=$(docker ps -aq --filter "label=opensandbox.io/instance=$run_id")
-[ -z "$left" ] && ok "no container left behind" || nok "containers left: $left"
+[ -z "$left" ] && ok "no container left behind" || ko "containers left: $left"
 
-if grep -qE "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer" "$work/server.err"; then
-	echo "--- sanitizer report ---"
-	grep -E -A40 "ERROR: AddressSanitizer|runtime error:|ERROR: LeakSanitizer" "$work/server.err" | head -60
-	fail=$((fail + 1))
-fi
+sanitizer_report "$work/server.err" && ko "sanitizer report from $bin"
 if [ $fail -ne 0 ]; then
 	echo "--- server log (tail) ---"
 	tail -n 30 "$work/server.log"
 	tail -n 20 "$work/server.err"
 	cp "$work/server.log" "$tmp/api_sdk.failed.log" 2>/dev/null
 fi
-echo "run: $pass passed, $fail failed"
-[ $fail -eq 0 ]
+summary run

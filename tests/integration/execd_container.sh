@@ -5,44 +5,39 @@
 # forwarded by bootstrap.sh). Skips (exit 77) when dockerd is not reachable.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/integration/lib.sh"
 sdk="$top/tests/integration/sdk"
 curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1 ||
 	{ echo "skip: dockerd is not running"; exit 77; }
-sh "$top/scripts/images.sh" || { echo "0 passed, 1 failed"; exit 1; }
+sh "$top/scripts/images.sh" || { ko "set-up"; summary container; exit 1; }
 [ -d "$sdk/node_modules/@alibaba-group/opensandbox" ] ||
-	(cd "$sdk" && npm install --no-audit --no-fund --silent) || { echo "0 passed, 1 failed"; exit 1; }
+	(cd "$sdk" && npm ci --no-audit --no-fund --silent) || { ko "set-up"; summary container; exit 1; }
 
 # sandbox/base without bash: execd must fall back to busybox sh.
 printf 'FROM sandbox/base:latest\nRUN ["/bin/busybox", "rm", "/bin/bash"]\n' |
-	docker build -q -t opensandbox-c/busybox-only:test - >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+	docker build -q -t opensandbox-c/busybox-only:test - >/dev/null || { ko "set-up"; summary container; exit 1; }
 name="execd-test-$$"
 work=$(mktemp -d)
 trap 'docker rm -f "$name" >/dev/null 2>&1; rm -rf "$work"' EXIT
 docker create --name "$name" -p 127.0.0.1::44772 --entrypoint /opt/opensandbox/bootstrap.sh \
-	opensandbox-c/busybox-only:test -c "sleep 3600" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+	opensandbox-c/busybox-only:test -c "sleep 3600" >/dev/null || { ko "set-up"; summary container; exit 1; }
 # Inject execd the way the lifecycle server does: a tar archive put into the
 # created (not yet started) container.
 mkdir -p "$work/root/opt/opensandbox"
-cp "$top/build/bin/execd" "$top/images/bootstrap.sh" "$work/root/opt/opensandbox/"
-tar -C "$work/root" -cf - opt | docker cp - "$name:/" || { echo "0 passed, 1 failed"; exit 1; }
+cp "$top/${BUILD:-build}/bin/execd" "$top/images/bootstrap.sh" "$work/root/opt/opensandbox/"
+tar -C "$work/root" -cf - opt | docker cp - "$name:/" || { ko "set-up"; summary container; exit 1; }
 docker start "$name" >/dev/null
 port=$(docker port "$name" 44772/tcp | head -n 1 | sed 's/.*://')
 i=0
 until curl -fs -o /dev/null "http://127.0.0.1:$port/ping"; do
 	i=$((i + 1))
-	[ $i -gt 100 ] && { docker logs "$name" | tail; echo "0 passed, 1 failed"; exit 1; }
+	[ $i -gt 100 ] && { docker logs "$name" | tail; ko "execd answers in the container"; summary container; exit 1; }
 	sleep 0.1
 done
 out="$work/node.out"
 EXECD_URL="127.0.0.1:$port" CONTAINER="$name" timeout 300 node --test --test-reporter=tap \
 	"$sdk/container.test.mjs" >"$out" 2>&1
-rc=$?
-grep -E '^(not ok|ok) ' "$out" | sed 's/^/  /'
-[ $rc -ne 0 ] && tail -n 60 "$out"
-pass=$(sed -n 's/^# pass //p' "$out" | tail -n 1)
-fail=$(sed -n 's/^# fail //p' "$out" | tail -n 1)
-pass=${pass:-0}
-fail=${fail:-1}
+tap_count "$out" $?
 
 # PID 1 duties: SIGTERM reaches the user process; the container stops well
 # before docker's 10 s SIGKILL fallback.
@@ -51,11 +46,8 @@ docker stop "$name" >/dev/null
 t1=$(date +%s)
 code=$(docker inspect -f '{{.State.ExitCode}}' "$name")
 if [ $((t1 - t0)) -lt 5 ] && [ "$code" = 0 ]; then
-	echo "  ok - docker stop ends the sandbox in $((t1 - t0)) s (exit $code)"
-	pass=$((pass + 1))
+	ok "docker stop ends the sandbox in $((t1 - t0)) s (exit $code)"
 else
-	echo "  not ok - docker stop took $((t1 - t0)) s, exit code $code"
-	fail=$((fail + 1))
+	ko "docker stop took $((t1 - t0)) s, exit code $code"
 fi
-echo "container: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+summary container

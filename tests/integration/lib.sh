@@ -63,3 +63,45 @@ wait_http() {
 		sleep 0.05
 	done
 }
+# tap_count FILE RC: adds a `node --test --test-reporter=tap` run's counts (its
+# skips as skips); a non-zero exit with no failed test counts as one failure.
+tap_count() {
+	grep -E '^(not ok|ok) ' "$1" | sed 's/^/  /'
+	tp=$(sed -n 's/^# pass //p' "$1" | tail -n 1)
+	tf=$(sed -n 's/^# fail //p' "$1" | tail -n 1)
+	ts=$(sed -n 's/^# skipped //p' "$1" | tail -n 1)
+	pass=$((pass + ${tp:-0}))
+	fail=$((fail + ${tf:-0}))
+	skip=$((skip + ${ts:-0}))
+	if [ "$2" -ne 0 ]; then
+		echo "--- node output ---"
+		tail -n 80 "$1"
+		[ "${tf:-0}" = 0 ] && fail=$((fail + 1))
+	fi
+	return 0
+}
+# each_flavour NAME VAR BIN...: runs this script again once per BIN with VAR=BIN
+# (the release binary, then the sanitizer build), shows each run and adds up
+# its "run: ..." line, then prints NAME's summary.
+each_flavour() {
+	ef_name=$1 ef_var=$2
+	shift 2
+	ef_rc=0
+	for ef_bin in "$@"; do
+		ef_out=$(mktemp)
+		env "$ef_var=$ef_bin" timeout "${EF_TIMEOUT:-900}" "$0" >"$ef_out" 2>&1 || ef_rc=1
+		cat "$ef_out"
+		line=$(grep -E '^run: [0-9]+ passed, [0-9]+ failed' "$ef_out" | tail -n 1)
+		rm -f "$ef_out"
+		if [ -z "$line" ]; then
+			ko "$ef_bin: no summary line"
+			continue
+		fi
+		pass=$((pass + $(echo "$line" | sed -E 's/^run: ([0-9]+) passed.*/\1/')))
+		fail=$((fail + $(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')))
+		ls=$(echo "$line" | sed -nE 's/.* ([0-9]+) skipped.*/\1/p')
+		skip=$((skip + ${ls:-0}))
+	done
+	[ $ef_rc -ne 0 ] && [ "$fail" -eq 0 ] && ko "a run exited non-zero without a failed check"
+	summary "$ef_name"
+}

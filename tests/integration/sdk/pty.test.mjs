@@ -35,7 +35,13 @@ function connect(id, query = "") {
   ws.on("close", (code, reason) => (st.closed = { code, reason: reason.toString() }));
   st.opened = new Promise((resolve, reject) => {
     ws.once("open", resolve);
-    ws.once("unexpected-response", (req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    // With this listener ws leaves the refused request to us: end it, or its
+    // keep-alive socket holds node open until the server's idle timeout.
+    ws.once("unexpected-response", (req, res) => {
+      res.resume();
+      req.destroy();
+      reject(new Error(`HTTP ${res.statusCode}`));
+    });
     ws.once("error", reject);
   });
   return st;
