@@ -41,9 +41,12 @@ struct tconn {
 	struct tconn *next, *prev; /* open connections, for relay_free */
 	int fd;
 	struct buf in, out;
-	int inflight;
-	bool closed, paused, busy; /* busy: a callback is using it, do not free */
+	int inflight; /* queries of this connection not yet answered: each holds it */
+	bool closed, paused;
+	bool resume_queued; /* on the relay's resume list (end of turn) */
+	struct tconn *next_resume;
 	struct ev_timer idle;
+	struct ev_retiree retiree; /* closed and unheld: freed at the end of the turn (ev.h) */
 };
 
 struct rq {
@@ -76,6 +79,7 @@ struct relay {
 	struct tconn *conns;
 	uint16_t next_slot;
 	struct rq *held, **held_tail;
+	struct tconn *resume; /* paused connections that may read again (relay_turn) */
 	double tokens;
 	uint64_t tokens_at;
 };
@@ -227,12 +231,12 @@ static void rq_free(struct rq *q)
 	if (q->tc) {
 		struct tconn *c = q->tc;
 		c->inflight--;
-		if (!c->closed && c->paused && !c->busy && c->inflight < RELAY_TCP_INFLIGHT) {
-			c->paused = false;
-			c->busy = true;
-			tconn_write(c);
-			tconn_process(c);
-			c->busy = false;
+		/* Reading again is work for the end of the turn, not for whoever answered. */
+		if (!c->closed && c->paused && !c->resume_queued &&
+		    c->inflight < RELAY_TCP_INFLIGHT) {
+			c->resume_queued = true;
+			c->next_resume = r->resume;
+			r->resume = c;
 		}
 		tconn_release(c);
 	}
@@ -548,6 +552,15 @@ static void tconn_close(struct tconn *c)
 		c->r->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	if (c->resume_queued) {
+		for (struct tconn **p = &c->r->resume; *p; p = &(*p)->next_resume) {
+			if (*p == c) {
+				*p = c->next_resume;
+				break;
+			}
+		}
+		c->resume_queued = false;
+	}
 	ev_timer_stop(c->r->x->loop, &c->idle);
 	ev_del(c->r->x->loop, c->fd);
 	close(c->fd);
@@ -555,13 +568,19 @@ static void tconn_close(struct tconn *c)
 	tconn_release(c);
 }
 
+static void tconn_retired(void *obj)
+{
+	struct tconn *c = obj;
+	buf_free(&c->in);
+	buf_free(&c->out);
+	free(c);
+}
+
+/* A closed connection goes once no query holds it any more. */
 static void tconn_release(struct tconn *c)
 {
-	if (c->closed && c->inflight == 0 && !c->busy) {
-		buf_free(&c->in);
-		buf_free(&c->out);
-		free(c);
-	}
+	if (c->closed && c->inflight == 0)
+		ev_retire(c->r->x->loop, &c->retiree, tconn_retired, c);
 }
 
 static void on_tconn_idle(struct ev_loop *loop, struct ev_timer *t, void *arg)
@@ -598,7 +617,8 @@ static void tconn_process(struct tconn *c)
 static void on_tconn(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 {
 	struct tconn *c = arg;
-	c->busy = true;
+	if (c->closed)
+		return;
 	if (events & EPOLLOUT)
 		tconn_write(c);
 	if (c->closed || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
@@ -623,7 +643,6 @@ static void on_tconn(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		tconn_process(c);
 	}
 out:
-	c->busy = false;
 	tconn_release(c);
 }
 
@@ -780,6 +799,16 @@ void relay_turn(struct ev_loop *loop, void *arg)
 	struct relay *r = arg;
 	struct egressd *x = r->x;
 	(void)loop;
+	while (r->resume) {
+		struct tconn *c = r->resume;
+		r->resume = c->next_resume;
+		c->resume_queued = false;
+		if (c->closed || !c->paused || c->inflight >= RELAY_TCP_INFLIGHT)
+			continue;
+		c->paused = false;
+		tconn_write(c);
+		tconn_process(c);
+	}
 	if (!r->held && !sets_pending(&x->sets))
 		return;
 	struct err e = {0};
