@@ -67,7 +67,9 @@ static void arm(struct pty_client *cl)
 {
 	if (cl->dead)
 		return;
-	uint32_t ev = transport_want(cl->t, !cl->closing, cl->out.len > 0);
+	/* Replies (pongs, errors) grow the output: above the mark, stop reading. */
+	uint32_t ev = transport_want(
+		cl->t, !cl->closing && cl->out.len<PTY_CLIENT_OUT_HIGH, cl->out.len> 0);
 	if (ev != cl->armed) {
 		ev_mod(cl->x->loop, cl->fd, ev);
 		cl->armed = ev;
@@ -235,7 +237,8 @@ static void on_text(struct pty_client *cl, const char *text, size_t len)
 /* Handles the complete frames in cl->in. */
 static void process(struct pty_client *cl)
 {
-	while (!cl->dead && cl->in.len) {
+	/* Frames that need a reply wait while the client is not reading ours. */
+	while (!cl->dead && cl->in.len && cl->out.len < PTY_CLIENT_OUT_HIGH) {
 		struct ws_frame f;
 		long n = ws_frame_parse(buf_head(&cl->in), cl->in.len, &f, PTY_MSG_MAX,
 					WS_FROM_CLIENT);
@@ -289,10 +292,19 @@ static void on_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	(void)fd;
 	if (cl->dead)
 		return;
-	if (events & EPOLLOUT)
+	if (events & EPOLLOUT) {
 		flush(cl);
-	for (int i = 0;
-	     i < 16 && !cl->dead && !cl->closing && (events & (EPOLLIN | EPOLLHUP | EPOLLERR));
+		if (!cl->dead && !cl->closing)
+			process(cl); /* frames held back while the output was full */
+	}
+	/* Not reading (output full): a hang-up or error is reported anyway, and
+	 * would spin; nothing more can be delivered to a peer that is gone. */
+	if (!cl->dead && (events & (EPOLLHUP | EPOLLERR)) && cl->out.len >= PTY_CLIENT_OUT_HIGH) {
+		client_drop(cl);
+		return;
+	}
+	for (int i = 0; i < 16 && !cl->dead && !cl->closing && cl->out.len < PTY_CLIENT_OUT_HIGH &&
+			(events & (EPOLLIN | EPOLLHUP | EPOLLERR));
 	     i++) {
 		if (buf_reserve(&cl->in, 16 * 1024) < 0) {
 			send_close(cl, WS_CLOSE_TOO_BIG, "message too big");

@@ -439,8 +439,15 @@ static bool handle_body(struct http_client *c)
 
 static bool process_input(struct http_client *c)
 {
-	if (c->state == ST_HEAD && !handle_head(c))
-		return false;
+	/* Interim (1xx) heads are dropped one by one; the final head may follow
+	 * in the same bytes, so parse on while the buffer shrinks. */
+	while (c->state == ST_HEAD && c->in.len) {
+		size_t before = c->in.len;
+		if (!handle_head(c))
+			return false;
+		if (c->in.len == before)
+			break; /* need more bytes */
+	}
 	if (c->state == ST_BODY && !handle_body(c))
 		return false;
 	return true;

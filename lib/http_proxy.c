@@ -177,6 +177,15 @@ static void progress(struct exch *x)
 		ev_timer_start(x->px->loop, &x->timer, x->px->cfg.io_timeout_ms);
 }
 
+static void retry_fresh(struct exch *x);
+
+/* A pooled connection the server had closed before this request reached it:
+ * nothing came back and no body byte was taken, so it can go again. */
+static bool stale_pooled(const struct exch *x)
+{
+	return x->u->reused && x->state == X_HEAD && !x->sent_any_body && x->u->in.len == 0;
+}
+
 static void flush_upstream(struct exch *x)
 {
 	while (x->out.len) {
@@ -383,8 +392,7 @@ static void on_connected(struct exch *x)
 	flush_upstream(x);
 }
 
-/* A pooled connection the server had closed: the request never got there,
- * so it goes again, once, on a fresh connection. */
+/* Sends the request again, once, on a fresh connection (stale_pooled). */
 static void retry_fresh(struct exch *x)
 {
 	struct err e = {0};
@@ -414,7 +422,7 @@ static void upstream_eof(struct exch *x, ssize_t n)
 		handle_body(x);
 		return;
 	}
-	if (u->reused && x->state == X_HEAD && !x->sent_any_body && u->in.len == 0) {
+	if (stale_pooled(x)) {
 		retry_fresh(x);
 		return;
 	}
@@ -457,8 +465,15 @@ static void exch_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		}
 		buf_commit(&u->in, (size_t)n);
 		progress(x);
-		if (x->state == X_HEAD && !handle_head(x))
-			return;
+		/* Interim (1xx) heads are dropped one by one; the final head may
+		 * follow in the same bytes, so parse on while the buffer shrinks. */
+		while (x->state == X_HEAD && u->in.len) {
+			size_t before = u->in.len;
+			if (!handle_head(x))
+				return;
+			if (u->in.len == before)
+				break; /* need more bytes */
+		}
 		if (x->state == X_BODY && !handle_body(x))
 			return;
 		if (n < READ_CHUNK)

@@ -31,7 +31,7 @@ pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
 wait_http "http://127.0.0.1:$port/ping" -H "X-EXECD-ACCESS-TOKEN: $token" || ko "execd did not answer /ping"
 out="$work/node.out"
-EXECD_URL="127.0.0.1:$port" EXECD_TOKEN="$token" timeout 300 node --test --test-reporter=tap \
+EXECD_URL="127.0.0.1:$port" EXECD_TOKEN="$token" EXECD_PID=$pid timeout 300 node --test --test-reporter=tap \
 	"$sdk/execd.test.mjs" "$sdk/pty.test.mjs" "$sdk/robust.test.mjs" >"$out" 2>&1
 rc=$?
 tap_count "$out" $rc

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -345,5 +346,87 @@ TEST(http_proxy_client_reset_mid_response)
 	ht_request(f.loop, &f.ep, "GET", "/p/hello", NULL, NULL, &r);
 	CHECK_INT(r.status, 200);
 	ht_result_free(&r);
+	px_fixture_free(&f);
+}
+
+/* --- an upstream that answers with canned bytes in one write ----------------- */
+
+struct canned {
+	int lfd, cfd;
+	const char *resp;
+	struct buf got;
+	bool answered;
+};
+
+static void canned_read(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct canned *k = arg;
+	(void)events;
+	char tmp[4096];
+	ssize_t n = recv(fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+	if (n <= 0) {
+		ev_del(loop, fd);
+		return;
+	}
+	buf_append(&k->got, tmp, (size_t)n);
+	if (!k->answered && memmem(buf_head(&k->got), k->got.len, "\r\n\r\n", 4)) {
+		k->answered = true;
+		CHECK(send(fd, k->resp, strlen(k->resp), MSG_NOSIGNAL) == (ssize_t)strlen(k->resp));
+	}
+}
+
+static void canned_accept(struct ev_loop *loop, int lfd, uint32_t events, void *arg)
+{
+	struct canned *k = arg;
+	(void)events;
+	int fd = sock_accept(lfd);
+	if (fd < 0)
+		return;
+	if (k->cfd >= 0) {
+		ev_del(loop, k->cfd);
+		close(k->cfd);
+	}
+	k->cfd = fd;
+	k->answered = false;
+	buf_reset(&k->got);
+	ev_add(loop, fd, EPOLLIN, canned_read, k);
+}
+
+/* 1xx heads and the final answer in one write (as an upstream answering
+ * Expect: 100-continue may send them): the final head is not left waiting. */
+TEST(http_proxy_and_client_interim_and_final_head_in_one_read)
+{
+	struct px_fixture f;
+	px_fixture_init(&f, 5000);
+	struct canned k = {.cfd = -1,
+			   .resp = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 102 Processing\r\n\r\n"
+				   "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"};
+	buf_init(&k.got, 0);
+	k.lfd = sock_listen_tcp("127.0.0.1", 0, NULL);
+	CHECK(ev_add(f.loop, k.lfd, EPOLLIN, canned_accept, &k) == 0);
+	f.target_port = sock_local_port(k.lfd);
+	uint64_t t0 = ev_clock_ms();
+	struct ht_result r;
+	ht_request(f.loop, &f.ep, "GET", "/p/x", NULL, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(buf_cstr(&r.body), "ok");
+	CHECK(ev_clock_ms() - t0 < 2000); /* not the 5 s upstream timeout */
+	ht_result_free(&r);
+	/* The client on its own, straight to the upstream. */
+	struct http_endpoint ep;
+	char url[64];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", f.target_port);
+	CHECK(http_endpoint_parse(&ep, url, NULL, 0, NULL) == 0);
+	ht_request(f.loop, &ep, "GET", "/y", NULL, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(buf_cstr(&r.body), "ok");
+	ht_result_free(&r);
+	ev_del(f.loop, k.lfd);
+	close(k.lfd);
+	if (k.cfd >= 0) {
+		ev_del(f.loop, k.cfd);
+		close(k.cfd);
+	}
+	buf_free(&k.got);
 	px_fixture_free(&f);
 }

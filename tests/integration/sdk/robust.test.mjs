@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import net from "node:net";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
@@ -106,4 +106,34 @@ test("session output with a slow reader is complete", async () => {
   const lines = text.split("\n\n").filter(Boolean).map((e) => JSON.parse(e)).filter((e) => e.type === "stdout");
   assert.equal(lines.length, 300000);
   assert.equal(lines.at(-1).text, "300000");
+});
+
+// Pings make pongs: a client that floods them and reads nothing must not grow
+// execd's memory (replies stop being read above 1 MiB of unread output).
+test("a PTY WebSocket ping flood from a client that does not read stays bounded", async (t) => {
+  const pid = process.env.EXECD_PID;
+  if (!pid) { t.skip("EXECD_PID not given"); return; }
+  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]);
+  const r = await fetch(`${base}/pty`, { method: "POST", headers, body: "{}" });
+  const id = (await r.json()).session_id;
+  const s = net.connect(Number(port), host);
+  await new Promise((res) => s.once("connect", res));
+  s.write(`GET /pty/${id}/ws HTTP/1.1\r\nHost: x\r\nX-EXECD-ACCESS-TOKEN: ${token}\r\nConnection: Upgrade\r\n` +
+    "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+  await sleep(200);
+  s.pause(); // never read again
+  const ping = Buffer.concat([Buffer.from([0x89, 0x80 | 125, 1, 2, 3, 4]), Buffer.alloc(125)]);
+  const burst = Buffer.concat(Array(2000).fill(ping)); // 262 KB of pings, 250 KB of pongs owed
+  const before = rss();
+  let sent = 0;
+  for (let i = 0; i < 200; i++) { // up to 50 MB of pongs owed
+    if (!s.write(burst)) await Promise.race([new Promise((res) => s.once("drain", res)), sleep(50)]);
+    sent += burst.length;
+  }
+  await sleep(300);
+  const grown = rss() - before;
+  s.resetAndDestroy();
+  await fetch(`${base}/pty/${id}`, { method: "DELETE", headers });
+  assert.ok(grown < 16 * 1024, `execd RSS grew by ${grown} KiB after ${sent} bytes of pings`);
+  await alive();
 });
