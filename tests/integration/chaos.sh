@@ -30,13 +30,25 @@ cleanup() {
 trap cleanup EXIT
 [ -x "$chaos" ] || { echo "chaos: $chaos not built"; echo "chaos: 0 passed, 1 failed"; exit 1; }
 
+# Waits (at most 10 s) until PID's fd count holds still for a second: the
+# connections a round left behind have been accepted and closed.
+settle() {
+	last=-1
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		now=$(fd_count "$1")
+		[ "$now" = "$last" ] && return 0
+		last=$now
+		sleep 1
+	done
+}
+
 # round NAME PID FD_MARGIN RSS_MARGIN_KIB PROBE CHAOS...: a warm-up round, the
 # measure, the main round, then the server must answer PROBE and be back.
 round() {
 	name=$1 pid=$2 fdm=$3 rssm=$4 probe=$5
 	shift 5
 	"$@" --seconds 3 --conns "$conns" >/dev/null 2>&1
-	sleep 1
+	settle "$pid"
 	fd0=$(fd_count "$pid") rss0=$(rss_kib "$pid")
 	watcher=""
 	if [ -n "${CHAOS_WATCH:-}" ]; then # make soak: fds and RSS over time
@@ -49,7 +61,7 @@ round() {
 	rc=$?
 	[ -n "$watcher" ] && kill "$watcher" 2>/dev/null
 	echo "  $out"
-	sleep 2
+	settle "$pid"
 	fd1=$(fd_count "$pid") rss1=$(rss_kib "$pid")
 	echo "  $name: fds $fd0 -> $fd1, RSS $rss0 -> $rss1 KiB (after warm-up -> after ${secs}s at $conns connections)"
 	if [ $rc -eq 0 ]; then ok "$name: chaos round ran, nothing refused, answers came back"; else ko "$name: chaos round (exit $rc)"; fi
