@@ -21,9 +21,11 @@ ns=""
 pids=""
 cleanup() {
 	cpu_hogs_stop
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
+	# The sandbox first, while its server still runs; then anything left with our label.
 	[ -n "${sbx:-}" ] && curl -s -o /dev/null -X DELETE -H "OPEN-SANDBOX-API-KEY: k" "http://127.0.0.1:$aport/v1/sandboxes/$sbx"
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	docker ps -aq --filter "label=opensandbox.io/instance=chaos-$$" 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1
+	[ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
 	wait 2>/dev/null
 	rm -rf "$work"
 }
