@@ -36,7 +36,8 @@ struct exch {
 	struct buf out;	 /* to the upstream */
 	struct buf head; /* the request head, kept for one retry */
 	struct http_body dec;
-	struct ev_timer timer; /* connect, then upstream silence */
+	struct ev_timer timer;	/* connect, then upstream silence */
+	uint64_t last_progress; /* ev_now of the last upstream byte either way */
 	struct ev_retiree retiree;
 };
 
@@ -165,16 +166,19 @@ static void exch_arm(struct exch *x)
 		       (x->req_done && !x->resp_started) || (x->resp_started && !backlog);
 	uint32_t ms =
 		x->state == X_CONNECTING ? x->px->cfg.connect_timeout_ms : x->px->cfg.io_timeout_ms;
-	if (!awaited || !ms)
+	if (!awaited || !ms) {
 		ev_timer_stop(x->px->loop, &x->timer);
-	else if (!ev_timer_active(&x->timer))
+	} else if (!ev_timer_active(&x->timer)) {
+		x->last_progress = ev_now(x->px->loop); /* the wait starts now */
 		ev_timer_start(x->px->loop, &x->timer, ms);
+	}
 }
 
+/* Progress only notes the time: the timer, when it fires, re-arms itself for
+ * what is left (no heap update per read or write on the hot path). */
 static void progress(struct exch *x)
 {
-	if (x->state != X_CONNECTING && x->px->cfg.io_timeout_ms)
-		ev_timer_start(x->px->loop, &x->timer, x->px->cfg.io_timeout_ms);
+	x->last_progress = ev_now(x->px->loop);
 }
 
 static void retry_fresh(struct exch *x);
@@ -388,6 +392,7 @@ static void on_connected(struct exch *x)
 		return;
 	}
 	x->state = X_HEAD;
+	ev_timer_stop(x->px->loop, &x->timer); /* exch_arm starts the io timer if awaited */
 	progress(x);
 	flush_upstream(x);
 }
@@ -486,8 +491,13 @@ static void exch_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 static void on_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct exch *x = arg;
-	(void)loop;
-	(void)t;
+	uint32_t ms = x->px->cfg.io_timeout_ms;
+	uint64_t quiet = ev_now(loop) - x->last_progress;
+	if (x->state != X_CONNECTING && (!ms || quiet < ms)) {
+		if (ms)
+			ev_timer_start(loop, t, ms - quiet);
+		return;
+	}
 	exch_fail(x, x->state == X_CONNECTING ? HTTP_PROXY_CONNECT : HTTP_PROXY_TIMEOUT);
 }
 

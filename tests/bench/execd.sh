@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # execd benchmarks, each against its named peer measured in the same run:
 #   1. /proxy: wrk (keep-alive, 64 connections, 1 KiB and 1 MiB static files from
-#      a local nginx) through execd vs straight to nginx vs through nginx as
-#      reverse proxy, with the CPU time (user + system) each proxy spent per
-#      request, read from /proc for the proxy process alone;
+#      a local nginx) through execd vs straight to nginx vs through a second nginx
+#      as reverse proxy (each nginx one process, one worker, so the proxy's CPU is
+#      its own), with the CPU time (user + system) each proxy spent per request,
+#      read from /proc; the proxies run in turns and their medians are compared;
 #   2. command round trip: POST /command `true` to the end of its stream (median
 #      of 200) vs `docker exec` of `true` in a running container (median of 20);
 #   3. footprint: idle RSS and the stripped binary size.
@@ -103,16 +104,27 @@ run_wrk() { # name url [header]
 	printf '  %-22s %10s req/s   p50 %-8s p99 %-8s %s%s\n' "$1" "$rps" "$p50" "$p99" \
 		"${cpu:+CPU $cpu us/req }" "${non2xx:+non-2xx: $non2xx}"
 	eval "rps_$1=$rps"
+	echo "$rps ${cpu:-0}" >>"$work/rounds.$1"
 }
+# The median of a column (1: req/s, 2: CPU us) over the rounds of a case.
+median() { sort -n -k"$2" "$work/rounds.$1" | awk -v k="$2" '{ v[NR] = $k } END { print v[int((NR + 1) / 2)] }'; }
+# The two proxies run in turns, three rounds each, and the medians are compared:
+# a burst of noise on the machine then cannot decide the ratio.
+ROUNDS=${BENCH_ROUNDS:-3}
 for f in 1k 1m; do
-	echo "proxy: wrk -t2 -c64 -d${DUR}s, $f.bin static file from nginx"
+	echo "proxy: wrk -t2 -c64 -d${DUR}s x $ROUNDS rounds in turns, $f.bin static file from nginx"
+	rm -f "$work"/rounds.*
 	run_wrk direct "http://127.0.0.1:$up/$f.bin"
-	CPU_PID=$npid run_wrk nginx_proxy "http://127.0.0.1:$np/$f.bin"
-	CPU_PID=$epid run_wrk execd_proxy "http://127.0.0.1:$ep/proxy/$up/$f.bin" "X-EXECD-ACCESS-TOKEN: $token"
-	awk -v e="$rps_execd_proxy" -v d="$rps_direct" -v n="$rps_nginx_proxy" -v ce="${cpu_execd_proxy:-0}" \
-		-v cn="${cpu_nginx_proxy:-0}" 'BEGIN {
-		printf "  execd/direct = %.2fx (goal >= 0.85)   execd/nginx-proxy = %.2fx (goal >= 1.1)   ", e / d, e / n
-		printf "CPU per request: execd %d us, nginx %d us\n", ce, cn }'
+	r=0
+	while [ $r -lt "$ROUNDS" ]; do
+		CPU_PID=$npid run_wrk nginx_proxy "http://127.0.0.1:$np/$f.bin"
+		CPU_PID=$epid run_wrk execd_proxy "http://127.0.0.1:$ep/proxy/$up/$f.bin" "X-EXECD-ACCESS-TOKEN: $token"
+		r=$((r + 1))
+	done
+	awk -v e="$(median execd_proxy 1)" -v d="$rps_direct" -v n="$(median nginx_proxy 1)" \
+		-v ce="$(median execd_proxy 2)" -v cn="$(median nginx_proxy 2)" 'BEGIN {
+		printf "  medians: execd/direct = %.2fx (goal >= 0.85)   execd/nginx-proxy = %.2fx (goal >= 1.1)\n", e / d, e / n
+		printf "  CPU per proxied request (medians): execd %d us, nginx %d us (execd/nginx = %.2fx)\n", ce, cn, cn ? ce / cn : 0 }'
 done
 
 # --- 2. command round trip vs docker exec -----------------------------------------------
