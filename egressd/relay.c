@@ -794,11 +794,9 @@ size_t relay_inflight(const struct relay *r)
 	return r->inflight;
 }
 
-void relay_turn(struct ev_loop *loop, void *arg)
+/* Paused TCP clients whose slots freed up read again. */
+static void resume_paused(struct relay *r)
 {
-	struct relay *r = arg;
-	struct egressd *x = r->x;
-	(void)loop;
 	while (r->resume) {
 		struct tconn *c = r->resume;
 		r->resume = c->next_resume;
@@ -809,19 +807,32 @@ void relay_turn(struct ev_loop *loop, void *arg)
 		tconn_write(c);
 		tconn_process(c);
 	}
-	if (!r->held && !sets_pending(&x->sets))
-		return;
-	struct err e = {0};
-	if (sets_flush(&x->sets, &e) < 0)
-		log_msg(LOG_WARN, NULL, "nft insert failed; answering anyway", "error", e.msg,
-			NULL);
-	struct rq *q = r->held;
-	r->held = NULL;
-	r->held_tail = &r->held;
-	while (q) {
-		struct rq *next = q->next_held;
-		send_client(q, q->reply, q->reply_len);
-		rq_free(q);
-		q = next;
+}
+
+void relay_turn(struct ev_loop *loop, void *arg)
+{
+	struct relay *r = arg;
+	struct egressd *x = r->x;
+	/* Sending held answers frees slots (resumes), and resumed clients may
+	 * add held answers: go round until both are done, a bounded number of times. */
+	for (int round = 0; round < 8; round++) {
+		resume_paused(r);
+		if (!r->held && !sets_pending(&x->sets))
+			return;
+		struct err e = {0};
+		if (sets_flush(&x->sets, &e) < 0)
+			log_msg(LOG_WARN, NULL, "nft insert failed; answering anyway", "error",
+				e.msg, NULL);
+		struct rq *q = r->held;
+		r->held = NULL;
+		r->held_tail = &r->held;
+		while (q) {
+			struct rq *next = q->next_held;
+			send_client(q, q->reply, q->reply_len);
+			rq_free(q);
+			q = next;
+		}
 	}
+	if (r->resume || r->held)
+		ev_again(loop); /* the next turn goes on without waiting */
 }

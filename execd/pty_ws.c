@@ -23,8 +23,9 @@ struct pty_client {
 	struct buf in, out, msgbuf;
 	struct ws_msg msg;
 	struct ev_timer ping, read_deadline, write_deadline;
-	bool closing; /* our close frame is queued: close TCP once written */
-	bool dead;    /* dropped: retired, freed at the end of the turn (ev.h) */
+	struct ev_timer kick; /* frames held back while the output was full: go on, from the loop */
+	bool closing;	      /* our close frame is queued: close TCP once written */
+	bool dead;	      /* dropped: retired, freed at the end of the turn (ev.h) */
 	struct ev_retiree retiree;
 };
 
@@ -53,6 +54,7 @@ static void client_drop(struct pty_client *cl)
 	ev_timer_stop(cl->x->loop, &cl->ping);
 	ev_timer_stop(cl->x->loop, &cl->read_deadline);
 	ev_timer_stop(cl->x->loop, &cl->write_deadline);
+	ev_timer_stop(cl->x->loop, &cl->kick);
 	if (cl->t)
 		ev_del(cl->x->loop, cl->fd);
 	ev_retire(cl->x->loop, &cl->retiree, client_retired, cl);
@@ -102,6 +104,8 @@ static void flush(struct pty_client *cl)
 	}
 	if (progress && cl->s && cl->out.len < PTY_CLIENT_OUT_HIGH / 2)
 		pty_resume_output(cl->s);
+	if (progress && cl->in.len && cl->out.len < PTY_CLIENT_OUT_HIGH && !cl->closing)
+		ev_timer_start(cl->x->loop, &cl->kick, 0);
 }
 
 static void send_frame(struct pty_client *cl, uint8_t op, const char *a, size_t alen, const char *b,
@@ -335,6 +339,17 @@ static void on_ping_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		ev_timer_start(loop, t, PTY_PING_MS);
 }
 
+static void on_kick(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	struct pty_client *cl = arg;
+	(void)loop;
+	(void)t;
+	if (cl->dead || cl->closing)
+		return;
+	process(cl);
+	flush_and_rearm(cl);
+}
+
 static void on_deadline(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct pty_client *cl = arg;
@@ -367,6 +382,7 @@ void pty_client_attach(struct pty_session *s, struct http_detached *d, uint64_t 
 	ev_timer_init(&cl->ping, on_ping_timer, cl);
 	ev_timer_init(&cl->read_deadline, on_deadline, cl);
 	ev_timer_init(&cl->write_deadline, on_deadline, cl);
+	ev_timer_init(&cl->kick, on_kick, cl);
 	cl->armed = EPOLLIN | EPOLLOUT;
 	if (ev_add(cl->x->loop, cl->fd, cl->armed, on_io, cl) < 0) {
 		client_retired(cl); /* never reached the loop */

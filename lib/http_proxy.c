@@ -29,6 +29,7 @@ struct exch {
 	enum exch_state state;
 	bool dead; /* ended: retired, freed at the end of the turn (ev.h) */
 	bool head_method, upgrade, req_chunked, drop_request_id;
+	bool replayable;    /* safe to send twice (RFC 9110 9.2.2) */
 	bool req_done;	    /* the request body has been read entirely */
 	bool client_paused; /* we paused the client's body */
 	bool sent_any_body;
@@ -42,6 +43,7 @@ struct exch {
 };
 
 static void exch_io(struct ev_loop *loop, int fd, uint32_t events, void *arg);
+static void on_client_drain(struct http_conn *c, void *arg);
 
 struct http_proxy *http_proxy_new(struct ev_loop *loop, const struct http_proxy_config *cfg)
 {
@@ -156,6 +158,10 @@ static void exch_arm(struct exch *x)
 	if (x->dead || !x->u)
 		return;
 	bool backlog = client_backlogged(x);
+	/* Reading stops while the client is behind: its drain hook restarts it,
+	 * wherever the read loop happened to stop. */
+	if (backlog)
+		http_conn_on_drain(x->c, on_client_drain, x);
 	uint32_t ev = x->state == X_CONNECTING
 			      ? EPOLLOUT
 			      : (backlog ? 0 : EPOLLIN) | (x->out.len ? EPOLLOUT : 0);
@@ -187,7 +193,19 @@ static void retry_fresh(struct exch *x);
  * nothing came back and no body byte was taken, so it can go again. */
 static bool stale_pooled(const struct exch *x)
 {
-	return x->u->reused && x->state == X_HEAD && !x->sent_any_body && x->u->in.len == 0;
+	return x->replayable && x->u->reused && x->state == X_HEAD && !x->sent_any_body &&
+	       x->u->in.len == 0;
+}
+
+/* A proxy must not retry on its own what is not idempotent: GET, HEAD,
+ * OPTIONS and TRACE, or a request that carries an idempotency key. */
+static bool replayable(const struct http_req *req)
+{
+	static const char *const safe[] = {"GET", "HEAD", "OPTIONS", "TRACE"};
+	for (size_t i = 0; i < sizeof(safe) / sizeof(safe[0]); i++)
+		if (strcmp(req->method, safe[i]) == 0)
+			return true;
+	return http_req_header(req, "Idempotency-Key") || http_req_header(req, "X-Idempotency-Key");
 }
 
 static void flush_upstream(struct exch *x)
@@ -197,6 +215,10 @@ static void flush_upstream(struct exch *x)
 		if (n == -EAGAIN)
 			break;
 		if (n <= 0) {
+			if (stale_pooled(x)) {
+				retry_fresh(x);
+				return;
+			}
 			exch_fail(x, x->resp_started || x->sent_any_body ? HTTP_PROXY_PROTOCOL
 									 : HTTP_PROXY_CONNECT);
 			return;
@@ -414,14 +436,17 @@ static void retry_fresh(struct exch *x)
 		buf_puts(&x->out, HTTP_CHUNK_END); /* an empty chunked body ends again */
 	x->state = X_CONNECTING;
 	ev_timer_stop(x->px->loop, &x->timer);
-	if (http_upstream_watch(x->u, EPOLLOUT, exch_io, x) < 0)
+	if (http_upstream_watch(x->u, EPOLLOUT, exch_io, x) < 0) {
 		exch_fail(x, HTTP_PROXY_CONNECT);
+		return;
+	}
+	exch_arm(x); /* the connect timeout */
 }
 
 static void upstream_eof(struct exch *x, ssize_t n)
 {
 	struct http_upstream *u = x->u;
-	if (x->state == X_BODY && http_body_eof(&x->dec) == 0) {
+	if (x->state == X_BODY && n == 0 && http_body_eof(&x->dec) == 0) {
 		x->dec.done = true;
 		u->reusable = false;
 		handle_body(x);
@@ -431,7 +456,6 @@ static void upstream_eof(struct exch *x, ssize_t n)
 		retry_fresh(x);
 		return;
 	}
-	(void)n;
 	exch_fail(x, HTTP_PROXY_PROTOCOL);
 }
 
@@ -451,11 +475,12 @@ static void exch_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		if (x->dead)
 			return;
 	}
+	/* A hang-up or error is reported even with reading off: handle it (read
+	 * to the EOF or error) rather than be woken for it again and again. */
+	bool hup = events & (EPOLLHUP | EPOLLERR);
 	for (int i = 0; i < 8 && x->c; i++) {
-		if (client_backlogged(x)) {
-			http_conn_on_drain(x->c, on_client_drain, x);
-			break;
-		}
+		if (client_backlogged(x) && !hup)
+			break; /* exch_arm turns reading off and hooks the drain */
 		struct http_upstream *u = x->u;
 		if (buf_reserve(&u->in, READ_CHUNK) < 0) {
 			exch_fail(x, HTTP_PROXY_PROTOCOL);
@@ -519,6 +544,7 @@ void http_proxy_forward(struct http_proxy *px, struct http_conn *c, struct http_
 	x->upgrade = upg && upg[0] && req->upgrade;
 	x->req_chunked = req->body_kind == HTTP_BODY_CHUNKED;
 	x->drop_request_id = req->request_id && req->request_id[0];
+	x->replayable = replayable(req);
 	if (http_proxy_request_head(&x->head, req, t, x->upgrade) < 0) {
 		exch_retired(x);
 		http_resp_error(c, 431, "HEADERS_TOO_LARGE", "request head too large to forward");

@@ -261,8 +261,10 @@ static int resp_end(struct http_conn *c)
 	c->resp_ended = true;
 	if (c->resp_chunked && !c->resp_head_only)
 		buf_puts(&c->out, HTTP_CHUNK_END);
-	if (c->resp_until_close || c->resp_left)
-		c->close_after = true; /* framing says the body ends with the connection */
+	/* A body cut short leaves the framing broken: the connection must end.
+	 * (A HEAD answer announces a length it never sends: that is no cut.) */
+	if (c->resp_until_close || (c->resp_left && !c->resp_head_only))
+		c->close_after = true;
 	int r = conn_flush(c, false);
 	if (!c->dead)
 		conn_request_done(c); /* pipelined requests are served by the loop */

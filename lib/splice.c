@@ -14,6 +14,7 @@ struct side {
 	uint32_t armed;
 	bool eof;	   /* read side has ended */
 	bool shut;	   /* we have half-closed our writes to it */
+	bool gone;	   /* hung up both ways: out of the loop (HUP would repeat) */
 	struct buf to;	   /* bytes waiting to be written to this side */
 	uint64_t bytes_in; /* bytes read from this side */
 };
@@ -52,7 +53,7 @@ static void finish(struct splice *sp, int result)
 	sp->result = result;
 	ev_timer_stop(sp->loop, &sp->idle);
 	for (int i = 0; i < 2; i++)
-		if (sp->s[i].t)
+		if (sp->s[i].t && !sp->s[i].gone)
 			ev_del(sp->loop, sp->s[i].fd);
 	ev_retire(sp->loop, &sp->retiree, splice_retired, sp);
 }
@@ -61,6 +62,8 @@ static void arm(struct splice *sp)
 {
 	for (int i = 0; i < 2; i++) {
 		struct side *me = &sp->s[i], *peer = &sp->s[!i];
+		if (me->gone)
+			continue;
 		bool rd = !me->eof && peer->to.len < SPLICE_BUF_MAX;
 		bool wr = me->to.len > 0;
 		uint32_t ev = transport_want(me->t, rd, wr);
@@ -158,6 +161,10 @@ static void on_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		me->eof = true;
 		me->shut = true;
 		buf_reset(&me->to);
+		if (!me->gone) {
+			me->gone = true;
+			ev_del(sp->loop, me->fd);
+		}
 	}
 	step(sp);
 }

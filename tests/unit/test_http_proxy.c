@@ -180,6 +180,55 @@ static void up_big(struct http_conn *c, struct http_req *req, void *arg)
 	http_resp_send(c, 200, "application/octet-stream", big, sizeof(big));
 }
 
+/* An upstream that writes 6 MiB in 20 KB pieces as fast as its own queue allows. */
+static struct {
+	struct http_conn *c;
+	struct ev_timer t;
+	size_t sent;
+	struct ev_loop *loop;
+} drip;
+
+static void drip_gone(struct http_conn *c, void *arg)
+{
+	(void)c;
+	(void)arg;
+	drip.c = NULL;
+	ev_timer_stop(drip.loop, &drip.t);
+}
+
+static void drip_tick(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	static char piece[20000];
+	(void)arg;
+	memset(piece, 'd', sizeof(piece));
+	if (!drip.c)
+		return;
+	if (http_conn_out_pending(drip.c) < 512 * 1024) {
+		http_resp_write(drip.c, piece, sizeof(piece));
+		drip.sent += sizeof(piece);
+	}
+	if (drip.sent >= 6 * 1024 * 1024) {
+		struct http_conn *c = drip.c;
+		drip.c = NULL;
+		http_resp_end(c);
+		return;
+	}
+	ev_timer_start(loop, t, 1);
+}
+
+static void up_drip(struct http_conn *c, struct http_req *req, void *arg)
+{
+	struct px_fixture *f = arg;
+	(void)req;
+	drip.c = c;
+	drip.sent = 0;
+	drip.loop = f->loop;
+	http_conn_on_close(c, drip_gone, NULL);
+	http_resp_begin_stream(c, 200, "application/octet-stream");
+	ev_timer_init(&drip.t, drip_tick, NULL);
+	ev_timer_start(f->loop, &drip.t, 1);
+}
+
 static void front_forward(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct px_fixture *f = arg;
@@ -219,7 +268,8 @@ static void px_fixture_init(struct px_fixture *f, uint32_t io_timeout_ms)
 	http_server_route(f->up, "GET", "/hello", up_hello, f, NULL);
 	http_server_route(f->up, "GET", "/silent", up_silent, f, NULL);
 	http_server_route(f->up, "*", "/count", up_count, f, &stream);
-	http_server_route(f->up, "GET", "/big", up_big, f, NULL);
+	http_server_route(f->up, "*", "/big", up_big, f, NULL);
+	http_server_route(f->up, "GET", "/drip", up_drip, f, NULL);
 	http_server_route(f->front, "*", "/p/*rest", front_forward, f, &stream);
 	struct http_proxy_config cfg = {
 		.io_timeout_ms = io_timeout_ms, .on_error = on_px_error, .arg = f};
@@ -428,5 +478,62 @@ TEST(http_proxy_and_client_interim_and_final_head_in_one_read)
 		close(k.cfd);
 	}
 	buf_free(&k.got);
+	px_fixture_free(&f);
+}
+
+/* A client that falls behind and then reads fast gets the whole body: reading
+ * the upstream resumes on its drain, wherever the read loop had stopped. */
+TEST(http_proxy_slow_reader_gets_everything)
+{
+	struct px_fixture f;
+	px_fixture_init(&f, 0);
+	for (int round = 0; round < 3; round++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		int small = 16384;
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+		struct sockaddr_in a = {.sin_family = AF_INET,
+					.sin_port = htons((uint16_t)f.front_port)};
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		CHECK(connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+		const char *rq = "GET /p/drip HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+		CHECK(send(fd, rq, strlen(rq), 0) == (ssize_t)strlen(rq));
+		bool never = false;
+		ht_run_until(f.loop, &never, 500); /* the backlog builds */
+		size_t got = 0;
+		char tmp[8192];
+		uint64_t t0 = ev_clock_ms();
+		bool eof = false;
+		while (!eof && ev_clock_ms() - t0 < 8000) {
+			for (int k = 0; k < 4; k++) {
+				ssize_t n = recv(fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+				if (n == 0)
+					eof = true;
+				if (n <= 0)
+					break;
+				got += (size_t)n;
+			}
+			ev_run_once(f.loop, 0);
+		}
+		CHECK(eof);
+		CHECK(got > 6 * 1024 * 1024); /* the body and its chunk framing */
+		close(fd);
+		ht_run_until(f.loop, &never, 20);
+	}
+	px_fixture_free(&f);
+}
+
+/* A proxied HEAD keeps the connection: the next request on it is answered. */
+TEST(http_proxy_head_keeps_the_connection)
+{
+	struct px_fixture f;
+	px_fixture_init(&f, 0);
+	const char *rq =
+		"HEAD /p/big HTTP/1.1\r\nHost: x\r\n\r\nGET /p/hello HTTP/1.1\r\nHost: x\r\n"
+		"Connection: close\r\n\r\n";
+	struct buf b = ht_raw(f.loop, f.front_port, rq, strlen(rq), NULL, 0);
+	CHECK(strstr(buf_head(&b), "Content-Length: 2097152") != NULL);
+	CHECK(strstr(buf_head(&b), "hi 127.0.0.1") != NULL);
+	CHECK(strstr(buf_head(&b), "zzzz") == NULL); /* no body for HEAD */
+	buf_free(&b);
 	px_fixture_free(&f);
 }
