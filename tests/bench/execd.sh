@@ -33,17 +33,28 @@ done
 up=$(free_port)
 np=$(free_port)
 ep=$(free_port)
+su=$(free_port)
+sp=$(free_port)
 chmod 755 "$work"
 mkdir -p "$work/www" "$work/ngx"
 chmod 755 "$work/www"
 head -c 1024 /dev/urandom >"$work/www/1k.bin"
 head -c 1048576 /dev/urandom >"$work/www/1m.bin"
 # Two nginx processes, one worker each: the static upstream, and the reverse proxy
-# whose CPU time is compared with execd's.
+# whose CPU time is compared with execd's. A third, "shared", is the peer this
+# bench used before: one worker that proxies to a static server of its own, so
+# proxy and upstream share a core (kept for continuity; it flatters execd).
 mkdir -p "$work/ngu" "$work/ngp"
-for role in up proxy; do
+for role in up proxy shared; do
 	if [ $role = up ]; then
 		srv="server { listen 127.0.0.1:$up; location / { root $work/www; } }"
+	elif [ $role = shared ]; then
+		srv="server { listen 127.0.0.1:$su; location / { root $work/www; } }
+	upstream su { server 127.0.0.1:$su; keepalive 64; }
+	server {
+		listen 127.0.0.1:$sp;
+		location / { proxy_pass http://su; proxy_http_version 1.1; proxy_set_header Connection \"\"; }
+	}"
 	else
 		srv="upstream up { server 127.0.0.1:$up; keepalive 64; }
 	server {
@@ -121,6 +132,9 @@ for f in 1k 1m; do
 		CPU_PID=$epid run_wrk execd_proxy "http://127.0.0.1:$ep/proxy/$up/$f.bin" "X-EXECD-ACCESS-TOKEN: $token"
 		r=$((r + 1))
 	done
+	[ $f = 1k ] && run_wrk nginx_shared "http://127.0.0.1:$sp/$f.bin"
+	[ $f = 1k ] && awk -v e="$(median execd_proxy 1)" -v n="$rps_nginx_shared" 'BEGIN {
+		printf "  execd/nginx-shared (the peer as measured before) = %.2fx\n", e / n }'
 	awk -v e="$(median execd_proxy 1)" -v d="$rps_direct" -v n="$(median nginx_proxy 1)" \
 		-v ce="$(median execd_proxy 2)" -v cn="$(median nginx_proxy 2)" 'BEGIN {
 		printf "  medians: execd/direct = %.2fx (goal >= 0.85)   execd/nginx-proxy = %.2fx (goal >= 1.1)\n", e / d, e / n
