@@ -8,6 +8,7 @@
 set -u
 n=${1:-3}
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tests/integration/lib.sh" # cpu_hogs_start/stop
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 git clone -q "$top" "$dir/repo" || exit 1
@@ -16,18 +17,12 @@ echo "ci-repeat: $(git rev-parse --short HEAD), $n runs in $dir/repo"
 rc=0
 i=1
 while [ "$i" -le "$n" ]; do
-	hogs=""
-	if [ "${CI_REPEAT_LOAD:-1}" != 0 ]; then
-		for _ in 1 2; do
-			timeout 3600 sh -c 'while :; do :; done' &
-			hogs="$hogs $!"
-		done
-	fi
+	[ "${CI_REPEAT_LOAD:-1}" != 0 ] && cpu_hogs_start 3600
 	t0=$(date +%s)
 	make test >"$dir/run$i.log" 2>&1
 	r=$?
 	t1=$(date +%s)
-	for h in $hogs; do kill "$h" 2>/dev/null; done
+	cpu_hogs_stop
 	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$dir/run$i.log" | tail -n 1)
 	echo "run $i: ${line:-no summary} (exit $r, $((t1 - t0)) s, load $(cut -d' ' -f1-3 /proc/loadavg))"
 	if [ $r -ne 0 ]; then

@@ -37,7 +37,6 @@ struct scen {
 	char *req; /* the whole request, head and body */
 	size_t len, head_len;
 	bool upgrade;
-	bool never_whole; /* only ever sent cut (it would change state) */
 };
 
 enum act { A_FULL, A_CUT, A_BODY_CUT, A_RESP_RESET, A_GARBAGE, A_NACT };
@@ -220,8 +219,6 @@ static void slot_start(struct slot *s)
 	memset(s, 0, sizeof(*s));
 	s->sc = &scens[rand() % nscen];
 	s->act = (enum act)(rand() % A_NACT);
-	if (s->act == A_FULL && s->sc->never_whole)
-		s->act = A_CUT;
 	if (s->act == A_BODY_CUT && s->sc->len == s->sc->head_len)
 		s->act = A_RESP_RESET;
 	s->limit = s->sc->len;
