@@ -90,6 +90,13 @@ static const struct opt opts[] = {
 	 OPT_STR, O(allowed_host_paths), "",
 	 "host path prefixes allowed for host volumes, comma list (empty: none); opened at "
 	 "start-up, so they must exist then"},
+	{"allowed-volumes", "SANDBOX_API_ALLOWED_VOLUMES", "storage.allowed_volumes", OPT_STR,
+	 O(allowed_volumes), "",
+	 "named volumes a pvc may mount besides those this server created, comma list of "
+	 "globs (empty: only its own)"},
+	{"publish-address", "SANDBOX_API_PUBLISH_ADDRESS", "docker.publish_address", OPT_STR,
+	 O(publish_address), "0.0.0.0",
+	 "host address that sandboxes' published ports (execd, 8080, egress) bind to"},
 	{"egress-image", "SANDBOX_API_EGRESS_IMAGE", "egress.image", OPT_STR, O(egress_image),
 	 "sandbox/egressd:latest", "egress sidecar image (needed for networkPolicy)"},
 	{"egress-mode", "SANDBOX_API_EGRESS_MODE", "egress.mode", OPT_STR, O(egress_mode), "dns",

@@ -38,6 +38,8 @@ struct apicfg {
 	int64_t pids_limit;
 	char *apparmor, *seccomp, *secure_runtime;
 	char *allowed_host_paths; /* comma list */
+	char *allowed_volumes;	  /* comma list of globs */
+	char *publish_address;	  /* HostIp of published ports */
 	char *egress_image, *egress_mode;
 	char *egress_env; /* comma list of KEY=VALUE added to sidecars */
 	bool disable_ipv6;

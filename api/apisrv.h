@@ -37,6 +37,7 @@ enum sbx_state { SBX_PENDING, SBX_RUNNING, SBX_PAUSED, SBX_TERMINATED, SBX_FAILE
 #define LBL_EXECD_PORT	 "opensandbox.io/embedding-proxy-port"
 #define LBL_HTTP_PORT	 "opensandbox.io/http-port"
 #define LBL_EGRESS_TOKEN "opensandbox.io/egress-auth-token"
+#define LBL_EXECD_TOKEN	 "opensandbox.io/execd-access-token" /* ours */
 #define LBL_SIDECAR_FOR	 "opensandbox.io/egress-sidecar-for"
 #define LBL_RENEW	 "opensandbox.io/access-renew-extend-seconds"
 #define LBL_MANAGED_VOLS "opensandbox.io/volume-managed-by"
@@ -67,7 +68,8 @@ struct sbx {
 	uint16_t port_execd, port_http, port_egress; /* host ports (bridge modes) */
 	char ip[64];				     /* address of the network namespace */
 	char egress_token[48];
-	char *managed_vols; /* JSON array text of volumes to delete, or NULL */
+	char execd_token[48]; /* the sandbox's execd credential; "" for ones made before it */
+	char *managed_vols;   /* JSON array text of volumes to delete, or NULL */
 	int64_t renew_extend;
 	bool host_mode;
 	bool provisioning;    /* create is still running on a worker */

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "apival.h"
+#include "image_ref.h"
 #include "http_parse.h"
 #include "json.h"
 
@@ -339,9 +340,11 @@ static int parse_image(struct apival_create *c, const cJSON *img, struct apival_
 		*--end = '\0';
 	if (blank(uri))
 		return apival_fail(ae, 422, VALIDATION, "image.uri: must not be blank");
-	if (strlen(uri) > 512 || strpbrk(uri, " \t\r\n\"\\"))
+	if (strlen(uri) > 512 || !image_ref_valid(uri))
 		return apival_fail(ae, 400, INVALID_PARAM,
-				   "image.uri: '%.64s' is not an image reference", uri);
+				   "image.uri: '%.64s' is not a valid image reference "
+				   "([registry/]name[:tag][@digest])",
+				   uri);
 	c->image = uri;
 	int r = json_get_object(img, "auth", JSON_OPTIONAL, &auth, &e);
 	if (r == -EINVAL)

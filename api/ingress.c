@@ -10,6 +10,7 @@
 #include "http_proxy.h"
 #include "ingress.h"
 #include "log.h"
+#include "routes.h"
 #include "sandbox.h"
 #include "stats.h"
 #include "store.h"
@@ -34,9 +35,12 @@ bool ingress_path_is_proxy(const char *p)
 	return *p == '\0' || *p == '/';
 }
 
-/* Credentials meant for this server never reach the sandbox (server.md 4.10). */
+/* Credentials meant for this server never reach the sandbox (server.md 4.10),
+ * nor does an execd token reach an application on another port. */
 static const char *const server_credentials[] = {"Authorization", "Cookie", "OPEN-SANDBOX-API-KEY",
 						 NULL};
+static const char *const app_credentials[] = {"Authorization", "Cookie", "OPEN-SANDBOX-API-KEY",
+					      "X-EXECD-ACCESS-TOKEN", NULL};
 
 static void on_error(struct http_conn *c, int status, enum http_proxy_failure why, void *arg)
 {
@@ -106,8 +110,13 @@ static void h_proxy(struct http_conn *c, struct http_req *req, void *arg)
 		.path = path,
 		.query = req->query,
 		.host = host,
-		.drop = server_credentials,
+		.drop = port == EXECD_PORT ? server_credentials : app_credentials,
 	};
+	/* execd gets the sandbox's token from us when the caller proved it may
+	 * use this server (its API key); anyone else must bring the token. */
+	const char *token[] = {"X-EXECD-ACCESS-TOKEN", s->execd_token, NULL};
+	if (port == EXECD_PORT && s->execd_token[0] && routes_has_key(srv, req))
+		t.set = token;
 	http_proxy_forward(srv->proxy, c, req, &t);
 }
 

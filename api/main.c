@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "listener.h"
 #include "apisrv.h"
 #include "http_proxy.h"
 #include "log.h"
@@ -79,6 +80,9 @@ int main(int argc, char **argv)
 	}
 	int level = log_level_parse(srv->cfg.log_level);
 	log_init("sandbox-api", level < 0 ? LOG_INFO : (enum log_level)level, 2);
+	/* Every connection is an fd: run out at the hard limit, not at 1024. */
+	if (listener_raise_fd_limit() < 0)
+		log_msg(LOG_WARN, NULL, "could not raise the open-file limit", NULL);
 	if (!srv->cfg.api_key[0]) {
 		const char *insecure = getenv("OPENSANDBOX_INSECURE_SERVER");
 		if (!insecure || strcmp(insecure, "YES") != 0) {

@@ -25,17 +25,27 @@ bool routes_key_equal(const char *a, const char *b)
 	return d == 0 && la == lb;
 }
 
+bool routes_has_key(const struct apisrv *srv, const struct http_req *req)
+{
+	const char *key = srv->cfg.api_key;
+	const char *got = http_req_header(req, "OPEN-SANDBOX-API-KEY");
+	return !key[0] || (got && routes_key_equal(got, key));
+}
+
 static bool auth_filter(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct apisrv *srv = arg;
-	const char *key = srv->cfg.api_key;
-	if (!key[0] || !strncmp(req->path, "/health", 7))
+	if (!srv->cfg.api_key[0])
+		return true;
+	if (routes_has_key(srv, req)) {
+		http_conn_trust(c);
+		return true;
+	}
+	if (!strncmp(req->path, "/health", 7))
 		return true;
 	if (!srv->cfg.proxy_auth && ingress_path_is_proxy(req->path))
 		return true;
 	const char *got = http_req_header(req, "OPEN-SANDBOX-API-KEY");
-	if (got && routes_key_equal(got, key))
-		return true;
 	stats_request(srv->stats, "auth", 401);
 	if (!got)
 		http_resp_error(c, 401, "MISSING_API_KEY",
@@ -370,9 +380,14 @@ static void h_endpoint(struct http_conn *c, struct http_req *req, void *arg)
 	struct buf out;
 	buf_init(&out, 0);
 	char ep[600];
+	/* Whether the endpoint is answered by the sandbox's execd (its own port, or
+	 * its /proxy/{port}), which wants the sandbox's token. */
+	bool via_execd;
 	if (proxy) {
+		via_execd = port == EXECD_PORT;
+		/* Configuration first; a client's Host only if it is one. */
 		const char *base = srv->cfg.eip[0] ? srv->cfg.eip : http_req_header(req, "Host");
-		if (!base)
+		if (!base || (!srv->cfg.eip[0] && !http_host_valid(base)))
 			base = srv->endpoint_host;
 		if (!strncmp(base, "http://", 7))
 			base += 7;
@@ -380,8 +395,10 @@ static void h_endpoint(struct http_conn *c, struct http_req *req, void *arg)
 			base += 8;
 		snprintf(ep, sizeof(ep), "%.300s/sandboxes/%s/proxy/%ld", base, s->id, port);
 	} else if (s->host_mode) {
+		via_execd = port == EXECD_PORT;
 		snprintf(ep, sizeof(ep), "%s:%ld", srv->endpoint_host, port);
 	} else if (port == HTTP_APP_PORT) {
+		via_execd = false;
 		if (!s->port_http) {
 			buf_free(&out);
 			reply_error(r, 500, "DOCKER::NETWORK_MODE_ENDPOINT_UNAVAILABLE",
@@ -396,14 +413,25 @@ static void h_endpoint(struct http_conn *c, struct http_req *req, void *arg)
 				    "Missing host port mapping for execd proxy port 44772.");
 			return;
 		}
+		via_execd = true;
 		snprintf(ep, sizeof(ep), "%s:%u/proxy/%ld", srv->endpoint_host, s->port_execd,
 			 port);
 	}
 	buf_puts(&out, "{\"endpoint\":");
 	json_buf_cstr(&out, ep, 0);
-	if (port == EGRESS_PORT && s->egress_token[0]) {
-		buf_puts(&out, ",\"headers\":{\"OPENSANDBOX-EGRESS-AUTH\":");
-		json_buf_cstr(&out, s->egress_token, 0);
+	bool egress_auth = port == EGRESS_PORT && s->egress_token[0];
+	bool execd_auth = via_execd && s->execd_token[0];
+	if (egress_auth || execd_auth) {
+		buf_puts(&out, ",\"headers\":{");
+		if (execd_auth) {
+			buf_puts(&out, "\"X-EXECD-ACCESS-TOKEN\":");
+			json_buf_cstr(&out, s->execd_token, 0);
+		}
+		if (egress_auth) {
+			buf_puts(&out, execd_auth ? ",\"OPENSANDBOX-EGRESS-AUTH\":"
+						  : "\"OPENSANDBOX-EGRESS-AUTH\":");
+			json_buf_cstr(&out, s->egress_token, 0);
+		}
 		buf_puts(&out, "}");
 	}
 	buf_puts(&out, "}");

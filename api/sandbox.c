@@ -5,6 +5,7 @@
  * then 202 Pending and a provisioning job; then /ping polling on the loop.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <fcntl.h>
 #include <semaphore.h>
 #include <limits.h>
@@ -349,6 +350,24 @@ static void container_ip(const cJSON *inspect, const char *mode, char *out, size
 	snprintf(out, cap, "%s", cJSON_IsString(ip) ? ip->valuestring : "");
 }
 
+/* A volume this server created (its label), or one the operator allowed by name. */
+static bool volume_allowed(const struct apisrv *srv, const char *name, const cJSON *vol)
+{
+	const cJSON *lb = cJSON_GetObjectItem(cJSON_GetObjectItem(vol, "Labels"), LBL_MANAGED_VOLS);
+	if (cJSON_IsString(lb) && !strcmp(lb->valuestring, "server"))
+		return true;
+	const char *list = srv->cfg.allowed_volumes;
+	while (list && *list) {
+		size_t n = strcspn(list, ",");
+		char glob[256];
+		snprintf(glob, sizeof(glob), "%.*s", (int)(n < 255 ? n : 255), list);
+		if (glob[0] && fnmatch(glob, name, 0) == 0)
+			return true;
+		list += n + (list[n] == ',');
+	}
+	return false;
+}
+
 static int ensure_volumes(struct create_job *j)
 {
 	struct docker *d = &j->srv->docker;
@@ -358,7 +377,19 @@ static int ensure_volumes(struct create_job *j)
 			continue;
 		char target[400];
 		snprintf(target, sizeof(target), "/volumes/%s", v->claim);
-		int r = docker_json(d, "GET", target, NULL, NULL, &j->e);
+		cJSON *vol = NULL;
+		int r = docker_json(d, "GET", target, NULL, &vol, &j->e);
+		bool allowed = r >= 0 && volume_allowed(j->srv, v->claim, vol);
+		cJSON_Delete(vol);
+		if (r >= 0 && !allowed) {
+			err_set(&j->e, EPERM,
+				"volume %s was not created by this server and is not in "
+				"storage.allowed_volumes",
+				v->claim);
+			j->status = 400;
+			j->code = "VOLUME::PVC_NOT_ALLOWED";
+			return -EPERM;
+		}
 		if (r == -ENOENT && v->create_if_missing) {
 			cJSON *b = cJSON_CreateObject();
 			cJSON_AddStringToObject(b, "Name", v->claim);
@@ -527,7 +558,13 @@ static void ping_start(struct sbx *s)
 {
 	struct http_endpoint ep = {.kind = HTTP_EP_TCP, .port = EXECD_PORT};
 	snprintf(ep.host, sizeof(ep.host), "%s", s->ip);
-	struct http_client_request rq = {.method = "GET", .target = "/ping", .timeout_ms = 2000};
+	char auth[96];
+	snprintf(auth, sizeof(auth), "X-EXECD-ACCESS-TOKEN: %s", s->execd_token);
+	const char *hdrs[] = {auth, NULL};
+	struct http_client_request rq = {.method = "GET",
+					 .target = "/ping",
+					 .timeout_ms = 2000,
+					 .headers = s->execd_token[0] ? hdrs : NULL};
 	struct http_client_cbs cbs = {.on_head = on_ping_head, .on_done = on_ping_done};
 	struct err e = {0};
 	s->ping = http_client_start(s->srv->loop, &ep, &rq, &cbs, s, &e);
@@ -637,14 +674,15 @@ static bool csv_has(const cJSON *arr, const char *s)
 	return false;
 }
 
-static void port_binding(cJSON *pb, cJSON *exposed, unsigned cport, unsigned hport)
+static void port_binding(const struct apisrv *srv, cJSON *pb, cJSON *exposed, unsigned cport,
+			 unsigned hport)
 {
 	char key[16], hp[8];
 	snprintf(key, sizeof(key), "%u/tcp", cport);
 	snprintf(hp, sizeof(hp), "%u", hport);
 	cJSON *arr = cJSON_AddArrayToObject(pb, key);
 	cJSON *b = cJSON_CreateObject();
-	cJSON_AddStringToObject(b, "HostIp", "0.0.0.0");
+	cJSON_AddStringToObject(b, "HostIp", srv->cfg.publish_address);
 	cJSON_AddStringToObject(b, "HostPort", hp);
 	cJSON_AddItemToArray(arr, b);
 	cJSON_AddObjectToObject(exposed, key);
@@ -730,6 +768,8 @@ static cJSON *labels_for(struct apisrv *srv, const struct apival_create *rq, con
 	}
 	if (s->egress_token[0])
 		cJSON_AddStringToObject(l, LBL_EGRESS_TOKEN, s->egress_token);
+	if (s->execd_token[0])
+		cJSON_AddStringToObject(l, LBL_EXECD_TOKEN, s->execd_token);
 	if (s->renew_extend) {
 		snprintf(num, sizeof(num), "%lld", (long long)s->renew_extend);
 		cJSON_AddStringToObject(l, LBL_RENEW, num);
@@ -757,7 +797,8 @@ static cJSON *main_body(struct apisrv *srv, const struct apival_create *rq, cons
 	if (rq->env) {
 		cJSON_ArrayForEach(it, rq->env)
 		{
-			if (!cJSON_IsString(it))
+			/* The credential is the server's to set, never the caller's. */
+			if (!cJSON_IsString(it) || !strcmp(it->string, "EXECD_ACCESS_TOKEN"))
 				continue;
 			size_t n = strlen(it->string) + strlen(it->valuestring) + 2;
 			char *kv = malloc(n);
@@ -768,6 +809,9 @@ static cJSON *main_body(struct apisrv *srv, const struct apival_create *rq, cons
 			free(kv);
 		}
 	}
+	char tok[80];
+	snprintf(tok, sizeof(tok), "EXECD_ACCESS_TOKEN=%s", s->execd_token);
+	cJSON_AddItemToArray(env, cJSON_CreateString(tok));
 	cJSON_AddItemToObject(b, "Labels", labels_for(srv, rq, s));
 	cJSON *hc = cJSON_AddObjectToObject(b, "HostConfig");
 	cJSON_AddStringToObject(hc, "NetworkMode",
@@ -775,8 +819,8 @@ static cJSON *main_body(struct apisrv *srv, const struct apival_create *rq, cons
 	if (!egress && !s->host_mode) {
 		cJSON *exposed = cJSON_AddObjectToObject(b, "ExposedPorts");
 		cJSON *pb = cJSON_AddObjectToObject(hc, "PortBindings");
-		port_binding(pb, exposed, EXECD_PORT, s->port_execd);
-		port_binding(pb, exposed, HTTP_APP_PORT, s->port_http);
+		port_binding(srv, pb, exposed, EXECD_PORT, s->port_execd);
+		port_binding(srv, pb, exposed, HTTP_APP_PORT, s->port_http);
 	}
 	cJSON *so = cJSON_AddArrayToObject(hc, "SecurityOpt");
 	if (cfg->no_new_privileges)
@@ -897,9 +941,9 @@ static cJSON *sidecar_body(struct apisrv *srv, const struct apival_create *rq, c
 	cJSON_AddItemToArray(ca, cJSON_CreateString("NET_ADMIN"));
 	cJSON *exposed = cJSON_AddObjectToObject(b, "ExposedPorts");
 	cJSON *pb = cJSON_AddObjectToObject(hc, "PortBindings");
-	port_binding(pb, exposed, EXECD_PORT, s->port_execd);
-	port_binding(pb, exposed, HTTP_APP_PORT, s->port_http);
-	port_binding(pb, exposed, EGRESS_PORT, s->port_egress);
+	port_binding(srv, pb, exposed, EXECD_PORT, s->port_execd);
+	port_binding(srv, pb, exposed, HTTP_APP_PORT, s->port_http);
+	port_binding(srv, pb, exposed, EGRESS_PORT, s->port_egress);
 	if (srv->cfg.disable_ipv6) {
 		cJSON *sc = cJSON_AddObjectToObject(hc, "Sysctls");
 		cJSON_AddStringToObject(sc, "net.ipv6.conf.all.disable_ipv6", "1");
@@ -910,7 +954,7 @@ static cJSON *sidecar_body(struct apisrv *srv, const struct apival_create *rq, c
 }
 
 /* base64url(24 random bytes): 32 characters. */
-static void egress_token(char out[48])
+static void random_token(char out[48])
 {
 	unsigned char raw[24];
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
@@ -968,7 +1012,8 @@ void sandbox_create(struct apisrv *srv, struct apival_create *rq, struct reply *
 	snprintf(s->plat_arch, sizeof(s->plat_arch), "%s", rq->plat_arch);
 	s->renew_extend = rq->renew_extend;
 	if (egress)
-		egress_token(s->egress_token);
+		random_token(s->egress_token);
+	random_token(s->execd_token);
 	cJSON *mv = NULL;
 	for (size_t i = 0; i < rq->num_volumes; i++) {
 		if (rq->volumes[i].kind != APIVAL_VOL_PVC || !rq->volumes[i].delete_on_termination)

@@ -58,8 +58,10 @@ static bool auth_filter(struct http_conn *c, struct http_req *req, void *arg)
 	if (!x->token || !*x->token || !guarded)
 		return true;
 	const char *got = http_req_header(req, "OPENSANDBOX-EGRESS-AUTH");
-	if (got && token_ok(got, x->token))
+	if (got && token_ok(got, x->token)) {
+		http_conn_trust(c);
 		return true;
+	}
 	text_error(c, 401, "unauthorized");
 	return false;
 }

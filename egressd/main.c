@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "listener.h"
 #include "egressd.h"
 #include "log.h"
 #include "sock.h"
@@ -358,6 +359,9 @@ int main(int argc, char **argv)
 		}
 	}
 	log_init("egressd", level < 0 ? LOG_INFO : (enum log_level)level, 1);
+	/* Every connection is an fd: run out at the hard limit, not at 1024. */
+	if (listener_raise_fd_limit() < 0)
+		log_msg(LOG_WARN, NULL, "could not raise the open-file limit", NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	int mode = parse_mode(env("OPENSANDBOX_EGRESS_MODE"));

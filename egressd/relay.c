@@ -25,6 +25,7 @@
 #include "buf.h"
 #include "dns.h"
 #include "egressd.h"
+#include "listener.h"
 #include "log.h"
 #include "sock.h"
 
@@ -73,7 +74,8 @@ struct rq {
 
 struct relay {
 	struct egressd *x;
-	int udp[2], tcp[2];
+	int udp[2], tcp[2]; /* tcp: until handed to tcp_lst */
+	struct listener *tcp_lst;
 	struct rq *slots[RELAY_SLOTS];
 	size_t inflight, tconns;
 	struct tconn *conns;
@@ -565,6 +567,7 @@ static void tconn_close(struct tconn *c)
 	ev_del(c->r->x->loop, c->fd);
 	close(c->fd);
 	c->fd = -1;
+	listener_fd_freed(c->r->tcp_lst);
 	tconn_release(c);
 }
 
@@ -646,36 +649,31 @@ out:
 	tconn_release(c);
 }
 
-static void on_accept(struct ev_loop *loop, int lfd, uint32_t events, void *arg)
+static void accept_tcp(int fd, void *arg)
 {
 	struct relay *r = arg;
-	(void)events;
-	for (int i = 0; i < 16; i++) {
-		int fd = sock_accept(lfd);
-		if (fd < 0)
-			return;
-		struct tconn *c = r->tconns < RELAY_TCP_CONNS ? calloc(1, sizeof(*c)) : NULL;
-		if (!c) {
-			close(fd);
-			continue;
-		}
-		c->r = r;
-		c->fd = fd;
-		buf_init(&c->in, 2 + 65535 + 4096);
-		buf_init(&c->out, 1 << 20);
-		ev_timer_init(&c->idle, on_tconn_idle, c);
-		if (ev_add(loop, fd, EPOLLIN, on_tconn, c) < 0) {
-			close(fd);
-			free(c);
-			continue;
-		}
-		r->tconns++;
-		c->next = r->conns;
-		if (c->next)
-			c->next->prev = c;
-		r->conns = c;
-		ev_timer_start(loop, &c->idle, RELAY_TCP_IDLE_MS);
+	struct ev_loop *loop = r->x->loop;
+	struct tconn *c = r->tconns < RELAY_TCP_CONNS ? calloc(1, sizeof(*c)) : NULL;
+	if (!c) {
+		close(fd);
+		return;
 	}
+	c->r = r;
+	c->fd = fd;
+	buf_init(&c->in, 2 + 65535 + 4096);
+	buf_init(&c->out, 1 << 20);
+	ev_timer_init(&c->idle, on_tconn_idle, c);
+	if (ev_add(loop, fd, EPOLLIN, on_tconn, c) < 0) {
+		close(fd);
+		free(c);
+		return;
+	}
+	r->tconns++;
+	c->next = r->conns;
+	if (c->next)
+		c->next->prev = c;
+	r->conns = c;
+	ev_timer_start(loop, &c->idle, RELAY_TCP_IDLE_MS);
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -728,6 +726,9 @@ struct relay *relay_new(struct egressd *x, struct err *e)
 	r->tokens = 2 * RELAY_LOG_RATE;
 	r->tokens_at = ev_now(x->loop);
 	r->udp[0] = r->udp[1] = r->tcp[0] = r->tcp[1] = -1;
+	r->tcp_lst = listener_new(x->loop, "dns-tcp", accept_tcp, r, NULL, 0, e);
+	if (!r->tcp_lst)
+		goto fail;
 	/* Both sockets of 127.0.0.1 must bind; ::1 is optional (IPv6 may be off). */
 	for (int f = 0; f < 2; f++) {
 		int fam = f ? AF_INET6 : AF_INET;
@@ -744,11 +745,14 @@ struct relay *relay_new(struct egressd *x, struct err *e)
 			r->udp[1] = -1;
 			continue;
 		}
-		if (ev_add(x->loop, r->udp[f], EPOLLIN, on_udp, r) < 0 ||
-		    ev_add(x->loop, r->tcp[f], EPOLLIN, on_accept, r) < 0) {
+		if (ev_add(x->loop, r->udp[f], EPOLLIN, on_udp, r) < 0) {
 			err_set(e, EIO, "watch DNS listeners");
 			goto fail;
 		}
+		int tfd = r->tcp[f];
+		r->tcp[f] = -1; /* the listener's now, closed by it even on failure */
+		if (listener_add_fd(r->tcp_lst, tfd, e) < 0)
+			goto fail;
 	}
 	if (upstream_start(&x->ups, x->loop, on_upstream_udp, r, e) < 0)
 		goto fail;
@@ -760,6 +764,8 @@ fail:
 
 void relay_stop(struct relay *r)
 {
+	listener_free(r->tcp_lst);
+	r->tcp_lst = NULL;
 	for (int f = 0; f < 2; f++) {
 		int *fds[2] = {&r->udp[f], &r->tcp[f]};
 		for (int k = 0; k < 2; k++)

@@ -17,6 +17,7 @@ struct execd {
 	struct ev_loop *loop;
 	struct http_server *srv;
 	const char *token;     /* "" = no auth */
+	uint16_t port;	       /* the port execd listens on */
 	const char *envs_file; /* EXECD_ENVS (may be NULL) */
 	const char *tmpdir;    /* TMPDIR or /tmp */
 	struct command_store *commands;

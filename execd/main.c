@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
+#include "listener.h"
 #include "execd.h"
 #include "http_proxy.h"
 #include "log.h"
@@ -53,8 +55,10 @@ static bool auth_filter(struct http_conn *c, struct http_req *req, void *arg)
 	if (!x->token[0])
 		return true;
 	const char *got = http_req_header(req, "X-EXECD-ACCESS-TOKEN");
-	if (got && token_equal(got, x->token))
+	if (got && token_equal(got, x->token)) {
+		http_conn_trust(c);
 		return true;
+	}
 	static const char body[] =
 		"{\"error\":\"Unauthorized: invalid or missing header X-EXECD-ACCESS-TOKEN\"}";
 	http_resp_send(c, 401, RESPOND_JSON, body, sizeof(body) - 1);
@@ -124,6 +128,33 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name)
 	return NULL;
 }
 
+/*
+ * The token is the sandbox's only credential: keep a private copy, and take
+ * it out of what code in the sandbox can read. The environment is not passed
+ * on to commands, the flag's bytes in /proc/<pid>/cmdline are blanked, and the
+ * process is made non-dumpable, so without CAP_SYS_PTRACE (dropped in the
+ * default container profile) neither /proc/<pid>/environ nor /proc/<pid>/mem
+ * of execd can be read.
+ */
+static int keep_token(const char *token, char *token_arg)
+{
+	static char copy[513];
+	size_t n = token ? strlen(token) : 0;
+	if (n >= sizeof(copy))
+		return -1;
+	memcpy(copy, token ? token : "", n + 1);
+	X.token = copy;
+	if (token_arg)
+		memset(token_arg, 'x', strlen(token_arg));
+	/* Blank the bytes too: /proc/<pid>/environ shows the original block. */
+	char *env = getenv("EXECD_ACCESS_TOKEN");
+	if (env)
+		memset(env, 'x', strlen(env));
+	unsetenv("EXECD_ACCESS_TOKEN");
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	return 0;
+}
+
 static int open_log(void)
 {
 	const char *path = getenv("EXECD_LOG_FILE");
@@ -154,6 +185,7 @@ int main(int argc, char **argv)
 {
 	unsigned long port = EXECD_DEFAULT_PORT;
 	const char *token = getenv("EXECD_ACCESS_TOKEN");
+	char *token_arg = NULL;
 	int level = LOG_INFO;
 	struct err e = {0};
 
@@ -168,6 +200,7 @@ int main(int argc, char **argv)
 			}
 		} else if ((v = flag_value(argc, argv, &i, "access-token"))) {
 			token = v;
+			token_arg = (char *)v;
 		} else if ((v = flag_value(argc, argv, &i, "log-level"))) {
 			/* Go-style numbers: <=3 error, 4 warn, 5-6 info, >=7 debug. */
 			char *end;
@@ -189,9 +222,16 @@ int main(int argc, char **argv)
 		}
 	}
 	log_init("execd", (enum log_level)level, open_log());
+	/* Every connection is an fd: run out at the hard limit, not at 1024. */
+	if (listener_raise_fd_limit() < 0)
+		log_msg(LOG_WARN, NULL, "could not raise the open-file limit", NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	X.token = token ? token : "";
+	if (keep_token(token, token_arg) < 0) {
+		log_msg(LOG_ERROR, NULL, "the access token is too long", "max", "512", NULL);
+		return 2;
+	}
+	X.port = (uint16_t)port;
 	X.envs_file = getenv("EXECD_ENVS");
 	X.tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
 	X.loop = ev_loop_new(&e);
@@ -202,7 +242,7 @@ int main(int argc, char **argv)
 	struct http_server_config cfg = {
 		/* Streams and uploads are long; only idle connections are timed out. */
 		.idle_timeout_ms = 120000,
-		.header_timeout_ms = 60000,
+		.header_timeout_ms = 30000,
 		.max_body = 16 * 1024 * 1024,
 		.log_name = "execd",
 	};

@@ -51,6 +51,8 @@ if [ -n "${EXECD_BOOTSTRAP_PRE_SCRIPT:-}" ] && [ -r "$EXECD_BOOTSTRAP_PRE_SCRIPT
 fi
 
 "$EXECD" &
+# execd's credential is execd's alone: the user's processes do not inherit it.
+unset EXECD_ACCESS_TOKEN
 
 if [ -n "${BOOTSTRAP_SHELL:-}" ]; then
 	SHELL_BIN=$BOOTSTRAP_SHELL

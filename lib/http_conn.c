@@ -56,6 +56,32 @@ void conn_on_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		conn_update_events(c);
 }
 
+/* No route took the method: the methods that do serve this path, for a 405. */
+static void allowed_methods(struct http_conn *c, const char *path, char *params)
+{
+	struct http_server *s = c->srv;
+	struct http_req scratch;
+	size_t n = 0;
+	bool get = false;
+	for (size_t i = 0; i < s->nroutes; i++) {
+		const struct route *r = &s->routes[i];
+		memset(&scratch, 0, sizeof(scratch));
+		if (!route_match(r->pattern, path, &scratch, params))
+			continue;
+		size_t ml = strlen(r->method);
+		char *seen = strstr(c->allow, r->method);
+		if (seen && (seen[ml] == '\0' || seen[ml] == ','))
+			continue;
+		if (n + ml + 2 >= sizeof(c->allow))
+			break;
+		n += (size_t)snprintf(c->allow + n, sizeof(c->allow) - n, "%s%s", n ? ", " : "",
+				      r->method);
+		get = get || strcmp(r->method, "GET") == 0;
+	}
+	if (get && n + 6 < sizeof(c->allow))
+		snprintf(c->allow + n, sizeof(c->allow) - n, ", HEAD");
+}
+
 /* Copies the parsed head into c->head so pipelined input can move freely,
  * NUL-terminates every string, decodes the path and matches a route. */
 static int setup_request(struct http_conn *c, struct http_request_head *rh, size_t head_len)
@@ -117,10 +143,24 @@ static int setup_request(struct http_conn *c, struct http_request_head *rh, size
 	long dlen = http_percent_decode(dec, plen + 1, path, plen, 0);
 	if (dlen < 0)
 		return -EINVAL;
+	char *params = dec + dlen + 1;
+	/* The prefix is plain ASCII, so where the raw path starts with it the
+	 * decoded one does too. */
+	size_t sp = s->strip_prefix ? strlen(s->strip_prefix) : 0;
+	if (sp && !strncmp(raw, s->strip_prefix, sp) && (raw[sp] == '/' || !raw[sp]) &&
+	    !strncmp(dec, s->strip_prefix, sp)) {
+		raw += sp;
+		dec += sp;
+		if (!*raw) { /* "/proxy/44772" alone is "/" */
+			raw[-1] = '/';
+			dec[-1] = '/';
+			raw--;
+			dec--;
+		}
+	}
 	req->raw_path = raw;
 	req->query = q;
 	req->path = dec;
-	char *params = dec + dlen + 1;
 
 	c->request_id[0] = '\0';
 	if (s->cfg.request_ids) {
@@ -137,9 +177,13 @@ static int setup_request(struct http_conn *c, struct http_request_head *rh, size
 	req->request_id = c->request_id;
 
 	c->route = NULL;
+	c->allow[0] = '\0';
+	/* HEAD is served by the GET route (the response sends no body). */
+	bool head = strcmp(method, "HEAD") == 0;
 	for (size_t i = 0; i < s->nroutes; i++) {
 		const struct route *r = &s->routes[i];
-		if (strcmp(r->method, "*") != 0 && strcmp(r->method, method) != 0)
+		if (strcmp(r->method, "*") != 0 && strcmp(r->method, method) != 0 &&
+		    !(head && strcmp(r->method, "GET") == 0))
 			continue;
 		if (route_match(r->pattern, dec, req, params)) {
 			c->route = r;
@@ -147,6 +191,8 @@ static int setup_request(struct http_conn *c, struct http_request_head *rh, size
 		}
 		req->num_params = 0;
 	}
+	if (!c->route)
+		allowed_methods(c, dec, params);
 	return 0;
 }
 
@@ -155,9 +201,12 @@ static void dispatch(struct http_conn *c)
 	struct http_server *s = c->srv;
 	c->state = CONN_HANDLER;
 	conn_set_timer(c, TIMER_NONE);
-	if (c->route)
+	if (c->route) {
 		c->route->h(c, &c->req, c->route->arg);
-	else if (s->fallback)
+	} else if (c->allow[0]) {
+		http_resp_header(c, "Allow", c->allow);
+		http_resp_error(c, 405, "METHOD_NOT_ALLOWED", "method not allowed for this path");
+	} else if (s->fallback)
 		s->fallback(c, &c->req, s->fallback_arg);
 	else
 		http_resp_error(c, 404, "NOT_FOUND", "no route for this path");

@@ -425,9 +425,13 @@ int http_parse_request(const char *buf, size_t len, struct http_request_head *re
 	r = check_framing(&fr, req->minor_version, &f);
 	if (r < 0)
 		goto out;
-	/* RFC 9112 3.2: more than one Host is a request to refuse. */
+	/* RFC 9112 3.2: an HTTP/1.1 request without Host, or with more than one, is refused. */
 	if (fr.host_count > 1) {
 		r = fail(&f, 400, "duplicate Host");
+		goto out;
+	}
+	if (fr.host_count == 0 && req->minor_version >= 1) {
+		r = fail(&f, 400, "missing Host header");
 		goto out;
 	}
 	req->num_headers = count;

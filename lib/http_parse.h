@@ -176,4 +176,9 @@ bool http_query_next(struct http_query_iter *it, const char **key, size_t *key_l
  */
 long http_query_get(const char *query, size_t len, const char *name, char *out, size_t out_cap);
 
+/* Whether s is a plain Host value: a DNS name or IPv4 address (letters, digits,
+ * '-', '.'), or an IPv6 literal in brackets, then an optional ":port" (1..65535);
+ * at most 255 bytes. Anything else (userinfo, paths, spaces, controls) is not. */
+bool http_host_valid(const char *s);
+
 #endif

@@ -69,6 +69,8 @@ struct http_proxy_target {
 	const char *query;	 /* raw query without '?'; NULL or "" for none */
 	const char *host;	 /* Host header to send; NULL keeps the client's */
 	const char *const *drop; /* more request headers not to forward; NULL-terminated */
+	const char *const *set;	 /* request headers to send instead of the client's:
+				  * name, value, ..., NULL */
 };
 
 struct http_proxy;

@@ -61,6 +61,15 @@ bool http_proxy_hop_by_hop(const char *name, size_t n, const char *connection, s
 	return http_list_has_token(connection, clen, tok);
 }
 
+/* Named in a NULL-terminated list of name/value pairs. */
+static bool replaced(const char *name, size_t n, const char *const *set)
+{
+	for (; set && set[0] && set[1]; set += 2)
+		if (named(name, n, set[0], strlen(set[0])))
+			return true;
+	return false;
+}
+
 static bool dropped(const char *name, size_t n, const char *const *drop)
 {
 	for (; drop && *drop; drop++)
@@ -106,7 +115,8 @@ int http_proxy_request_head(struct buf *b, const struct http_req *req,
 		if (http_proxy_hop_by_hop(h->name, h->name_len, connection, clen) ||
 		    named(h->name, h->name_len, "Content-Length", 14) ||
 		    named(h->name, h->name_len, "Expect", 6) ||
-		    dropped(h->name, h->name_len, t->drop))
+		    dropped(h->name, h->name_len, t->drop) ||
+		    replaced(h->name, h->name_len, t->set))
 			continue;
 		if (named(h->name, h->name_len, "Host", 4)) {
 			host = host ? host : h;
@@ -122,6 +132,8 @@ int http_proxy_request_head(struct buf *b, const struct http_req *req,
 	}
 	if (!r && t->host)
 		r = buf_append_header(b, "Host", 4, t->host, strlen(t->host));
+	for (const char *const *s = t->set; !r && s && s[0] && s[1]; s += 2)
+		r = buf_append_header(b, s[0], strlen(s[0]), s[1], strlen(s[1]));
 	r = r ? r : buf_append(b, "X-Forwarded-For: ", 17);
 	for (size_t i = 0; !r && nxff && i < req->num_headers; i++) {
 		const struct http_header *h = &req->headers[i];

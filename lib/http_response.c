@@ -127,6 +127,10 @@ static int flush_and_arm(struct http_conn *c)
 	int r = conn_flush(c, false);
 	if (c->dead)
 		return -EPIPE;
+	/* Drained here, with the producer waiting for on_drain: no EPOLLOUT will
+	 * come to tell it, so the end of the turn does. */
+	if (c->on_drain && c->out.len < HTTP_OUT_LOW_WATER)
+		conn_flush_later(c);
 	conn_update_events(c);
 	return r;
 }

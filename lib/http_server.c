@@ -11,8 +11,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "listener.h"
 #include "sock.h"
 #include "tls.h"
+
+static const char busy_reply[] =
+	"HTTP/1.1 503 Service Unavailable\r\n"
+	"Content-Type: application/json\r\n"
+	"Content-Length: 62\r\nConnection: close\r\n\r\n"
+	"{\"code\":\"UNAVAILABLE\",\"message\":\"too many open connections\"}";
+
+static void accept_conn(int fd, void *arg);
 
 /* End of a loop turn: write the response heads that no body joined, and run
  * what public calls queued (pipelined requests, resumed bodies, drains). */
@@ -71,8 +80,17 @@ struct http_server *http_server_new(struct ev_loop *loop, const struct http_serv
 		c->limits.max_target = http_default_limits.max_target;
 	if (!c->limits.max_headers || c->limits.max_headers > HTTP_MAX_HEADER_ARRAY)
 		c->limits.max_headers = http_default_limits.max_headers;
+	if (!c->pressure_timeout_ms)
+		c->pressure_timeout_ms = 5000;
+	s->lst = listener_new(loop, c->log_name ? c->log_name : "http", accept_conn, s, busy_reply,
+			      sizeof(busy_reply) - 1, e);
+	if (!s->lst) {
+		free(s);
+		return NULL;
+	}
 	if (ev_on_turn(loop, flush_pending, s) < 0) {
 		err_set(e, ENOSPC, "no free turn hook in the event loop");
+		listener_free(s->lst);
 		free(s);
 		return NULL;
 	}
@@ -91,21 +109,31 @@ void http_server_free(struct http_server *s)
 			conn_close(c);
 		ev_run_retired(s->loop);
 	}
-	for (size_t i = 0; i < s->nlfds; i++) {
-		ev_del(s->loop, s->lfds[i]);
-		close(s->lfds[i]);
-	}
+	listener_free(s->lst);
 	for (size_t i = 0; i < s->nroutes; i++) {
 		free(s->routes[i].method);
 		free(s->routes[i].pattern);
 	}
 	free(s->routes);
+	free(s->strip_prefix);
 	free(s);
+}
+
+/* Connections not yet closed (closed ones wait for the end of the turn). */
+static size_t live_conns(const struct http_server *s)
+{
+	return s->nconns - s->ndead;
+}
+
+/* Three quarters of the connection cap in use. */
+static bool under_pressure(const struct http_server *s)
+{
+	return live_conns(s) >= s->cfg.max_conns - s->cfg.max_conns / 4;
 }
 
 size_t http_server_conn_count(const struct http_server *s)
 {
-	return s->nconns;
+	return live_conns(s);
 }
 
 /* ---- routing ----------------------------------------------------------- */
@@ -140,6 +168,16 @@ void http_server_set_filter(struct http_server *s, http_filter *f, void *arg)
 {
 	s->filter = f;
 	s->filter_arg = arg;
+}
+
+int http_server_strip_prefix(struct http_server *s, const char *prefix)
+{
+	char *p = strdup(prefix);
+	if (!p)
+		return -ENOMEM;
+	free(s->strip_prefix);
+	s->strip_prefix = p;
+	return 0;
 }
 
 void http_server_set_fallback(struct http_server *s, http_handler *h, void *arg)
@@ -228,6 +266,7 @@ static void conn_retired(void *obj)
 	if (c->next)
 		c->next->prev = c->prev;
 	s->nconns--;
+	s->ndead--;
 	if (c->flush_queued) {
 		for (struct http_conn **p = &s->flush_list; *p; p = &(*p)->next_flush) {
 			if (*p == c) {
@@ -245,6 +284,7 @@ static void conn_retired(void *obj)
 	buf_free(&c->body);
 	buf_free(&c->resp_hdrs);
 	free(c);
+	listener_fd_freed(s->lst);
 }
 
 void conn_close(struct http_conn *c)
@@ -252,6 +292,7 @@ void conn_close(struct http_conn *c)
 	if (c->dead)
 		return;
 	c->dead = true;
+	c->srv->ndead++;
 	c->on_drain = NULL;
 	c->body_cb = NULL;
 	ev_timer_stop(c->srv->loop, &c->timer);
@@ -267,6 +308,10 @@ void conn_set_timer(struct http_conn *c, enum conn_timer kind)
 		      : kind == TIMER_HEAD ? cfg->header_timeout_ms
 		      : kind == TIMER_BODY ? cfg->body_timeout_ms
 					   : cfg->write_timeout_ms;
+	/* Under pressure, strangers get less time to send a request. */
+	if ((kind == TIMER_IDLE || kind == TIMER_HEAD) && !c->trusted &&
+	    ms > cfg->pressure_timeout_ms && under_pressure(c->srv))
+		ms = cfg->pressure_timeout_ms;
 	c->timer_kind = kind;
 	if (kind == TIMER_NONE)
 		ev_timer_stop(c->srv->loop, &c->timer);
@@ -297,84 +342,93 @@ void conn_update_events(struct http_conn *c)
 		conn_set_timer(c, c->state == CONN_HEAD ? TIMER_IDLE : TIMER_NONE);
 }
 
-static void refuse_busy(int fd)
+/*
+ * Full: the connection to give up for a new one. Only connections waiting
+ * for a request head qualify (nobody is mid-request): first the oldest never
+ * trusted, then the oldest trusted one idling in keep-alive. NULL if every
+ * connection is busy with a request.
+ */
+static struct http_conn *eviction_victim(struct http_server *s)
 {
-	static const char busy[] =
-		"HTTP/1.1 503 Service Unavailable\r\n"
-		"Content-Type: application/json\r\n"
-		"Content-Length: 62\r\nConnection: close\r\n\r\n"
-		"{\"code\":\"UNAVAILABLE\",\"message\":\"too many open connections\"}";
-	ssize_t w = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-	(void)w;
-	close(fd);
+	struct http_conn *stranger = NULL, *idle = NULL;
+	for (struct http_conn *c = s->conns; c; c = c->next) { /* newest first */
+		if (c->dead || c->state != CONN_HEAD || c->out.len)
+			continue;
+		if (!c->trusted)
+			stranger = c;
+		else if (!c->in.len)
+			idle = c;
+	}
+	return stranger ? stranger : idle;
 }
 
-static void on_accept(struct ev_loop *loop, int lfd, uint32_t events, void *arg)
+static void accept_conn(int fd, void *arg)
 {
 	struct http_server *s = arg;
-	(void)events;
-	/* Bounded per wake-up so one busy listener cannot starve the others. */
-	for (int i = 0; i < 64; i++) {
-		int fd = sock_accept(lfd);
-		if (fd < 0)
-			return;
-		if (s->nconns >= s->cfg.max_conns) {
-			refuse_busy(fd);
-			continue;
-		}
-		struct http_conn *c = calloc(1, sizeof(*c));
-		if (!c) {
+	if (live_conns(s) >= s->cfg.max_conns) {
+		struct http_conn *victim = eviction_victim(s);
+		if (!victim) {
+			ssize_t w = send(fd, busy_reply, sizeof(busy_reply) - 1,
+					 MSG_NOSIGNAL | MSG_DONTWAIT);
+			(void)w;
 			close(fd);
-			continue;
+			return;
 		}
-		sock_peer_str(fd, c->peer, sizeof(c->peer));
-		/* Responses are written whole or streamed on purpose: no Nagle delay
-		 * (it fails harmlessly on unix sockets). */
-		int one = 1;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		struct err e = {0};
-		struct transport *t =
-			s->cfg.tls ? tls_server_new(fd, s->cfg.tls, &e) : transport_plain_new(fd);
-		if (!t) {
-			free(c);
-			continue;
-		}
-		c->srv = s;
-		c->t = t;
-		c->fd = fd;
-		c->state = CONN_HEAD;
-		buf_init(&c->in, s->cfg.limits.max_head + HTTP_READ_CHUNK);
-		buf_init(&c->out, s->cfg.max_out);
-		buf_init(&c->head, 0);
-		buf_init(&c->body, 0);
-		buf_init(&c->resp_hdrs, 64 * 1024);
-		ev_timer_init(&c->timer, conn_on_timer, c);
-		c->armed = transport_want(t, 1, 0) | EPOLLRDHUP;
-		if (ev_add(loop, fd, c->armed, conn_on_io, c) < 0) {
-			transport_close(t);
-			free(c);
-			continue;
-		}
-		c->next = s->conns;
-		if (s->conns)
-			s->conns->prev = c;
-		s->conns = c;
-		s->nconns++;
-		conn_set_timer(c, TIMER_IDLE);
+		s->evicted++;
+		conn_close(victim);
 	}
+	struct http_conn *c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(fd);
+		return;
+	}
+	sock_peer_str(fd, c->peer, sizeof(c->peer));
+	/* Responses are written whole or streamed on purpose: no Nagle delay
+	 * (it fails harmlessly on unix sockets). */
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	struct err e = {0};
+	struct transport *t =
+		s->cfg.tls ? tls_server_new(fd, s->cfg.tls, &e) : transport_plain_new(fd);
+	if (!t) {
+		free(c);
+		return;
+	}
+	c->srv = s;
+	c->t = t;
+	c->fd = fd;
+	c->state = CONN_HEAD;
+	buf_init(&c->in, s->cfg.limits.max_head + HTTP_READ_CHUNK);
+	buf_init(&c->out, s->cfg.max_out);
+	buf_init(&c->head, 0);
+	buf_init(&c->body, 0);
+	buf_init(&c->resp_hdrs, 64 * 1024);
+	ev_timer_init(&c->timer, conn_on_timer, c);
+	c->armed = transport_want(t, 1, 0) | EPOLLRDHUP;
+	if (ev_add(s->loop, fd, c->armed, conn_on_io, c) < 0) {
+		transport_close(t);
+		free(c);
+		return;
+	}
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->nconns++;
+	conn_set_timer(c, TIMER_IDLE);
+}
+
+void http_conn_trust(struct http_conn *c)
+{
+	c->trusted = true;
+}
+
+size_t http_server_evicted(const struct http_server *s)
+{
+	return s->evicted;
 }
 
 int http_server_listen_fd(struct http_server *s, int lfd, struct err *e)
 {
-	if (s->nlfds == sizeof(s->lfds) / sizeof(s->lfds[0])) {
-		close(lfd);
-		return err_set(e, ENOSPC, "too many listeners");
-	}
-	int r = ev_add(s->loop, lfd, EPOLLIN, on_accept, s);
-	if (r < 0) {
-		close(lfd);
-		return err_set(e, -r, "ev_add listener");
-	}
-	s->lfds[s->nlfds++] = lfd;
-	return 0;
+	return listener_add_fd(s->lst, lfd, e);
 }

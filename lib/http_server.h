@@ -77,7 +77,9 @@ typedef void http_conn_cb(struct http_conn *c, void *arg);
 typedef void http_body_cb(struct http_conn *c, const char *data, size_t len, bool done, void *arg);
 
 struct http_server_config {
-	size_t max_conns;	      /* default 1024; over it: 503 and close */
+	size_t max_conns;	      /* default 1024; over it: evict (below) or 503 and close */
+	uint32_t pressure_timeout_ms; /* idle/head time for untrusted conns at 3/4 of max_conns;
+				       * default 5 s */
 	uint32_t header_timeout_ms;   /* whole head must arrive within; default 30 s (408) */
 	uint32_t body_timeout_ms;     /* max gap between body bytes; default 60 s (408) */
 	uint32_t idle_timeout_ms;     /* keep-alive idle; default 75 s */
@@ -108,10 +110,28 @@ int http_server_listen_fd(struct http_server *s, int lfd, struct err *e);
 int http_server_route(struct http_server *s, const char *method, const char *pattern,
 		      http_handler *h, void *arg, const struct http_route_opts *opts);
 void http_server_set_filter(struct http_server *s, http_filter *f, void *arg);
+/* Requests whose path is `prefix` or starts with `prefix` + "/" are routed as
+ * if it were not there, once (execd answers /proxy/<its own port>/x as /x).
+ * One prefix per server; copied. 0 or -ENOMEM. */
+int http_server_strip_prefix(struct http_server *s, const char *prefix);
 /* Handler for requests no route matches (default: 404 JSON NOT_FOUND). */
 void http_server_set_fallback(struct http_server *s, http_handler *h, void *arg);
 
+/* Open connections. */
 size_t http_server_conn_count(const struct http_server *s);
+/* Connections given up for newer ones while the server was full. */
+size_t http_server_evicted(const struct http_server *s);
+
+/*
+ * Marks c as carrying a valid credential (filters call this). When the server
+ * is full, a new connection takes the place of one waiting for a request head:
+ * the oldest never trusted first, then the oldest trusted one idling between
+ * requests; only if every connection is mid-request is it refused with 503.
+ * Untrusted connections also get pressure_timeout_ms to send a head once
+ * three quarters of max_conns are in use. So a flood of strangers cannot
+ * lock out a client that authenticates.
+ */
+void http_conn_trust(struct http_conn *c);
 
 /* Value of a route parameter, or NULL. */
 const char *http_req_param(const struct http_req *req, const char *name);

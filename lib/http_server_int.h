@@ -51,6 +51,7 @@ struct http_conn {
 			    * body delivery resumed): processed by the loop, not by the caller */
 	bool eof;	   /* the client closed its side */
 	bool flush_queued; /* on the server's end-of-turn list */
+	bool trusted;	   /* a request on it carried a valid credential */
 	struct http_conn *next_flush;
 	struct ev_retiree retiree;
 
@@ -64,6 +65,7 @@ struct http_conn {
 	struct http_req req;
 	char request_id[80];
 	const struct route *route;
+	char allow[96];	      /* no route took the method: those that serve the path (405) */
 	struct http_body dec; /* request body decoder */
 	bool body_done;	      /* the request body has been read entirely */
 	bool body_paused;
@@ -83,16 +85,18 @@ struct http_conn {
 struct http_server {
 	struct ev_loop *loop;
 	struct http_server_config cfg;
-	int lfds[8];
-	size_t nlfds;
+	struct listener *lst;
 	struct route *routes;
 	size_t nroutes;
 	http_filter *filter;
 	void *filter_arg;
+	char *strip_prefix; /* http_server_strip_prefix; NULL: none */
 	http_handler *fallback;
 	void *fallback_arg;
 	struct http_conn *conns;
-	size_t nconns;
+	size_t nconns;		      /* in the list, closed ones included until retired */
+	size_t ndead;		      /* closed, waiting for their retire step */
+	size_t evicted;		      /* connections given up for newer ones while full */
 	struct http_conn *flush_list; /* heads waiting for the end of the turn */
 };
 

@@ -186,3 +186,36 @@ long http_query_get(const char *query, size_t len, const char *name, char *out, 
 	}
 	return -ENOENT;
 }
+
+bool http_host_valid(const char *s)
+{
+	size_t n = strlen(s), i = 0;
+	if (n == 0 || n > 255)
+		return false;
+	if (s[0] == '[') {
+		for (i = 1; i < n && s[i] != ']'; i++)
+			if (ascii_hex_value((unsigned char)s[i]) < 0 && s[i] != ':' && s[i] != '.')
+				return false;
+		if (i == n || i == 1)
+			return false;
+		i++;
+	} else {
+		for (; i < n && s[i] != ':'; i++)
+			if (!is_alpha(s[i]) && !(s[i] >= '0' && s[i] <= '9') && s[i] != '-' &&
+			    s[i] != '.')
+				return false;
+		if (i == 0)
+			return false;
+	}
+	if (i == n)
+		return true;
+	if (s[i] != ':' || i + 1 == n || n - i - 1 > 5)
+		return false;
+	unsigned long port = 0;
+	for (i++; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		port = port * 10 + (unsigned long)(s[i] - '0');
+	}
+	return port >= 1 && port <= 65535;
+}

@@ -150,9 +150,14 @@ n=$(echo "$list" | python3 -c 'import sys,json; print(len([i for i in json.load(
 	ko "patched metadata lost"
 [ "$(api GET "/v1/sandboxes/$c" | jget expiresAt)" = "" ] && ok "manual cleanup sandbox has no expiresAt" || ko "manual expiresAt"
 [ -z "$(docker ps -aq --filter "id=$orphan")" ] && ok "orphan sidecar removed at start-up" || ko "orphan sidecar left"
-ep=$(api GET "/v1/sandboxes/$b/endpoints/44772" | jget endpoint)
-[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$ep/ping")" = 200 ] && ok "execd reachable after restart ($ep)" ||
-	ko "execd not reachable after restart ($ep)"
+epj=$(api GET "/v1/sandboxes/$b/endpoints/44772")
+ep=$(echo "$epj" | jget endpoint)
+etok=$(echo "$epj" | jget headers.X-EXECD-ACCESS-TOKEN)
+# The sandbox's execd token survived the restart (kept in its labels).
+[ -n "$etok" ] && [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-EXECD-ACCESS-TOKEN: $etok" "http://$ep/ping")" = 200 ] &&
+	ok "execd reachable with its token after restart ($ep)" || ko "execd not reachable after restart ($ep)"
+[ "$(curl -s -o /dev/null -w '%{http_code}' "http://$ep/ping")" = 401 ] &&
+	ok "execd still refuses a request without the token after restart" || ko "execd without token after restart"
 api POST "/v1/sandboxes/$b/pause" >/dev/null
 [ "$(api GET "/v1/sandboxes/$b" | jget status.state)" = Paused ] && ok "pause after restart" || ko "pause after restart"
 
@@ -191,7 +196,8 @@ s.bind(("0.0.0.0", 44772)); s.listen(64); time.sleep(90)' &
 			--ready-timeout 3 --failed-ttl 12 >>"$work/server.log" 2>>"$work/server.err" &
 		mpid=$!
 		i=0
-		until curl -fs -o /dev/null "http://127.0.0.1:$p/health" || [ $i -gt 100 ]; do sleep 0.05; i=$((i + 1)); done
+		# Up to 20 s: a loaded machine starts the ASan build slowly.
+		until curl -fs -o /dev/null "http://127.0.0.1:$p/health" || [ $i -gt 400 ]; do sleep 0.05; i=$((i + 1)); done
 	}
 	nrget() { curl -s -H "OPEN-SANDBOX-API-KEY: $key" "http://127.0.0.1:$p/v1/sandboxes/$1" | jget "$2"; }
 	sleep 0.3

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "apival.h"
+#include "image_ref.h"
 #include "ingress.h"
 #include "routes.h"
 #include "tar.h"
@@ -108,7 +109,7 @@ TEST(api_create_errors_name_the_field)
 		  422);
 	CHECK(strstr(ae.msg, "egress[0]") != NULL);
 	CHECK_INT(create_status("{" BASE ",\"networkPolicy\":{\"egress\":[{\"action\":\"maybe\","
-					 "\"target\":\"a\"}]}}",
+				"\"target\":\"a\"}]}}",
 				&ae),
 		  422);
 	CHECK_INT(create_status("{" BASE ",\"credentialProxy\":{\"enabled\":true}}", &ae), 422);
@@ -125,18 +126,18 @@ TEST(api_create_errors_name_the_field)
 		  400);
 	CHECK_STR(ae.code, "VOLUME::INVALID_BACKEND");
 	CHECK_INT(create_status("{" BASE ",\"volumes\":[{\"name\":\"v\",\"mountPath\":\"/"
-					 "m\",\"host\":{\"path\":\"/a/../b\"}}]}",
+				"m\",\"host\":{\"path\":\"/a/../b\"}}]}",
 				&ae),
 		  400);
 	CHECK_STR(ae.code, "VOLUME::INVALID_HOST_PATH");
 	CHECK_INT(create_status("{" BASE ",\"volumes\":[{\"name\":\"v\",\"mountPath\":\"/"
-					 "m\",\"subPath\":\"../x\",\"host\":{\"path\":\"/a\"}}]}",
+				"m\",\"subPath\":\"../x\",\"host\":{\"path\":\"/a\"}}]}",
 				&ae),
 		  400);
 	CHECK_STR(ae.code, "VOLUME::INVALID_SUB_PATH");
 	CHECK_INT(
 		create_status("{" BASE ",\"volumes\":[{\"name\":\"v\",\"mountPath\":\"/"
-				       "m\",\"host\":{\"path\":\"/a\"}},"
+			      "m\",\"host\":{\"path\":\"/a\"}},"
 			      "{\"name\":\"v\",\"mountPath\":\"/n\",\"host\":{\"path\":\"/b\"}}]}",
 			      &ae),
 		400);
@@ -293,4 +294,58 @@ TEST(api_auth_and_proxy_paths)
 	CHECK(!ingress_path_is_proxy("/sandboxes/id/proxy/not-a-port"));
 	CHECK(!ingress_path_is_proxy("/sandboxes/id/proxy/8080x"));
 	CHECK(!ingress_path_is_proxy("/sandboxes/id/proxy/8080/../../x"));
+}
+
+TEST(api_image_references)
+{
+	static const char *const good[] = {
+		"busybox",
+		"sandbox/base:latest",
+		"library/python:3.12-slim",
+		"registry.example.com/team/app:v1.2",
+		"localhost:5000/a/b",
+		"localhost/x",
+		"[::1]:5000/img:tag",
+		"a__b",
+		"a--b_c.d",
+		"ubuntu@sha256:"
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+		"host.io:443/p/q:t@sha256:0123456789abcdef0123456789abcdef",
+		"localhost:5000"};
+	static const char *const bad[] = {"",
+					  "../../_ping",
+					  "a/../b",
+					  "UPPER/case",
+					  "a//b",
+					  "/abs",
+					  "trailing/",
+					  "a:",
+					  "a:-tag",
+					  "a@sha256:short",
+					  "a@:0123456789abcdef0123456789abcdef",
+					  "a b",
+					  "a\r\nb",
+					  "a%2e%2e",
+					  "a?x=1",
+					  "a#f",
+					  "a..b",
+					  "a.-b",
+					  "-a",
+					  "a___b",
+					  "host-.io/x",
+					  "[zz]/x",
+					  "a:tag:more"};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!image_ref_valid(good[i]))
+			unit_fail(__FILE__, __LINE__, "good reference %s refused", good[i]);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (image_ref_valid(bad[i]))
+			unit_fail(__FILE__, __LINE__, "bad reference %s accepted", bad[i]);
+	/* A name of 256 bytes is too long. */
+	char longname[300];
+	memset(longname, 'a', 256);
+	longname[256] = '\0';
+	CHECK(!image_ref_valid(longname));
+	longname[255] = '\0';
+	CHECK(image_ref_valid(longname));
 }

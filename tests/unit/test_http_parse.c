@@ -11,8 +11,8 @@
 /* A literal as (pointer, length), so embedded NULs count. */
 #define S(lit)	  lit, sizeof(lit) - 1
 #define FAIL(...) unit_fail(__FILE__, __LINE__, __VA_ARGS__)
-#define G11	  "GET / HTTP/1.1\r\n"
-#define P11	  "POST / HTTP/1.1\r\n"
+#define G11	  "GET / HTTP/1.1\r\nHost: h\r\n"
+#define P11	  "POST / HTTP/1.1\r\nHost: h\r\n"
 #define G10	  "GET / HTTP/1.0\r\n"
 #define R11	  "HTTP/1.1 "
 #define R10	  "HTTP/1.0 "
@@ -114,7 +114,7 @@ TEST(http_req_bodies_forms_versions)
 {
 	struct http_request_head r;
 
-	CHECK_INT(req_parse(S(P11 "content-LENGTH: 42\r\n\r\n"), &r, NULL), 39);
+	CHECK_INT(req_parse(S(P11 "content-LENGTH: 42\r\n\r\n"), &r, NULL), 48);
 	CHECK(r.body_kind == HTTP_BODY_LENGTH && r.content_length == 42);
 	CHECK(req_parse(S(P11 "Content-Length: 0\r\n\r\n"), &r, NULL) > 0);
 	CHECK(r.body_kind == HTTP_BODY_LENGTH && r.content_length == 0);
@@ -126,16 +126,17 @@ TEST(http_req_bodies_forms_versions)
 	CHECK(req_parse(S(P11 "Transfer-Encoding: , chunked ,\r\n\r\n"), &r, NULL) > 0);
 	CHECK_INT(r.body_kind, HTTP_BODY_CHUNKED);
 
-	CHECK(req_parse(S("GET http://h.example:8080/a?b HTTP/1.1\r\n\r\n"), &r, NULL) > 0);
+	CHECK(req_parse(S("GET http://h.example:8080/a?b HTTP/1.1\r\nHost: h\r\n\r\n"), &r, NULL) >
+	      0);
 	CHECK_SPAN(r.target, r.target_len, "http://h.example:8080/a?b");
-	CHECK(req_parse(S("OPTIONS * HTTP/1.1\r\n\r\n"), &r, NULL) > 0);
+	CHECK(req_parse(S("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n"), &r, NULL) > 0);
 	CHECK_SPAN(r.target, r.target_len, "*");
-	CHECK_INT(req_parse(S("\r\n\r\n" G11 "\r\n"), &r, NULL), 22);
+	CHECK_INT(req_parse(S("\r\n\r\n" G11 "\r\n"), &r, NULL), 31);
 	CHECK_SPAN(r.method, r.method_len, "GET");
-	CHECK(req_parse(S("M-SEARCH! / HTTP/1.1\r\n\r\n"), &r, NULL) > 0);
+	CHECK(req_parse(S("M-SEARCH! / HTTP/1.1\r\nHost: h\r\n\r\n"), &r, NULL) > 0);
 	CHECK_SPAN(r.method, r.method_len, "M-SEARCH!");
 	/* Any 1.x is accepted; above 1.1 it is treated as 1.1 (RFC 9110 2.5). */
-	CHECK(req_parse(S("GET / HTTP/1.2\r\n\r\n"), &r, NULL) > 0);
+	CHECK(req_parse(S("GET / HTTP/1.2\r\nHost: h\r\n\r\n"), &r, NULL) > 0);
 	CHECK_INT(r.minor_version, 1);
 	CHECK(req_parse(S("GET / HTTP/1.0\r\n\r\n"), &r, NULL) > 0);
 	CHECK(r.minor_version == 0 && !r.keep_alive);
@@ -282,27 +283,27 @@ TEST(http_req_limits)
 	struct http_request_head r;
 	char crlfs[64];
 
-	CHECK(req_parse(S("GET /1234567 HTTP/1.1\r\n\r\n"), &r, &lim) > 0);
-	CHECK_INT(req_parse(S("GET /12345678 HTTP/1.1\r\n\r\n"), &r, &lim), -1);
+	CHECK(req_parse(S("GET /1234567 HTTP/1.0\r\n\r\n"), &r, &lim) > 0);
+	CHECK_INT(req_parse(S("GET /12345678 HTTP/1.0\r\n\r\n"), &r, &lim), -1);
 	CHECK_INT(r.error_status, 414);
 	/* Refused before the rest of the line arrives. */
 	CHECK_INT(req_parse(S("GET /12345678"), &r, &lim), -1);
 	CHECK_INT(r.error_status, 414);
 	CHECK_INT(req_parse(S("GET /1234567"), &r, &lim), -2);
 
-	CHECK(req_parse(S(G11 "A: 1\r\nB: 2\r\n\r\n"), &r, &lim) > 0);
-	CHECK_INT(req_parse(S(G11 "A: 1\r\nB: 2\r\nC: 3\r\n\r\n"), &r, &lim), -1);
+	CHECK(req_parse(S(G10 "A: 1\r\nB: 2\r\n\r\n"), &r, &lim) > 0);
+	CHECK_INT(req_parse(S(G10 "A: 1\r\nB: 2\r\nC: 3\r\n\r\n"), &r, &lim), -1);
 	CHECK_INT(r.error_status, 431);
 	/* The caller's array bounds the count too. */
 	memset(&r, 0, sizeof(r));
 	r.headers = hbuf;
 	r.num_headers = 1;
-	CHECK_INT(http_parse_request(S(G11 "A: 1\r\nB: 2\r\n\r\n"), &r, NULL), -1);
+	CHECK_INT(http_parse_request(S(G10 "A: 1\r\nB: 2\r\n\r\n"), &r, NULL), -1);
 	CHECK_INT(r.error_status, 431);
 
 	/* A head of exactly max_head bytes fits; one more byte does not. */
-	const char fits[] = G11 "X: 01234567890123456789012345678901234567890\r\n\r\n";
-	const char big[] = G11 "X: 012345678901234567890123456789012345678901\r\n\r\n";
+	const char fits[] = G10 "X: 01234567890123456789012345678901234567890\r\n\r\n";
+	const char big[] = G10 "X: 012345678901234567890123456789012345678901\r\n\r\n";
 	CHECK_INT(req_parse(S(fits), &r, &lim), 64);
 	CHECK_INT(req_parse(S(big), &r, &lim), -1);
 	CHECK_INT(r.error_status, 431);
@@ -319,7 +320,7 @@ TEST(http_req_limits)
 /* After -2 the same struct is reused: num_headers must still be the capacity. */
 TEST(http_req_retry_keeps_capacity)
 {
-	const char m[] = G11 "A: 1\r\nB: 2\r\nC: 3\r\n\r\n";
+	const char m[] = G10 "A: 1\r\nB: 2\r\nC: 3\r\n\r\n";
 	struct http_header h[3];
 	struct http_request_head r = {.headers = h, .num_headers = 3};
 
@@ -343,7 +344,8 @@ static const struct {
 	   "5;ext=1;q=\"x\"\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n"),
 	 "hello world"},
 	{S("\r\nGET http://h/a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"), ""},
-	{S("PUT /u HTTP/1.1\r\nExpect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n"
+	{S("PUT /u HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nTransfer-Encoding: "
+	   "chunked\r\n\r\n"
 	   "001\r\nZ\r\n0\r\n\r\n"),
 	 "Z"},
 };
@@ -815,4 +817,20 @@ TEST(http_query_get_values)
 	CHECK_INT(http_query_get(S(q), "k", out, sizeof(out)), -ENOENT);
 	CHECK_INT(http_query_get(S(q), "big", out, sizeof(out)), -EINVAL);
 	CHECK_INT(http_query_get(NULL, 0, "a", out, sizeof(out)), -ENOENT);
+}
+
+TEST(http_host_values)
+{
+	static const char *const good[] = {
+		"localhost", "api.example.com:8080", "10.0.0.1", "10.0.0.1:80",
+		"[::1]",     "[fe80::1]:44772",	     "a-b.c"};
+	static const char *const bad[] = {"",	       ":80", "a b",	 "a/b",	      "evil.com/x?",
+					  "user@host", "h:0", "h:65536", "h:",	      "h:8a",
+					  "[::1",      "[]",  "[g::1]",	 "a\r\nX: y", "h:123456"};
+	for (size_t i = 0; i < N(good); i++)
+		if (!http_host_valid(good[i]))
+			FAIL("good host %s refused", good[i]);
+	for (size_t i = 0; i < N(bad); i++)
+		if (http_host_valid(bad[i]))
+			FAIL("bad host %s accepted", bad[i]);
 }

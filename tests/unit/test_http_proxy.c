@@ -54,6 +54,7 @@ TEST(http_proxy_request_head_rules)
 		hdr("Authorization", "Bearer x"),
 		hdr("X-App", "kept"),
 		hdr("X-Forwarded-Proto", "https"),
+		hdr("x-token", "from-the-client"),
 	};
 	struct http_req req = {.method = "POST",
 			       .headers = hs,
@@ -62,12 +63,14 @@ TEST(http_proxy_request_head_rules)
 			       .body_kind = HTTP_BODY_LENGTH,
 			       .content_length = 5};
 	static const char *const drop[] = {"Authorization", NULL};
+	static const char *const set[] = {"X-Token", "from-the-proxy", NULL};
 	struct http_proxy_target t = {.addr = "127.0.0.1",
 				      .port = 80,
 				      .path = "/a%2Fb",
 				      .query = "q=1",
 				      .host = "10.1.1.1:80",
-				      .drop = drop};
+				      .drop = drop,
+				      .set = set};
 	struct buf b;
 	buf_init(&b, 0);
 	CHECK(http_proxy_request_head(&b, &req, &t, false) == 0);
@@ -76,6 +79,9 @@ TEST(http_proxy_request_head_rules)
 	CHECK(has_line(&b, "Host: 10.1.1.1:80"));
 	CHECK(!has_line(&b, "Host: front:8080"));
 	CHECK(has_line(&b, "X-App: kept"));
+	/* A header the proxy sets replaces the client's, whatever its case. */
+	CHECK(has_line(&b, "X-Token: from-the-proxy"));
+	CHECK(!has_line(&b, "x-token: from-the-client"));
 	CHECK(has_line(&b, "X-Forwarded-For: 1.2.3.4, 10.0.0.9"));
 	CHECK(has_line(&b, "X-Forwarded-Proto: https")); /* the first hop's, kept */
 	CHECK(has_line(&b, "X-Forwarded-Host: front:8080"));
