@@ -3,7 +3,10 @@
 #   make          release build: musl-gcc -static, stripped, into build/bin/
 #   make test     installs what is missing (scripts/setup.sh), then runs every test
 #                 on the sanitizer build (host gcc, ASan + UBSan)
-#   make fuzz     runs each libFuzzer target for FUZZ_SECONDS (default 60)
+#   make fuzz     runs each libFuzzer target for FUZZ_SECONDS (default 60); stops at a crash
+#   make fuzz-long  each target for FUZZ_SECONDS (default 600 here), one after another;
+#                 goes on past a crash, lists every crash at the end, fails if any
+#   make fuzz-replay  replays every corpus under ASan/UBSan without libFuzzer
 #   make bench    runs the benchmarks
 #   make soak     the chaos clients at 1,000 connections for 10 minutes (not in CI)
 #   make run      starts sandbox-api with the Docker runtime
@@ -17,6 +20,8 @@ SHELL := /bin/sh
 BUILD := build
 DEPS := $(BUILD)/deps
 FUZZ_SECONDS ?= 60
+# fuzz-long's own default, unless FUZZ_SECONDS was given.
+FUZZ_LONG_SECONDS := $(if $(filter file,$(origin FUZZ_SECONDS)),600,$(FUZZ_SECONDS))
 
 ifeq ($(V),1)
 Q :=
@@ -83,7 +88,7 @@ BINS := $(patsubst $(BUILD)/bin/api,$(BUILD)/bin/sandbox-api,$(addprefix $(BUILD
 PROG_MODULE_SRCS := $(filter-out %/main.c,$(foreach p,$(PROGRAMS),$(wildcard $(p)/*.c)))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps setup test unit fuzz-replay fuzz bench run fmt clean sizes soak
+.PHONY: all deps setup test unit fuzz-replay fuzz fuzz-long bench run fmt clean sizes soak
 
 all: $(DEPS_STAMP) $(MUSL_LIB) $(MUSL_NF_LIB) $(BINS) sizes
 
@@ -178,15 +183,16 @@ test: setup
 unit-run: $(UNIT_BIN) $(addprefix $(BUILD)/test/replay_,$(FUZZ_TARGETS)) $(BINS) $(SAN_BINS) $(CHAOS_BIN)
 	$(Q)BUILD=$(BUILD) FUZZ_TARGETS="$(FUZZ_TARGETS)" sh scripts/test.sh
 
-fuzz: $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
-	$(Q)for t in $(FUZZ_TARGETS); do \
-		work=$(BUILD)/fuzz/corpus_$$t; mkdir -p $$work; \
-		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-		$(BUILD)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-			-artifact_prefix=$(BUILD)/fuzz/ $$work tests/fuzz/corpus/$$t 2>$(BUILD)/fuzz/$$t.log \
-			|| { tail -n 40 $(BUILD)/fuzz/$$t.log; exit 1; }; \
-		grep -E '^stat::(number_of_executed_units|peak_rss_mb)' $(BUILD)/fuzz/$$t.log; \
-	done
+FUZZ_BINS := $(addprefix $(BUILD)/fuzz/fuzz_,$(FUZZ_TARGETS))
+
+fuzz: $(FUZZ_BINS)
+	$(Q)BUILD=$(BUILD) sh scripts/fuzz.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-long: $(FUZZ_BINS)
+	$(Q)BUILD=$(BUILD) sh scripts/fuzz.sh -k $(FUZZ_LONG_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-replay: $(addprefix $(BUILD)/test/replay_,$(FUZZ_TARGETS))
+	$(Q)for t in $(FUZZ_TARGETS); do $(BUILD)/test/replay_$$t tests/fuzz/corpus/$$t || exit 1; done
 
 # The chaos suite at soak strength, printing fd count and RSS of each server as it goes.
 soak: setup

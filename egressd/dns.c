@@ -16,9 +16,11 @@ static uint32_t rd32(const uint8_t *p)
 /*
  * A pointer may only point before the lowest offset this name has visited,
  * so every jump strictly decreases the position and a loop cannot happen.
- * The text, if wanted, is checked to be writable as a dotted name.
+ * The text, if wanted, is checked to be writable as a dotted name; out, if
+ * not NULL (DNS_NAME_WIRE_MAX bytes), gets the name uncompressed, case kept.
  */
-int dns_name_read(const uint8_t *p, size_t len, size_t *off, char *text, size_t cap)
+static int name_walk(const uint8_t *p, size_t len, size_t *off, char *text, size_t cap,
+		     uint8_t *out, size_t *out_len)
 {
 	size_t pos = *off, low = *off, end = 0, tlen = 0, wire = 0;
 	bool jumped = false;
@@ -42,16 +44,21 @@ int dns_name_read(const uint8_t *p, size_t len, size_t *off, char *text, size_t 
 		}
 		if (l & 0xc0)
 			return -1; /* 0x40/0x80: extended label types, obsolete */
-		wire += 1u + l;
-		if (wire > DNS_NAME_WIRE_MAX)
+		if (wire + 1u + l > DNS_NAME_WIRE_MAX)
 			return -1;
 		if (l == 0) {
 			if (!jumped)
 				end = pos + 1;
+			if (out)
+				out[wire] = 0;
+			wire++;
 			break;
 		}
 		if (pos + 1 + l > len)
 			return -2;
+		if (out)
+			memcpy(out + wire, p + pos, 1u + l);
+		wire += 1u + l;
 		if (text) {
 			if (tlen + (tlen ? 1u : 0u) + l + 1 > cap)
 				return -1;
@@ -68,8 +75,15 @@ int dns_name_read(const uint8_t *p, size_t len, size_t *off, char *text, size_t 
 	}
 	if (text)
 		text[tlen] = '\0';
+	if (out_len)
+		*out_len = wire;
 	*off = end;
 	return (int)tlen;
+}
+
+int dns_name_read(const uint8_t *p, size_t len, size_t *off, char *text, size_t cap)
+{
+	return name_walk(p, len, off, text, cap, NULL, NULL);
 }
 
 /* One resource record starting at *off; fills type/class/ttl and the RDATA span. */
@@ -285,14 +299,22 @@ int dns_reply_rcode(const uint8_t *q, size_t qlen, const struct dns_msg *m, int 
 		    uint8_t *out, size_t cap)
 {
 	struct dns_writer w;
-	bool copy_q = m->qdcount == 1 && m->question_end <= qlen;
+	uint8_t name[DNS_NAME_WIRE_MAX];
+	size_t name_len = 0, off = DNS_HDR_LEN;
+	/* The name is written out whole: a pointer in it would point into our
+	 * header, not the query's. */
+	bool copy_q = m->qdcount == 1 && m->question_end <= qlen &&
+		      name_walk(q, qlen, &off, NULL, 0, name, &name_len) >= 0;
 	uint16_t flags = (uint16_t)(DNS_F_QR | (m->flags & (0x7800 | DNS_F_RD | DNS_F_CD)) |
 				    (tc ? DNS_F_TC : 0) | (rcode & 0xf));
 
 	dns_w_init(&w, out, cap);
 	dns_w_header(&w, m->id, flags, copy_q ? 1 : 0, 0, 0, m->has_opt ? 1 : 0);
-	if (copy_q)
-		dns_w_bytes(&w, q + DNS_HDR_LEN, m->question_end - DNS_HDR_LEN);
+	if (copy_q) {
+		dns_w_bytes(&w, name, name_len);
+		dns_w_u16(&w, m->qtype);
+		dns_w_u16(&w, m->qclass);
+	}
 	if (m->has_opt)
 		dns_w_opt(&w, DNS_EDNS_SIZE, m->opt_ttl & 0x8000u);
 	return dns_w_done(&w);

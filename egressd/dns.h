@@ -128,8 +128,9 @@ int dns_w_done(const struct dns_writer *w);
 /*
  * A reply without records to the parsed query q[0, qlen): same id and opcode,
  * RD and CD copied, QR set, the given rcode (and TC if tc), the question copied
- * when the query had exactly one, and an OPT record when the query had one
- * (our UDP size, the DO bit copied). Returns the length or -1.
+ * when the query had exactly one (its name uncompressed, case kept), and an OPT
+ * record when the query had one (our UDP size, the DO bit copied). Returns the
+ * length or -1.
  */
 int dns_reply_rcode(const uint8_t *q, size_t qlen, const struct dns_msg *m, int rcode, bool tc,
 		    uint8_t *out, size_t cap);

@@ -263,3 +263,39 @@ TEST(egress_dns_clamp_ttls)
 		free(c);
 	}
 }
+
+TEST(egress_dns_reply_expands_compressed_question)
+{
+	uint8_t out[512];
+	struct dns_msg m, r;
+	/* The question name is a pointer to offset 2 of the query (a 0 byte: the
+	 * root). Copied raw, the reply's pointer would land on its own flags. */
+	static const uint8_t q[] = {0, 9, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 2, 0, 1, 0, 1};
+	CHECK_INT(dns_parse(q, sizeof(q), &m), (int)sizeof(q));
+	CHECK_STR(m.qname, "");
+	for (int rc = DNS_FORMERR; rc <= DNS_NXDOMAIN; rc++) {
+		int n = dns_reply_rcode(q, sizeof(q), &m, rc, false, out, sizeof(out));
+		CHECK_INT(n, 12 + 1 + 4);
+		CHECK_INT(dns_parse(out, (size_t)n, &r), n);
+		CHECK_INT(r.qdcount, 1);
+		CHECK_STR(r.qname, "");
+		CHECK_INT(r.qtype, 1);
+		CHECK_INT(r.qclass, 1);
+		CHECK_INT(out[12], 0);
+	}
+	/* A name read through a pointer comes out whole with its case kept
+	 * (resolvers using 0x20 randomisation compare it): the id 0x0141 and the
+	 * first flags byte spell the label "A". */
+	static const uint8_t q2[] = {1, 'A', 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 0, 0, 28, 0, 1};
+	CHECK_INT(dns_parse(q2, sizeof(q2), &m), (int)sizeof(q2));
+	CHECK_STR(m.qname, "a");
+	int n = dns_reply_rcode(q2, sizeof(q2), &m, DNS_NXDOMAIN, false, out, sizeof(out));
+	CHECK_INT(n, 12 + 3 + 4);
+	CHECK(memcmp(out + 12,
+		     "\x01"
+		     "A\x00\x00\x1c\x00\x01",
+		     7) == 0);
+	CHECK_INT(dns_parse(out, (size_t)n, &r), n);
+	CHECK_STR(r.qname, "a");
+	CHECK_INT(r.id, 0x0141);
+}
