@@ -68,7 +68,7 @@ FUZZ_SRCS_multipart := -Iexecd execd/multipart.c lib/ascii.c
 FUZZ_SRCS_api := -Iapi api/apival.c lib/ascii.c lib/http_parse.c lib/http_url.c lib/http_body.c lib/json.c lib/err.c lib/buf.c \
 	-I$(DEPS)/host/include $(DEPS)/host/lib/libcjson.a -lm
 FUZZ_SRCS_dns := -Iegressd egressd/dns.c
-FUZZ_SRCS_policy := -Iegressd egressd/policy.c egressd/policy_index.c lib/json.c lib/buf.c lib/err.c \
+FUZZ_SRCS_policy := -Iegressd egressd/policy.c egressd/policy_index.c egressd/policy_set.c lib/json.c lib/buf.c lib/err.c \
 	-I$(DEPS)/host/include $(DEPS)/host/lib/libcjson.a
 
 musl_obj = $(patsubst %.c,$(BUILD)/obj/musl/%.o,$(1))

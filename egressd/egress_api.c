@@ -186,7 +186,12 @@ static void h_policy(struct http_conn *c, struct http_req *req, void *arg)
 			commit(x, c, policy_new(), true);
 			return;
 		}
-		if (policy_parse(body, len, &p, &e) < 0) {
+		int r = policy_parse(body, len, x->max_rules, &p, &e);
+		if (r == -E2BIG) {
+			text_error(c, 413, "%s", e.msg);
+			return;
+		}
+		if (r < 0) {
 			text_error(c, 400, "invalid policy: %s", e.msg);
 			return;
 		}
@@ -198,7 +203,14 @@ static void h_policy(struct http_conn *c, struct http_req *req, void *arg)
 			text_error(c, 400, "empty body");
 			return;
 		}
-		if (policy_parse_rules(body, len, &patch, &e) < 0) {
+		/* The cap is checked on the array before any rule is read, and again
+		 * on the merged total; the merge itself is hashed (linear). */
+		int r = policy_parse_rules(body, len, x->max_rules, &patch, &e);
+		if (r == -E2BIG) {
+			text_error(c, 413, "%s", e.msg);
+			return;
+		}
+		if (r < 0) {
 			text_error(c, 400, "invalid patch rules: %s", e.msg);
 			return;
 		}

@@ -126,7 +126,7 @@ static int initial_policy(struct egressd *x)
 		size_t len = 0;
 		char *text = slurp(x->policy_file, &len);
 		struct policy *p = NULL;
-		if (text && len && policy_parse(text, len, &p, &e) == 0) {
+		if (text && len && policy_parse(text, len, 0, &p, &e) == 0) {
 			free(text);
 			x->user = p;
 			log_msg(LOG_INFO, NULL, "policy loaded from file", "path", x->policy_file,
@@ -141,7 +141,7 @@ static int initial_policy(struct egressd *x)
 	}
 	const char *rules = getenv("OPENSANDBOX_EGRESS_RULES");
 	err_clear(&e);
-	if (policy_parse(rules ? rules : "", rules ? strlen(rules) : 0, &x->user, &e) < 0) {
+	if (policy_parse(rules ? rules : "", rules ? strlen(rules) : 0, 0, &x->user, &e) < 0) {
 		log_msg(LOG_ERROR, NULL, "invalid OPENSANDBOX_EGRESS_RULES", "error", e.msg, NULL);
 		return -1;
 	}

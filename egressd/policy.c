@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "json.h"
+#include "policy_int.h"
 
 static const char *trim(const char *s, size_t *len)
 {
@@ -212,11 +213,15 @@ int policy_rule_init(struct policy_rule *r, const char *action, const char *targ
 	return 0;
 }
 
-static int rules_from_array(const cJSON *arr, struct policy *p, const char *prefix, struct err *e)
+static int rules_from_array(const cJSON *arr, struct policy *p, const char *prefix, size_t max,
+			    struct err *e)
 {
 	size_t n = (size_t)cJSON_GetArraySize(arr), i = 0;
 	const cJSON *it;
 
+	/* Before any rule is read: an over-cap body costs no more than its parse. */
+	if (max && n > max)
+		return err_set(e, E2BIG, "egress rule total count %zu exceeds limit %zu", n, max);
 	if (n && !(p->rules = calloc(n, sizeof(*p->rules))))
 		return -ENOMEM;
 	cJSON_ArrayForEach(it, arr)
@@ -246,7 +251,7 @@ static bool empty_policy_text(const char *t, size_t n)
 	return n == 0 || (n == 4 && memcmp(t, "null", 4) == 0);
 }
 
-int policy_parse(const char *text, size_t len, struct policy **out, struct err *e)
+int policy_parse(const char *text, size_t len, size_t max, struct policy **out, struct err *e)
 {
 	const char *t = trim(text, &len);
 	struct policy *p = policy_new();
@@ -294,7 +299,7 @@ int policy_parse(const char *text, size_t len, struct policy **out, struct err *
 			goto fail;
 		}
 		p->egress_present = true;
-		if ((r = rules_from_array(eg, p, "egress", e)) < 0)
+		if ((r = rules_from_array(eg, p, "egress", max, e)) < 0)
 			goto fail;
 	}
 	cJSON_Delete(j);
@@ -308,7 +313,7 @@ fail:
 	return r;
 }
 
-int policy_parse_rules(const char *text, size_t len, struct policy **out, struct err *e)
+int policy_parse_rules(const char *text, size_t len, size_t max, struct policy **out, struct err *e)
 {
 	const char *t = trim(text, &len);
 	struct policy *p = policy_new();
@@ -330,7 +335,7 @@ int policy_parse_rules(const char *text, size_t len, struct policy **out, struct
 		goto fail;
 	}
 	p->egress_present = true;
-	if ((r = rules_from_array(j, p, "rules", e)) < 0)
+	if ((r = rules_from_array(j, p, "rules", max, e)) < 0)
 		goto fail;
 	cJSON_Delete(j);
 	*out = p;
@@ -391,24 +396,30 @@ int policy_parse_targets(const char *text, size_t len, char ***targets, size_t *
 struct policy *policy_merge(const struct policy *base, const struct policy *patch)
 {
 	struct policy *p = policy_sized(base, base->n + patch->n);
+	struct policy_set seen;
+
 	if (!p)
 		return NULL;
+	if (policy_set_init(&seen, base->n + patch->n) < 0) {
+		policy_free(p);
+		return NULL;
+	}
 	p->egress_present = true;
 	for (int pass = 0; pass < 2; pass++) {
 		const struct policy *src = pass ? base : patch;
 		for (size_t i = 0; i < src->n; i++) {
-			bool dup = false;
-			for (size_t k = 0; k < p->n && !dup; k++)
-				dup = strcasecmp(p->rules[k].target, src->rules[i].target) == 0;
-			if (dup)
+			if (policy_set_add(&seen, src->rules[i].target) != 1)
 				continue;
 			if (rule_copy(&p->rules[p->n], &src->rules[i]) < 0) {
 				policy_free(p);
-				return NULL;
+				p = NULL;
+				goto out;
 			}
 			p->n++;
 		}
 	}
+out:
+	policy_set_free(&seen);
 	return p;
 }
 
@@ -416,23 +427,30 @@ struct policy *policy_remove(const struct policy *base, char *const *targets, si
 			     size_t *removed)
 {
 	struct policy *p = policy_sized(base, base->n);
+	struct policy_set gone;
+
 	if (!p)
 		return NULL;
+	if (policy_set_init(&gone, n) < 0) {
+		policy_free(p);
+		return NULL;
+	}
+	for (size_t k = 0; k < n; k++)
+		policy_set_add(&gone, targets[k]);
 	*removed = 0;
 	for (size_t i = 0; i < base->n; i++) {
-		bool hit = false;
-		for (size_t k = 0; k < n && !hit; k++)
-			hit = strcasecmp(base->rules[i].target, targets[k]) == 0;
-		if (hit) {
+		if (policy_set_has(&gone, base->rules[i].target)) {
 			(*removed)++;
 			continue;
 		}
 		if (rule_copy(&p->rules[p->n], &base->rules[i]) < 0) {
 			policy_free(p);
-			return NULL;
+			p = NULL;
+			break;
 		}
 		p->n++;
 	}
+	policy_set_free(&gone);
 	return p;
 }
 

@@ -57,12 +57,15 @@ struct policy *policy_clone(const struct policy *p);
 
 /* Parses a policy body. Empty (after trimming), "null" or "{}" give the
  * default deny. Unknown fields are ignored; defaultAction must be allow or
- * deny (empty or missing: deny). Returns 0 or -EINVAL/-ENOMEM with e set. */
-int policy_parse(const char *text, size_t len, struct policy **out, struct err *e);
+ * deny (empty or missing: deny). More than max rules (0: no limit) is -E2BIG,
+ * found before any rule is read. Returns 0 or -EINVAL/-E2BIG/-ENOMEM with e set. */
+int policy_parse(const char *text, size_t len, size_t max, struct policy **out, struct err *e);
 
 /* Parses a JSON array of rules (the PATCH body) into a policy holding just
- * them (n >= 1). 0 or -errno with e set ("empty array" for []). */
-int policy_parse_rules(const char *text, size_t len, struct policy **out, struct err *e);
+ * them (n >= 1); more than max (0: no limit) is -E2BIG before any rule is
+ * read. 0 or -errno with e set ("empty array" for []). */
+int policy_parse_rules(const char *text, size_t len, size_t max, struct policy **out,
+		       struct err *e);
 
 /* Parses a JSON array of target strings (the DELETE body); *targets is one
  * allocation holding the pointers and strings (free() it). 0 or -errno. */
@@ -75,11 +78,12 @@ int policy_rule_init(struct policy_rule *r, const char *action, const char *targ
 void policy_rule_clear(struct policy_rule *r);
 
 /* PATCH: the patch rules first (the first of equal targets wins), then the
- * base rules whose target (lowercased) is not in the patch. NULL on OOM. */
+ * base rules whose target (lowercased) is not in the patch. Hashed: linear in
+ * base->n + patch->n. NULL on OOM. */
 struct policy *policy_merge(const struct policy *base, const struct policy *patch);
 
 /* DELETE: base without every rule whose target equals (trimmed, case-insensitive)
- * one of targets; *removed counts them. NULL on OOM. */
+ * one of targets; *removed counts them. Linear in base->n + n. NULL on OOM. */
 struct policy *policy_remove(const struct policy *base, char *const *targets, size_t n,
 			     size_t *removed);
 

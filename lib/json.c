@@ -6,9 +6,47 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ascii.h"
+
+/*
+ * cJSON keeps no string length, only a terminating NUL: a NUL inside a string
+ * ("deny\u0000allow") cuts it short, and a prefix would be judged in place
+ * of the whole value. So text that would decode to one is refused before
+ * parsing: a raw NUL byte, \u0000, and \u without four hex digits (which
+ * cJSON reads as \u0000). Returns the offset of the first, or len.
+ */
+static size_t nul_at(const char *t, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (t[i] == '\0')
+			return i;
+		if (t[i] != '\\' || i + 1 >= len)
+			continue;
+		if (t[i + 1] == 'u') {
+			unsigned v = 0;
+			for (size_t k = i + 2; k < i + 6; k++) {
+				int h = k < len ? ascii_hex_value((unsigned char)t[k]) : -1;
+				if (h < 0)
+					return i;
+				v = v << 4 | (unsigned)h;
+			}
+			if (v == 0)
+				return i;
+		}
+		i++; /* the escaped character: "\\u0000" is no escape */
+	}
+	return len;
+}
+
 cJSON *json_parse(const char *text, size_t len, struct err *e)
 {
 	const char *end = NULL;
+	size_t nul = nul_at(text, len);
+
+	if (nul < len) {
+		err_set(e, EINVAL, "invalid JSON near byte %zu: NUL or bad \\u escape", nul);
+		return NULL;
+	}
 	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!root) {
 		size_t at = end && end >= text ? (size_t)(end - text) : 0;

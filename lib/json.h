@@ -24,7 +24,9 @@
 #define JSON_REQUIRED true
 #define JSON_OPTIONAL false
 
-/* Parses text (need not be NUL-terminated); NULL with e set ("invalid JSON near byte N"). */
+/* Parses text (need not be NUL-terminated); NULL with e set ("invalid JSON near byte N").
+ * Text with a NUL in a string (raw, \u0000, or a bad \u escape) is refused:
+ * cJSON's strings have no length, so every string of a tree is whole. */
 cJSON *json_parse(const char *text, size_t len, struct err *e);
 
 int json_get_string(const cJSON *obj, const char *key, bool required, const char **out,

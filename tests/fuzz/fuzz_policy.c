@@ -26,10 +26,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct policy *p = NULL, *patch = NULL;
 	struct err e = {0};
 
-	if (policy_parse(text, size, &p, &e) == 0) {
+	if (policy_parse(text, size, 0, &p, &e) == 0) {
 		char *a = dump(p, false), *b = dump(p, true);
 		struct policy *q = NULL;
-		ENSURE(policy_parse(b, strlen(b), &q, &e) == 0);
+		ENSURE(policy_parse(b, strlen(b), 0, &q, &e) == 0);
 		char *c = dump(q, false);
 		ENSURE(!strcmp(a, c));
 		const struct policy *layers[2] = {p, q};
@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(c);
 		policy_free(p);
 	}
-	if (policy_parse_rules(text, size, &patch, &e) == 0) {
+	if (policy_parse_rules(text, size, 0, &patch, &e) == 0) {
 		ENSURE(patch->n >= 1);
 		policy_free(patch);
 	}

@@ -97,6 +97,42 @@ TEST(json_getters)
 	CHECK_STR(e.msg, "empty body");
 }
 
+/* cJSON strings carry no length: a NUL inside one would hide the rest of the
+ * value from every check, so such text never becomes a tree. */
+TEST(json_parse_refuses_nul_in_strings)
+{
+	struct err e = {0};
+	static const char *bad[] = {
+		"{\"defaultAction\":\"deny\\u0000allow\"}",
+		"[\"\\u0000\"]",
+		"[\"a\\u00zz\"]", /* cJSON reads a bad \u escape as U+0000 */
+		"[\"a\\u00\"]",
+		"[\"\\\\\\u0000\"]", /* an escaped backslash, then \u0000 */
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err_clear(&e);
+		cJSON *j = json_parse(bad[i], strlen(bad[i]), &e);
+		if (j || !strstr(e.msg, "NUL"))
+			unit_fail(__FILE__, __LINE__, "%s: parsed=%d msg=\"%s\"", bad[i], j != NULL,
+				  e.msg);
+		cJSON_Delete(j);
+	}
+	/* a raw NUL byte inside a string */
+	const char raw[] = "[\"deny\0allow\"]";
+	CHECK(json_parse(raw, sizeof(raw) - 1, &e) == NULL);
+	CHECK(strstr(e.msg, "near byte 6") != NULL);
+
+	/* "\\u0000" is a backslash and the text u0000; other escapes still decode */
+	const char ok[] = "[\"\\\\u0000\",\"\\u0041\\u00e9\\ud83d\\ude00\"]";
+	cJSON *j = json_parse(ok, sizeof(ok) - 1, &e);
+	CHECK(j != NULL);
+	if (j) {
+		CHECK_STR(cJSON_GetArrayItem(j, 0)->valuestring, "\\u0000");
+		CHECK_STR(cJSON_GetArrayItem(j, 1)->valuestring, "A\xc3\xa9\xf0\x9f\x98\x80");
+	}
+	cJSON_Delete(j);
+}
+
 TEST(base64_vectors)
 {
 	/* RFC 4648 section 10. */
