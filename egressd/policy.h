@@ -78,9 +78,10 @@ int policy_rule_init(struct policy_rule *r, const char *action, const char *targ
 void policy_rule_clear(struct policy_rule *r);
 
 /* PATCH: the patch rules first (the first of equal targets wins), then the
- * base rules whose target (lowercased) is not in the patch. Hashed: linear in
+ * base rules whose target (lowercased) is not in the patch. Consumes patch
+ * (its rules move into the result; freed on failure too). Hashed: linear in
  * base->n + patch->n. NULL on OOM. */
-struct policy *policy_merge(const struct policy *base, const struct policy *patch);
+struct policy *policy_merge(const struct policy *base, struct policy *patch);
 
 /* DELETE: base without every rule whose target equals (trimmed, case-insensitive)
  * one of targets; *removed counts them. Linear in base->n + n. NULL on OOM. */

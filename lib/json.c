@@ -58,6 +58,48 @@ cJSON *json_parse(const char *text, size_t len, struct err *e)
 	return root;
 }
 
+long json_array_len(const char *t, size_t len)
+{
+	size_t i = 0, depth = 0;
+	long n = 0;
+	bool in_string = false, empty = true;
+
+	/* what cJSON skips: a UTF-8 BOM, then every byte up to the space */
+	if (len >= 3 && memcmp(t, "\xef\xbb\xbf", 3) == 0)
+		i = 3;
+	while (i < len && (unsigned char)t[i] <= ' ')
+		i++;
+	if (i == len || t[i] != '[')
+		return -1;
+	for (; i < len; i++) {
+		char c = t[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if ((unsigned char)c <= ' ')
+			continue;
+		if (depth == 1 && empty && c != ']') {
+			empty = false;
+			n = 1;
+		}
+		if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{') {
+			depth++;
+		} else if (c == ']' || c == '}') {
+			if (--depth == 0)
+				return c == ']' ? n : -1;
+		} else if (c == ',' && depth == 1) {
+			n++;
+		}
+	}
+	return -1;
+}
+
 static int lookup(const cJSON *obj, const char *key, bool required, const cJSON **item,
 		  struct err *e)
 {

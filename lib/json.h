@@ -29,6 +29,12 @@
  * cJSON's strings have no length, so every string of a tree is whole. */
 cJSON *json_parse(const char *text, size_t len, struct err *e);
 
+/* The element count of the JSON array that text starts with (after blanks),
+ * from a byte scan without parsing or allocating: a limit can be checked
+ * before a parse. Exact for valid JSON; -1 if text does not start with an
+ * array or ends inside it. */
+long json_array_len(const char *text, size_t len);
+
 int json_get_string(const cJSON *obj, const char *key, bool required, const char **out,
 		    struct err *e);
 int json_get_bool(const cJSON *obj, const char *key, bool required, bool *out, struct err *e);

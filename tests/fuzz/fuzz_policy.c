@@ -7,6 +7,7 @@
  * input; merge and remove must keep the rule counts consistent.
  */
 #include "fuzz_common.h"
+#include "json.h"
 #include "policy.h"
 
 static char *dump(const struct policy *p, bool indent)
@@ -43,8 +44,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (p->rules[i].kind == POLICY_DOMAIN)
 				ENSURE(rule >= 0 && rule <= (int)i);
 		}
-		struct policy *m = policy_merge(p, q);
-		ENSURE(m && m->n <= p->n);
+		size_t qn = q->n;
+		struct policy *m = policy_merge(p, q); /* consumes q */
+		ENSURE(m && m->n <= p->n && m->n <= qn);
 		char *targets[1] = {p->n ? p->rules[0].target : (char *)"x"};
 		size_t removed;
 		struct policy *d = policy_remove(p, targets, 1, &removed);
@@ -52,14 +54,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		policy_free(d);
 		policy_free(m);
 		policy_index_free(ix);
-		policy_free(q);
 		free(a);
 		free(b);
 		free(c);
 		policy_free(p);
 	}
+	/* the byte count that checks the cap before a parse agrees with cJSON */
+	long count = json_array_len(text, size);
+	cJSON *j = json_parse(text, size, &e);
+	if (j && cJSON_IsArray(j))
+		ENSURE(count == cJSON_GetArraySize(j));
+	else if (j)
+		ENSURE(count == -1);
+	cJSON_Delete(j);
 	if (policy_parse_rules(text, size, 0, &patch, &e) == 0) {
-		ENSURE(patch->n >= 1);
+		ENSURE(patch->n >= 1 && (long)patch->n == count);
 		policy_free(patch);
 	}
 	char **t;

@@ -246,3 +246,35 @@ TEST(buf_read_fd_limits)
 	CHECK_INT(buf_read_fd(&b, -1), -EBADF);
 	buf_free(&b);
 }
+
+/* The element count a limit is checked against before a parse. */
+TEST(json_array_len_counts_top_level)
+{
+	static const struct {
+		const char *in;
+		long want;
+	} cases[] = {
+		{"[]", 0},
+		{" \n[ ]", 0},
+		{"[1]", 1},
+		{"[1,2,3]", 3},
+		{"[{\"a\":[1,2,{\"b\":\",]\"}]},\"x,y\",[[],[]]]", 3},
+		{"[\"\\\"],[\"]", 1}, /* an escaped quote stays inside the string */
+		{"[\"\\\\\",1]", 2},  /* an escaped backslash ends before the quote */
+		{"\xef\xbb\xbf[1,2]", 2},
+		{"[1,2] trailing", 2},
+		{"{\"a\":[1]}", -1},
+		{"1", -1},
+		{"", -1},
+		{"[1,2", -1},
+		{"[{]", -1},
+		{"[\"open", -1},
+		{"[\"\\", -1},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long n = json_array_len(cases[i].in, strlen(cases[i].in));
+		if (n != cases[i].want)
+			unit_fail(__FILE__, __LINE__, "%s: %ld, want %ld", cases[i].in, n,
+				  cases[i].want);
+	}
+}
