@@ -39,7 +39,8 @@ struct policy_prefix {
 struct policy_rule {
 	uint8_t action, kind;
 	char *target; /* trimmed, as given (what GET echoes) */
-	char *key;    /* domain kinds: lowercase, no "*." and no trailing dot; else NULL */
+	char *key;    /* domain kinds: lowercase, no "*." and no trailing dot; else NULL.
+		       * It shares the target's allocation (policy_rule_clear frees both). */
 	struct policy_prefix net; /* IP and CIDR kinds */
 };
 
