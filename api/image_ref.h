@@ -8,9 +8,8 @@
  *                 is "localhost" (as Docker decides)
  *   path-component := [a-z0-9]+ ( ( "." | "_" | "__" | "-"+ ) [a-z0-9]+ )*
  *   tag        := [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
- *   digest     := algorithm ":" hex, algorithm [A-Za-z][A-Za-z0-9]* ( [-_+.][A-Za-z][A-Za-z0-9]* )*,
- *                 hex [0-9a-fA-F]{32,}
- * The name is at most 255 bytes. A valid reference has no '%', '?', '#',
+ *   digest     := algorithm ":" hex, algorithm [A-Za-z][A-Za-z0-9]* ( [-_+.][A-Za-z][A-Za-z0-9]*
+ * )*, hex [0-9a-fA-F]{32,} The name is at most 255 bytes. A valid reference has no '%', '?', '#',
  * spaces, controls or ".." segment, so it is safe in an Engine API path.
  */
 #ifndef API_IMAGE_REF_H

@@ -38,6 +38,45 @@ static size_t nul_at(const char *t, size_t len)
 	return len;
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The first key that appears twice in one object anywhere in the tree, or NULL
+ * (after sorting each object's keys: linear-logarithmic, never quadratic). */
+static const char *duplicate_key(const cJSON *node)
+{
+	for (const cJSON *it = node; it; it = it->next) {
+		if (cJSON_IsObject(it)) {
+			size_t n = 0;
+			for (const cJSON *c = it->child; c; c = c->next)
+				n++;
+			const char *small[32], **keys = n <= 32 ? small : malloc(n * sizeof(*keys));
+			if (!keys)
+				return "(out of memory)";
+			size_t k = 0;
+			for (const cJSON *c = it->child; c; c = c->next)
+				keys[k++] = c->string ? c->string : "";
+			qsort(keys, n, sizeof(*keys), key_cmp);
+			const char *dup = NULL;
+			for (size_t i = 1; i < n && !dup; i++)
+				if (!strcmp(keys[i - 1], keys[i]))
+					dup = keys[i];
+			if (keys != small)
+				free(keys);
+			if (dup)
+				return dup;
+		}
+		if (it->child) {
+			const char *d = duplicate_key(it->child);
+			if (d)
+				return d;
+		}
+	}
+	return NULL;
+}
+
 cJSON *json_parse(const char *text, size_t len, struct err *e)
 {
 	const char *end = NULL;
@@ -54,6 +93,14 @@ cJSON *json_parse(const char *text, size_t len, struct err *e)
 			err_set(e, EINVAL, "empty body");
 		else
 			err_set(e, EINVAL, "invalid JSON near byte %zu", at);
+		return NULL;
+	}
+	/* Two values for one key: parsers differ on which wins, so neither does. */
+	const char *dup = duplicate_key(root);
+	if (dup) {
+		err_set(e, EINVAL, "invalid JSON: duplicate key \"%.64s\"", dup);
+		cJSON_Delete(root);
+		return NULL;
 	}
 	return root;
 }

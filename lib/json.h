@@ -26,7 +26,9 @@
 
 /* Parses text (need not be NUL-terminated); NULL with e set ("invalid JSON near byte N").
  * Text with a NUL in a string (raw, \u0000, or a bad \u escape) is refused:
- * cJSON's strings have no length, so every string of a tree is whole. */
+ * cJSON's strings have no length, so every string of a tree is whole. So is
+ * an object with the same key twice (exact match): parsers differ on which
+ * value wins. Every request body goes through here. */
 cJSON *json_parse(const char *text, size_t len, struct err *e);
 
 /* The element count of the JSON array that text starts with (after blanks),

@@ -248,6 +248,40 @@ TEST(buf_read_fd_limits)
 }
 
 /* The element count a limit is checked against before a parse. */
+TEST(json_parse_refuses_duplicate_keys)
+{
+	struct err e = {0};
+	static const char *bad[] = {
+		"{\"a\":\"b\",\"a\":\"c\"}",
+		"{\"metadata\":{\"k\":\"1\",\"x\":\"2\",\"k\":\"3\"}}",
+		"[{},{\"deep\":[{\"z\":1,\"z\":1}]}]",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err_clear(&e);
+		cJSON *j = json_parse(bad[i], strlen(bad[i]), &e);
+		if (j || !strstr(e.msg, "duplicate key"))
+			unit_fail(__FILE__, __LINE__, "%s: parsed=%d msg=\"%s\"", bad[i], j != NULL,
+				  e.msg);
+		cJSON_Delete(j);
+	}
+	/* Keys differing in case are different keys; the same key in two objects is fine. */
+	const char ok[] = "{\"a\":1,\"A\":2,\"o\":{\"a\":3},\"p\":[{\"a\":4},{\"a\":5}]}";
+	cJSON *j = json_parse(ok, sizeof(ok) - 1, &e);
+	CHECK(j != NULL);
+	cJSON_Delete(j);
+	/* A large object: every key distinct, then one repeated at the end. */
+	struct buf b;
+	buf_init(&b, 0);
+	buf_puts(&b, "{");
+	for (int i = 0; i < 5000; i++)
+		buf_printf(&b, "\"k%d\":%d,", i, i);
+	buf_puts(&b, "\"k4999\":0}");
+	err_clear(&e);
+	j = json_parse(buf_head(&b), b.len, &e);
+	CHECK(j == NULL && strstr(e.msg, "\"k4999\"") != NULL);
+	buf_free(&b);
+}
+
 TEST(json_array_len_counts_top_level)
 {
 	static const struct {

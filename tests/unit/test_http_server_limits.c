@@ -232,7 +232,7 @@ TEST(http_server_fd_exhaustion_pauses)
 		CHECK_INT(raw_connect(fds[i], l.port), 0);
 		pump(&l, 2);
 	}
-	CHECK(listener_raise_fd_limit() > 0); /* back to the hard limit ... */
+	CHECK(listener_raise_fd_limit() > 0);	    /* back to the hard limit ... */
 	CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0); /* ... and down again for the test */
 	/* Clients wait in the backlog that cannot be accepted: 500 ms of loop.
 	 * A spinning listener burns nearly all of it. */

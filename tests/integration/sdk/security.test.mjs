@@ -136,6 +136,16 @@ test("image.uri must be an image reference: 400 naming the field", async () => {
   }
 });
 
+test("a body with a key twice is refused with 400, never echoed twice", async () => {
+  const r = await fetch(`${base}/v1/sandboxes`, {
+    method: "POST", headers: { ...H, "content-type": "application/json" },
+    body: `{"image":{"uri":"${image}"},"entrypoint":["true"],"timeout":60,"resourceLimits":{},` +
+      `"metadata":{"a":"b","a":"c"}}`,
+  });
+  assert.equal(r.status, 400);
+  assert.match(await r.text(), /duplicate key/);
+});
+
 test("server-proxy endpoints take the host from configuration or a valid Host only", async () => {
   const evil = await api("GET", `/v1/sandboxes/${a.id}/endpoints/44772?use_server_proxy=true`, undefined,
     { Host: "evil.example/x?" });
