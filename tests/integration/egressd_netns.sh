@@ -281,8 +281,32 @@ assert r[:2]==b\"\\x42\\x42\" and r[3]&15==1, r'"
 	check "[$mode] --cleanup-on-exit removes the tables" sh -c "! ip netns exec $A nft list tables | grep -q opensandbox"
 }
 
+# Floods and fd exhaustion on the policy API (the listener and server of lib/).
+limits() {
+	sdk="$top/tests/integration/sdk"
+	echo "== limits ($bin)"
+	check "[limits] start" start_egressd dns
+	r=$(cd "$sdk" && ip netns exec "$A" node flood.mjs flood 127.0.0.1:18080 /policy "$epid" 1100 "OPENSANDBOX-EGRESS-AUTH: tok")
+	echo "    $r"
+	check "[limits] a token holder is served within 1 s behind 1,100 slow strangers" \
+		python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(not (d["all_ok"] and d["max_ms"] < 1000))' "$r"
+	check "[limits] DNS still answers during the flood" status_is NOERROR allowed.test A
+	stop_egressd TERM
+	# A hard limit of 256 fds: never spinning, 503 for who cannot be taken, then served again.
+	check "[limits] start with 256 fds" start_egressd dns
+	# (prlimit on the running process: the start-up raise to the hard limit already ran)
+	prlimit --pid "$epid" --nofile=256:256
+	r=$(cd "$sdk" && ip netns exec "$A" node flood.mjs emfile 127.0.0.1:18080 /policy "$epid" 400 "OPENSANDBOX-EGRESS-AUTH: tok")
+	echo "    $r"
+	check "[limits] out of fds: no spinning, 503, served again" \
+		python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(not (d["cpu_out_of_fds"] < 0.2 and d["refused_503"] >= 1 and d["after"]["status"] == 200))' "$r"
+	check "[limits] out of fds is logged" grep -q "out of file descriptors" "$work/egressd.out"
+	stop_egressd TERM
+}
+
 run_mode dns
 run_mode dns+nft
+limits
 check_not "no sanitizer report" sanitizer_report "$work/egressd.err"
 sanitizer_report "$work/egressd.err"
 if [ $fail -ne 0 ]; then
