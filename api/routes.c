@@ -385,10 +385,13 @@ static void h_endpoint(struct http_conn *c, struct http_req *req, void *arg)
 	bool via_execd;
 	if (proxy) {
 		via_execd = port == EXECD_PORT;
-		/* Configuration first; a client's Host only if it is one. */
+		/* Configuration first; a client's Host only if it is one; else this
+		 * server's own address and port. */
+		char own[300];
+		snprintf(own, sizeof(own), "%s:%lld", srv->endpoint_host, (long long)srv->cfg.port);
 		const char *base = srv->cfg.eip[0] ? srv->cfg.eip : http_req_header(req, "Host");
 		if (!base || (!srv->cfg.eip[0] && !http_host_valid(base)))
-			base = srv->endpoint_host;
+			base = own;
 		if (!strncmp(base, "http://", 7))
 			base += 7;
 		else if (!strncmp(base, "https://", 8))

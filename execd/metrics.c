@@ -260,7 +260,6 @@ static void start(struct execd *x, struct http_conn *c, bool watch)
 	http_conn_on_close(c, sampling_gone, s);
 	if (watch) {
 		http_resp_header(c, "Cache-Control", "no-cache");
-		http_resp_header(c, "Connection", "keep-alive");
 		http_resp_header(c, "X-Accel-Buffering", "no");
 		http_resp_begin_stream(c, 200, "text/event-stream");
 	}

@@ -54,7 +54,6 @@ static int start(struct stream *s)
 		return 0;
 	s->started = true;
 	http_resp_header(s->c, "Cache-Control", "no-cache");
-	http_resp_header(s->c, "Connection", "keep-alive");
 	http_resp_header(s->c, "X-Accel-Buffering", "no");
 	return http_resp_begin_stream(s->c, 200, "text/event-stream");
 }

@@ -14,6 +14,10 @@ truthy() {
 	case "$1" in 1 | true | TRUE | True | yes | YES | on | ON) return 0 ;; *) return 1 ;; esac
 }
 
+# Stage 1 sets up and starts execd; stage 2 (the same script, exec'd again as
+# PID 1 without execd's token) starts the user's entrypoint.
+if [ -z "${OPENSANDBOX_BOOTSTRAP_STAGE:-}" ]; then
+
 # Trust the transparent egress proxy's CA when it is in use (waits up to 300 s for it).
 if truthy "${OPENSANDBOX_EGRESS_MITMPROXY_TRANSPARENT:-}"; then
 	ca=/opt/opensandbox/mitmproxy-ca-cert.pem
@@ -51,8 +55,17 @@ if [ -n "${EXECD_BOOTSTRAP_PRE_SCRIPT:-}" ] && [ -r "$EXECD_BOOTSTRAP_PRE_SCRIPT
 fi
 
 "$EXECD" &
-# execd's credential is execd's alone: the user's processes do not inherit it.
-unset EXECD_ACCESS_TOKEN
+
+# execd's credential is execd's alone. `unset` keeps it from the user's
+# processes, but /proc/1/environ shows the environment PID 1 was started with:
+# so PID 1 starts again without it.
+if [ -n "${EXECD_ACCESS_TOKEN+x}" ]; then
+	unset EXECD_ACCESS_TOKEN
+	export OPENSANDBOX_BOOTSTRAP_STAGE=entrypoint
+	exec /bin/sh "$0" "$@"
+fi
+fi
+unset OPENSANDBOX_BOOTSTRAP_STAGE
 
 if [ -n "${BOOTSTRAP_SHELL:-}" ]; then
 	SHELL_BIN=$BOOTSTRAP_SHELL

@@ -350,6 +350,11 @@ void conn_process(struct http_conn *c)
 		if (c->state == CONN_HEAD) {
 			if (c->in.len == 0)
 				return;
+			/* Answers the client has not read yet: no next request until they
+			 * drain (conn_flush kicks), so a pipelining client that never reads
+			 * holds one answer's worth of output, not the 8 MiB cap. */
+			if (c->out.len >= HTTP_OUT_LOW_WATER)
+				return;
 			/* Started once per head, not per read: a slow drip cannot extend it. */
 			if (c->timer_kind != TIMER_HEAD)
 				conn_set_timer(c, TIMER_HEAD);

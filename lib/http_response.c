@@ -106,6 +106,9 @@ int conn_flush(struct http_conn *c, bool notify)
 	}
 	if (progress && c->timer_kind == TIMER_WRITE)
 		conn_set_timer(c, TIMER_WRITE);
+	/* Pipelined input waited for this drain (conn_process). */
+	if (progress && c->state == CONN_HEAD && c->in.len && c->out.len < HTTP_OUT_LOW_WATER)
+		c->kick = true;
 	if (c->out.len == 0 && r == 0 && c->state == CONN_CLOSING) {
 		transport_shutdown_write(c->t);
 		conn_close(c);
@@ -221,6 +224,11 @@ static int write_head(struct http_conn *c, int status, const char *ctype, enum f
 		r = buf_puts(o, "Connection: close\r\n");
 	if (!r)
 		r = buf_append(o, "\r\n", 2);
+	if (r) {
+		/* Part of a head is queued and the rest cannot be: nothing can follow it. */
+		conn_close(c);
+		return -EPIPE;
+	}
 	c->resp_chunked = f == FRAME_CHUNKED && !no_body;
 	c->resp_until_close = f == FRAME_CLOSE;
 	c->resp_left = f == FRAME_LENGTH && !no_body ? len : 0;
@@ -285,8 +293,10 @@ static int resp_send(struct http_conn *c, int status, const char *content_type, 
 		return r;
 	if (len && !c->resp_head_only && status >= 200 && status != 204 && status != 304) {
 		r = buf_append(&c->out, body, len);
-		if (r)
-			return r;
+		if (r) {
+			conn_close(c); /* a head whose body cannot follow */
+			return -EPIPE;
+		}
 		c->resp_left = 0;
 	}
 	return resp_end(c);

@@ -22,6 +22,7 @@ static const char busy_reply[] =
 	"{\"code\":\"UNAVAILABLE\",\"message\":\"too many open connections\"}";
 
 static void accept_conn(int fd, void *arg);
+static bool shed_conn(void *arg);
 
 /* End of a loop turn: write the response heads that no body joined, and run
  * what public calls queued (pipelined requests, resumed bodies, drains). */
@@ -88,6 +89,7 @@ struct http_server *http_server_new(struct ev_loop *loop, const struct http_serv
 		free(s);
 		return NULL;
 	}
+	listener_on_exhausted(s->lst, shed_conn);
 	if (ev_on_turn(loop, flush_pending, s) < 0) {
 		err_set(e, ENOSPC, "no free turn hook in the event loop");
 		listener_free(s->lst);
@@ -343,20 +345,21 @@ void conn_update_events(struct http_conn *c)
 }
 
 /*
- * Full: the connection to give up for a new one. Only connections waiting
- * for a request head qualify (nobody is mid-request): first the oldest never
- * trusted, then the oldest trusted one idling in keep-alive. NULL if every
- * connection is busy with a request.
+ * Full: the connection to give up for a new one. Only connections between
+ * requests qualify (nobody is mid-request): first the oldest never trusted
+ * (answers it has not read count for nothing), then the oldest trusted one
+ * idling in keep-alive with nothing in flight. NULL if every connection is
+ * busy with a request.
  */
 static struct http_conn *eviction_victim(struct http_server *s)
 {
 	struct http_conn *stranger = NULL, *idle = NULL;
 	for (struct http_conn *c = s->conns; c; c = c->next) { /* newest first */
-		if (c->dead || c->state != CONN_HEAD || c->out.len)
+		if (c->dead || c->state != CONN_HEAD)
 			continue;
 		if (!c->trusted)
 			stranger = c;
-		else if (!c->in.len)
+		else if (!c->in.len && !c->out.len)
 			idle = c;
 	}
 	return stranger ? stranger : idle;
@@ -416,6 +419,18 @@ static void accept_conn(int fd, void *arg)
 	s->conns = c;
 	s->nconns++;
 	conn_set_timer(c, TIMER_IDLE);
+}
+
+/* Out of fds: the same choice as when full (conn_retired tells the listener). */
+static bool shed_conn(void *arg)
+{
+	struct http_server *s = arg;
+	struct http_conn *victim = eviction_victim(s);
+	if (!victim)
+		return false;
+	s->evicted++;
+	conn_close(victim);
+	return true;
 }
 
 void http_conn_trust(struct http_conn *c)

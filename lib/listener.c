@@ -18,6 +18,7 @@ struct listener {
 	struct ev_loop *loop;
 	char name[32];
 	listener_accept_cb *cb;
+	listener_shed_cb *shed;
 	void *arg;
 	char *refusal;
 	size_t refusal_len;
@@ -58,7 +59,8 @@ static void on_resume(struct ev_loop *loop, struct ev_timer *t, void *arg)
 /* Out of fds: tell one waiting client so, then stop accepting for a while. */
 static void exhausted(struct listener *l, int lfd, int err)
 {
-	if (l->reserve >= 0) {
+	bool shed = l->shed && l->shed(l->arg);
+	if (!shed && l->reserve >= 0) {
 		close(l->reserve);
 		int fd = sock_accept(lfd);
 		if (fd >= 0) {
@@ -78,7 +80,8 @@ static void exhausted(struct listener *l, int lfd, int err)
 		char n[24];
 		snprintf(n, sizeof(n), "%lu", l->refused);
 		log_msg(LOG_WARN, NULL, "out of file descriptors: accepting paused", "listener",
-			l->name, "error", strerror(err), "refused_total", n, NULL);
+			l->name, "error", strerror(err), "refused_total", n, "shed",
+			shed ? "a connection" : "none", NULL);
 	}
 	set_paused(l, 1);
 }
@@ -149,6 +152,11 @@ int listener_add_fd(struct listener *l, int lfd, struct err *e)
 	}
 	l->lfds[l->nlfds++] = lfd;
 	return 0;
+}
+
+void listener_on_exhausted(struct listener *l, listener_shed_cb *shed)
+{
+	l->shed = shed;
 }
 
 void listener_fd_freed(struct listener *l)

@@ -7,9 +7,12 @@
  * the loop) and hands every fd to the owner's callback. At EMFILE/ENFILE a
  * level-triggered listener would wake the loop forever with a pending
  * connection it cannot accept; instead:
- *   - a reserve fd is given up for a moment to accept the waiting client,
- *     send it the owner's refusal (e.g. a 503) and close it, so clients are
- *     told rather than left to time out;
+ *   - the owner may give up a connection it values least (listener_on_exhausted:
+ *     a stranger that has not authenticated); the waiting client is accepted
+ *     once that fd is closed;
+ *   - otherwise a reserve fd is given up for a moment to accept the waiting
+ *     client, send it the owner's refusal (e.g. a 503) and close it, so
+ *     clients are told rather than left to time out;
  *   - every listener is paused for LISTENER_PAUSE_MS, or until the owner says
  *     an fd was freed (listener_fd_freed);
  *   - it is logged at most once per LISTENER_LOG_INTERVAL_MS.
@@ -20,6 +23,7 @@
 #ifndef LIB_LISTENER_H
 #define LIB_LISTENER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -42,6 +46,12 @@ struct listener;
  */
 struct listener *listener_new(struct ev_loop *loop, const char *name, listener_accept_cb *cb,
 			      void *arg, const void *refusal, size_t refusal_len, struct err *e);
+/* Out of fds: shed(arg) closes one connection the owner can spare and returns
+ * true, or returns false. The owner must call listener_fd_freed() once the fd
+ * is really closed. */
+typedef bool listener_shed_cb(void *arg);
+void listener_on_exhausted(struct listener *l, listener_shed_cb *shed);
+
 /* Closes the listening fds and frees. */
 void listener_free(struct listener *l);
 

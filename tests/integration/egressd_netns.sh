@@ -299,7 +299,7 @@ limits() {
 	r=$(cd "$sdk" && ip netns exec "$A" node flood.mjs emfile 127.0.0.1:18080 /policy "$epid" 400 "OPENSANDBOX-EGRESS-AUTH: tok")
 	echo "    $r"
 	check "[limits] out of fds: no spinning, 503, served again" \
-		python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(not (d["cpu_out_of_fds"] < 0.2 and d["refused_503"] >= 1 and d["after"]["status"] == 200))' "$r"
+		python3 -c 'import json,sys; d=json.loads(sys.argv[1]); sys.exit(not (d["cpu_out_of_fds"] < 0.2 and d["during"]["status"] == 200 and d["refused_503"] + d["shed"] >= 1 and d["after"]["status"] == 200))' "$r"
 	check "[limits] out of fds is logged" grep -q "out of file descriptors" "$work/egressd.out"
 	stop_egressd TERM
 }

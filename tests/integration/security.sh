@@ -60,8 +60,11 @@ emfile_check() {
 	[ "$(judge "$r" 'd["cpu_out_of_fds"] < 0.2')" = True ] &&
 		ok "$1: out of fds it does not spin (under 20% of a core)" ||
 		ko "$1: out of fds it does not spin (under 20% of a core)"
-	[ "$(judge "$r" 'd["refused_503"] >= 1')" = True ] &&
-		ok "$1: clients it cannot take are told 503" || ko "$1: clients it cannot take are told 503"
+	[ "$(judge "$r" 'd["during"]["status"] == 200 and d["during"]["ms"] < 1000')" = True ] &&
+		ok "$1: a token holder is served within 1 s while strangers hold every fd" ||
+		ko "$1: a token holder is served within 1 s while strangers hold every fd"
+	[ "$(judge "$r" 'd["refused_503"] + d["shed"] >= 1')" = True ] &&
+		ok "$1: clients it cannot take are shed or told 503" || ko "$1: clients it cannot take are shed or told 503"
 	[ "$(judge "$r" 'd["after"]["status"] == 200')" = True ] &&
 		ok "$1: served again once fds are free" || ko "$1: served again once fds are free"
 }

@@ -5,9 +5,10 @@
 //     with the header asks PATH on fresh connections. Reports its latencies and
 //     the server's CPU share while the flood sat there.
 //   node flood.mjs emfile HOST:PORT PATH PID CONNS "Header: value"
-//     the same, for a server whose fd limit is below CONNS: reports how many
-//     strangers were answered 503, the CPU share while out of fds, and whether
-//     PATH is served again once the strangers leave.
+//     the same, for a server whose fd limit is below CONNS: reports the CPU
+//     share while out of fds, whether the credentialed client is served while
+//     strangers hold every fd, how many strangers were answered 503 or shed,
+//     and whether PATH is served again once the strangers leave.
 import net from "node:net";
 import http from "node:http";
 import { readFileSync } from "node:fs";
@@ -73,7 +74,10 @@ if (mode === "flood") {
   out.strangers_closed = closedEarly;
 } else {
   out.cpu_out_of_fds = await cpuShare(2000);
+  // Strangers hold every fd: a credentialed client still gets in (one is shed).
+  out.during = await ask(3000);
   out.refused_503 = refused;
+  out.shed = closedEarly;
   for (const s of strangers) s.destroy();
   await sleep(300);
   const after = await ask(3000);
