@@ -204,7 +204,7 @@ bench: all $(BENCH_BINS)
 	$(Q)BUILD=$(BUILD) sh scripts/bench.sh
 
 # The README's main command: dockerd (setup.sh), every binary, the images, then
-# sandbox-api on :8080 with the Docker runtime. The API key comes from
+# sandbox-api on :8080 with the Docker runtime and the ingress gateway on :8081. The API key comes from
 # OPENSANDBOX_SERVER_API_KEY or is generated and printed; RUN_ARGS adds flags.
 run:
 	$(Q)sh scripts/setup.sh
@@ -213,7 +213,13 @@ run:
 	$(Q)key=$${OPENSANDBOX_SERVER_API_KEY:-$$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')}; \
 	echo "sandbox-api: http://localhost:8080  API key: $$key"; \
 	echo "  SDK: new ConnectionConfig({ domain: 'localhost:8080', apiKey: '$$key' }), image 'sandbox/base:latest'"; \
-	OPENSANDBOX_SERVER_API_KEY=$$key exec $(BUILD)/bin/sandbox-api --port 8080 $(RUN_ARGS)
+	echo "gateway: http://localhost:8081, any port of any sandbox (<id> from POST /v1/sandboxes):"; \
+	echo "  curl -H 'OpenSandbox-Ingress-To: <id>-8080' http://localhost:8081/"; \
+	echo "  curl -H 'Host: <id>-8080.gw.localhost' http://localhost:8081/"; \
+	echo "  curl http://localhost:8081/<id>/8080/"; \
+	echo "  curl http://localhost:8081/sandboxes/<id>/port/8080/"; \
+	OPENSANDBOX_SERVER_API_KEY=$$key exec $(BUILD)/bin/sandbox-api --port 8080 \
+		--gateway-listen 0.0.0.0:8081 $(RUN_ARGS)
 
 fmt:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')

@@ -97,6 +97,27 @@ static const struct opt opts[] = {
 	{"publish-address", "SANDBOX_API_PUBLISH_ADDRESS", "docker.publish_address", OPT_STR,
 	 O(publish_address), "0.0.0.0",
 	 "host address that sandboxes' published ports (execd, 8080, egress) bind to"},
+	{"gateway-listen", "SANDBOX_API_GATEWAY_LISTEN", "ingress.gateway.listen", OPT_STR,
+	 O(gateway_listen), "", "ADDR:PORT of the ingress gateway listener (empty: off)"},
+	{"ingress-mode", "SANDBOX_API_INGRESS_MODE", "ingress.mode", OPT_STR, O(ingress_mode),
+	 "direct", "endpoints: direct (mapped ports) or gateway (--gateway-address)"},
+	{"gateway-address", "SANDBOX_API_GATEWAY_ADDRESS", "ingress.gateway.address", OPT_STR,
+	 O(gateway_address), "",
+	 "public address of the gateway in endpoints: host[:port], or *.domain for wildcard"},
+	{"gateway-route-mode", "SANDBOX_API_GATEWAY_ROUTE_MODE", "ingress.gateway.route.mode",
+	 OPT_STR, O(gateway_route_mode), "header", "endpoint form: wildcard, header or uri"},
+	{"gateway-route-cookie", "SANDBOX_API_GATEWAY_ROUTE_COOKIE", "ingress.gateway.route_cookie",
+	 OPT_BOOL, O(gateway_route_cookie), "false",
+	 "a URI route sets a cookie that routes later requests with no route of their own"},
+	{"secure-access-keys", "SANDBOX_API_SECURE_ACCESS_KEYS", "ingress.secure_access.keys",
+	 OPT_STR, O(secure_access_keys), "",
+	 "signing keys for signed routes: comma list of KEYID:BASE64 (key id one of [0-9a-z])"},
+	{"secure-access-active-key", "SANDBOX_API_SECURE_ACCESS_ACTIVE_KEY",
+	 "ingress.secure_access.active_key", OPT_STR, O(secure_access_active_key), "",
+	 "the key id that signs new routes"},
+	{"renew-min-interval", "SANDBOX_API_RENEW_MIN_INTERVAL",
+	 "renew_intent.min_interval_seconds", OPT_INT, O(renew_min_interval), "60",
+	 "renew-on-access extends a sandbox at most once per this many seconds"},
 	{"egress-image", "SANDBOX_API_EGRESS_IMAGE", "egress.image", OPT_STR, O(egress_image),
 	 "sandbox/egressd:latest", "egress sidecar image (needed for networkPolicy)"},
 	{"egress-mode", "SANDBOX_API_EGRESS_MODE", "egress.mode", OPT_STR, O(egress_mode), "dns",
@@ -194,11 +215,15 @@ static int load_file(struct apicfg *cfg, const char *path, struct err *e)
 	int r = 0;
 	for (size_t i = 0; !r && i < sizeof(opts) / sizeof(opts[0]); i++) {
 		const struct opt *o = &opts[i];
-		char sec[32];
-		const char *dot = strchr(o->key, '.');
-		snprintf(sec, sizeof(sec), "%.*s", (int)(dot - o->key), o->key);
-		const cJSON *s = cJSON_GetObjectItemCaseSensitive(root, sec);
-		const cJSON *v = s ? cJSON_GetObjectItemCaseSensitive(s, dot + 1) : NULL;
+		/* "a.b.c": one object per dotted part */
+		const cJSON *v = root;
+		for (const char *k = o->key; v && *k;) {
+			char part[48];
+			size_t n = strcspn(k, ".");
+			snprintf(part, sizeof(part), "%.*s", (int)n, k);
+			v = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, part) : NULL;
+			k += n + (k[n] == '.');
+		}
 		if (!v || cJSON_IsNull(v))
 			continue;
 		char num[32], *list = NULL;

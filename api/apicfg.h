@@ -40,6 +40,12 @@ struct apicfg {
 	char *allowed_host_paths; /* comma list */
 	char *allowed_volumes;	  /* comma list of globs */
 	char *publish_address;	  /* HostIp of published ports */
+	char *gateway_listen;	  /* ADDR:PORT, "" = no gateway */
+	char *ingress_mode;	  /* direct | gateway */
+	char *gateway_address, *gateway_route_mode;
+	bool gateway_route_cookie;
+	char *secure_access_keys, *secure_access_active_key;
+	int64_t renew_min_interval; /* seconds */
 	char *egress_image, *egress_mode;
 	char *egress_env; /* comma list of KEY=VALUE added to sidecars */
 	bool disable_ipv6;

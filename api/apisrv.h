@@ -38,6 +38,7 @@ enum sbx_state { SBX_PENDING, SBX_RUNNING, SBX_PAUSED, SBX_TERMINATED, SBX_FAILE
 #define LBL_HTTP_PORT	 "opensandbox.io/http-port"
 #define LBL_EGRESS_TOKEN "opensandbox.io/egress-auth-token"
 #define LBL_EXECD_TOKEN	 "opensandbox.io/execd-access-token" /* ours */
+#define LBL_SECURE_TOKEN "opensandbox.io/secure-access-token"
 #define LBL_SIDECAR_FOR	 "opensandbox.io/egress-sidecar-for"
 #define LBL_RENEW	 "opensandbox.io/access-renew-extend-seconds"
 #define LBL_MANAGED_VOLS "opensandbox.io/volume-managed-by"
@@ -68,8 +69,10 @@ struct sbx {
 	uint16_t port_execd, port_http, port_egress; /* host ports (bridge modes) */
 	char ip[64];				     /* address of the network namespace */
 	char egress_token[48];
-	char execd_token[48]; /* the sandbox's execd credential; "" for ones made before it */
-	char *managed_vols;   /* JSON array text of volumes to delete, or NULL */
+	char execd_token[48];  /* the sandbox's execd credential; "" for ones made before it */
+	char secure_token[48]; /* secureAccess: what the gateway asks for; "" = open */
+	uint64_t renewed_ms;   /* monotonic: last renew-on-access */
+	char *managed_vols;    /* JSON array text of volumes to delete, or NULL */
 	int64_t renew_extend;
 	bool host_mode;
 	bool provisioning;    /* create is still running on a worker */
@@ -90,12 +93,14 @@ struct sbx {
 #define APISRV_MAX_HOST_PREFIXES 32
 
 struct http_proxy;
+struct gateway;
 
 struct apisrv {
 	struct apicfg cfg;
 	struct ev_loop *loop;
 	struct http_server *http;
 	struct http_proxy *proxy; /* the server proxy's engine (ingress.c) */
+	struct gateway *gw;	  /* the ingress gateway (gateway.c) */
 	struct jobs *jobs;
 	struct docker docker;
 	struct store *store;

@@ -705,11 +705,7 @@ int apival_create_parse(const char *body, size_t len, int64_t max_timeout, struc
 			apival_fail(ae, 422, VALIDATION, "secureAccess: must be a boolean");
 			goto fail;
 		}
-		if (cJSON_IsTrue(it)) {
-			apival_fail(ae, 400, INVALID_PARAM,
-				    "secureAccess is not supported by the Docker runtime");
-			goto fail;
-		}
+		c->secure_access = cJSON_IsTrue(it); /* needs the gateway: sandbox_create */
 	}
 	if ((it = cJSON_GetObjectItem(root, "volumes")) && !cJSON_IsNull(it) &&
 	    parse_volumes(c, it, ae) < 0)

@@ -58,6 +58,7 @@ struct apival_create {
 	char plat_os[16], plat_arch[16];   /* "" when not given; lower-case */
 	const cJSON *network_policy;	   /* object, or NULL */
 	int64_t renew_extend;		   /* access.renew.extend.seconds, 0 = off */
+	bool secure_access;		   /* secureAccess: a gateway access token */
 	struct apival_volume volumes[APIVAL_MAX_VOLUMES];
 	size_t num_volumes;
 };

@@ -117,6 +117,7 @@ static void h_proxy(struct http_conn *c, struct http_req *req, void *arg)
 	const char *token[] = {"X-EXECD-ACCESS-TOKEN", s->execd_token, NULL};
 	if (port == EXECD_PORT && s->execd_token[0] && routes_has_key(srv, req))
 		t.set = token;
+	sandbox_accessed(srv, s);
 	http_proxy_forward(srv->proxy, c, req, &t);
 }
 

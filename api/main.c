@@ -17,6 +17,7 @@
 
 #include "listener.h"
 #include "apisrv.h"
+#include "gateway.h"
 #include "http_proxy.h"
 #include "log.h"
 #include "routes.h"
@@ -140,6 +141,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sandbox-api: cannot set up the HTTP server: %s\n", e.msg);
 		goto out;
 	}
+	if (gateway_start(srv, &e) < 0) {
+		fprintf(stderr, "sandbox-api: gateway: %s\n", e.msg);
+		goto out;
+	}
 	if (sandbox_start(srv, &e) < 0) /* recovery trouble is not fatal: the sweep retries */
 		log_msg(LOG_WARN, NULL, "start-up reconciliation incomplete", "error", e.msg, NULL);
 	err_clear(&e);
@@ -160,6 +165,7 @@ int main(int argc, char **argv)
 	rc = 0;
 out:
 	sandbox_stop(srv);
+	gateway_stop(srv);
 	if (srv->http)
 		http_server_free(srv->http);
 	http_proxy_free(srv->proxy);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gateway.h"
 #include "ingress.h"
 #include "json.h"
 #include "log.h"
@@ -367,19 +368,55 @@ static void h_endpoint(struct http_conn *c, struct http_req *req, void *arg)
 		reply_error(r, 400, "DOCKER::INVALID_PORT", "port %ld is not in 1..65535", port);
 		return;
 	}
+	bool gateway = !strcmp(srv->cfg.ingress_mode, "gateway");
+	unsigned long long expires = 0;
 	if (has_expires) {
-		if (proxy)
+		if (proxy) {
 			reply_error(r, 400, "SANDBOX::INVALID_PARAMETER",
 				    "expires cannot be combined with use_server_proxy");
-		else
+			return;
+		}
+		if (!gateway) {
 			reply_error(r, 400, "SANDBOX::API_NOT_SUPPORTED",
-				    "signed endpoints (expires) are not supported by the Docker "
-				    "runtime");
-		return;
+				    "signed endpoints (expires) need the ingress gateway "
+				    "(--ingress-mode gateway)");
+			return;
+		}
+		errno = 0;
+		expires = strtoull(ex, &end, 10);
+		if (!isdigit((unsigned char)ex[0]) || *end || errno || !expires) {
+			reply_error(r, 400, "SANDBOX::INVALID_PARAMETER",
+				    "expires: must be a positive integer (unix seconds)");
+			return;
+		}
 	}
 	struct buf out;
 	buf_init(&out, 0);
 	char ep[600];
+	if (gateway && !proxy) {
+		struct buf hdrs;
+		char msg[160];
+		buf_init(&hdrs, 0);
+		int st = gateway_endpoint(srv, s, (unsigned)port, expires, ep, sizeof(ep), &hdrs,
+					  msg, sizeof(msg));
+		if (st) {
+			buf_free(&hdrs);
+			buf_free(&out);
+			reply_error(r, st, "SANDBOX::INVALID_PARAMETER", "%s", msg);
+			return;
+		}
+		buf_puts(&out, "{\"endpoint\":");
+		json_buf_cstr(&out, ep, 0);
+		if (hdrs.len) {
+			buf_puts(&out, ",\"headers\":{");
+			buf_append(&out, buf_head(&hdrs), hdrs.len);
+			buf_puts(&out, "}");
+		}
+		buf_puts(&out, "}");
+		buf_free(&hdrs);
+		reply_json(r, 200, &out);
+		return;
+	}
 	/* Whether the endpoint is answered by the sandbox's execd (its own port, or
 	 * its /proxy/{port}), which wants the sandbox's token. */
 	bool via_execd;

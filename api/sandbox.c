@@ -770,6 +770,8 @@ static cJSON *labels_for(struct apisrv *srv, const struct apival_create *rq, con
 		cJSON_AddStringToObject(l, LBL_EGRESS_TOKEN, s->egress_token);
 	if (s->execd_token[0])
 		cJSON_AddStringToObject(l, LBL_EXECD_TOKEN, s->execd_token);
+	if (s->secure_token[0])
+		cJSON_AddStringToObject(l, LBL_SECURE_TOKEN, s->secure_token);
 	if (s->renew_extend) {
 		snprintf(num, sizeof(num), "%lld", (long long)s->renew_extend);
 		cJSON_AddStringToObject(l, LBL_RENEW, num);
@@ -979,6 +981,11 @@ void sandbox_create(struct apisrv *srv, struct apival_create *rq, struct reply *
 			"networkPolicy needs an egress sidecar image (egress.image) configured");
 		goto out;
 	}
+	if (rq->secure_access && strcmp(cfg->ingress_mode, "gateway") != 0) {
+		reply_error(r, 400, "SANDBOX::INVALID_PARAMETER",
+			    "secureAccess needs the ingress gateway (--ingress-mode gateway)");
+		goto out;
+	}
 	if (egress && strcmp(cfg->network_mode, "bridge") != 0) {
 		reply_error(r, 400, "SANDBOX::INVALID_PARAMETER",
 			    "networkPolicy is not supported with network mode '%s' (bridge only)",
@@ -1014,6 +1021,8 @@ void sandbox_create(struct apisrv *srv, struct apival_create *rq, struct reply *
 	if (egress)
 		random_token(s->egress_token);
 	random_token(s->execd_token);
+	if (rq->secure_access)
+		random_token(s->secure_token);
 	cJSON *mv = NULL;
 	for (size_t i = 0; i < rq->num_volumes; i++) {
 		if (rq->volumes[i].kind != APIVAL_VOL_PVC || !rq->volumes[i].delete_on_termination)

@@ -27,6 +27,10 @@ void sandbox_delete(struct apisrv *srv, struct sbx *s, struct reply *r);
 void sandbox_pause(struct apisrv *srv, struct sbx *s, bool resume, struct reply *r);
 /* Sets a new expiry (persisted, timer re-armed). */
 void sandbox_renew(struct apisrv *srv, struct sbx *s, int64_t expires_us);
+/* Traffic reached s through the gateway or the server proxy: a sandbox that opted
+ * in (access.renew.extend.seconds) is extended to max(now + extend, current), at
+ * most once per --renew-min-interval. */
+void sandbox_accessed(struct apisrv *srv, struct sbx *s);
 /* Re-arms the expiry timer of s. */
 void sandbox_arm_expiry(struct apisrv *srv, struct sbx *s);
 

@@ -192,6 +192,27 @@ void sandbox_renew(struct apisrv *srv, struct sbx *s, int64_t expires_us)
 	store_dirty(srv->store);
 }
 
+void sandbox_accessed(struct apisrv *srv, struct sbx *s)
+{
+	if (!s->renew_extend || !s->expires_us || s->state != SBX_RUNNING || s->deleting)
+		return;
+	uint64_t now_ms = ev_now(srv->loop);
+	uint64_t gap =
+		(uint64_t)(srv->cfg.renew_min_interval > 0 ? srv->cfg.renew_min_interval : 0) *
+		1000;
+	if (s->renewed_ms && now_ms - s->renewed_ms < gap)
+		return;
+	s->renewed_ms = now_ms;
+	int64_t want = apival_now_us() + s->renew_extend * 1000000;
+	if (want > s->expires_us) {
+		sandbox_renew(srv, s, want);
+		char extend[24];
+		snprintf(extend, sizeof(extend), "%lld", (long long)s->renew_extend);
+		log_msg(LOG_INFO, NULL, "sandbox renewed on access", "sandbox_id", s->id,
+			"extend_seconds", extend, NULL);
+	}
+}
+
 struct pause_job {
 	struct apisrv *srv;
 	struct reply *reply;

@@ -147,6 +147,8 @@ static void adopt(struct apisrv *srv, const cJSON *item, const cJSON *sidecars)
 		snprintf(s->egress_token, sizeof(s->egress_token), "%s", v);
 	if ((v = label(labels, LBL_EXECD_TOKEN)))
 		snprintf(s->execd_token, sizeof(s->execd_token), "%s", v);
+	if ((v = label(labels, LBL_SECURE_TOKEN)))
+		snprintf(s->secure_token, sizeof(s->secure_token), "%s", v);
 	if ((v = label(labels, LBL_MANAGED_VOLS)))
 		s->managed_vols = strdup(v);
 	if ((v = label(labels, LBL_RENEW)))

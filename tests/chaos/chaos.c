@@ -2,7 +2,7 @@
 /*
  * chaos: a hostile client mix for our HTTP servers. It keeps --conns
  * connections busy for --seconds, each running one exchange picked from a
- * profile (execd, api, egress): valid requests read to the end, requests cut
+ * profile (execd, api, gateway, egress): valid requests read to the end, requests cut
  * at a random byte, bodies cut midway, responses reset midway (RST), upgrades
  * reset after the 101, and garbage. For execd's /proxy it also serves the
  * upstream itself (--upstream): a 1 MiB body, a chunked body, a sink for
@@ -188,6 +188,18 @@ static void profile(const char *p, int up_port, const char *file, const char *di
 		add("create-bad", "POST", "/v1/sandboxes", "Content-Type: application/json\r\n",
 		    bad, strlen(bad), false);
 		add("unknown", "GET", "/v1/sandboxes/nope-nope", "", NULL, 0, false);
+	} else if (!strcmp(p, "gateway")) {
+		add("status", "GET", "/status.ok", "", NULL, 0, false);
+		add("uri-page", "GET", fmt("/%s/8080/index.html", id), "", NULL, 0, false);
+		add("port-page", "GET", fmt("/sandboxes/%s/port/8080/index.html", id), "", NULL, 0,
+		    false);
+		add("uri-post", "POST", fmt("/%s/8080/sink", id), "", body, 200000, false);
+		add("uri-post-chunked", "POST", fmt("/%s/8080/sink", id), "", body, 100000, true);
+		add("uri-ws", "GET", fmt("/%s/44772/pty/none/ws", id), ws_extra, NULL, 0, false);
+		add("uri-refused", "GET", fmt("/%s/8099/", id), "", NULL, 0, false);
+		add("no-route", "GET", "/nothing/here", "", NULL, 0, false);
+		add("unknown", "GET", "/00000000-0000-4000-8000-000000000000/80/", "", NULL, 0,
+		    false);
 	} else if (!strcmp(p, "egress")) {
 		add("healthz", "GET", "/healthz", "", NULL, 0, false);
 		add("policy", "GET", "/policy", "", NULL, 0, false);
@@ -545,7 +557,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!port || conns < 1 || conns > MAX_CONNS)
-		die("usage: chaos --target HOST:PORT [--profile execd|api|egress] [--conns N] "
+		die("usage: chaos --target HOST:PORT [--profile execd|api|gateway|egress] [--conns "
+		    "N] "
 		    "[--seconds S]");
 	srand(seed);
 	struct rlimit rl;

@@ -1,0 +1,88 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# The ingress gateway (api/gateway.c) on the local dockerd, ASan build of
+# sandbox-api: sdk/gateway.test.mjs (route forms, WebSocket, errors, secure
+# access, renew-on-access, route cookie, 20 sandboxes), then the official SDK
+# through the gateway in each --gateway-route-mode (the server restarted in
+# each; sandboxes survive restarts), then the chaos clients against the
+# gateway. Containers are labelled with this run's instance and removed on exit.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/integration/lib.sh"
+sdk="$top/tests/integration/sdk"
+B=${BUILD:-build}
+curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1 ||
+	{ echo "skip: dockerd is not running"; exit 77; }
+sh "$top/scripts/images.sh" >/dev/null || { ko "images.sh"; summary gateway; exit 1; }
+[ -d "$sdk/node_modules/@alibaba-group/opensandbox" ] ||
+	(cd "$sdk" && npm ci --no-audit --no-fund --silent) || { ko "npm ci"; summary gateway; exit 1; }
+export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+bin="$top/$B/test/api-san"
+work=$(mktemp -d)
+run_id="gwtest-$$-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+key=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+sign_key=$(head -c 32 /dev/urandom | base64 | tr -d '\n')
+pid=""
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	ids=$(docker ps -aq --filter "label=opensandbox.io/instance=$run_id")
+	[ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap cleanup EXIT
+port=$(free_port)
+gport=$(free_port)
+start() { # start ROUTE_MODE ADDRESS
+	OPENSANDBOX_SERVER_API_KEY=$key "$bin" --host 127.0.0.1 --port "$port" --state-dir "$work/state" \
+		--pull-policy never --instance "$run_id" --gateway-listen "127.0.0.1:$gport" \
+		--ingress-mode gateway --gateway-route-mode "$1" --gateway-address "$2" \
+		--secure-access-keys "a:$sign_key" --secure-access-active-key a \
+		--gateway-route-cookie --renew-min-interval 2 >>"$work/api.log" 2>&1 &
+	pid=$!
+	wait_http "http://127.0.0.1:$port/health" && wait_http "http://127.0.0.1:$gport/status.ok"
+}
+stop() {
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	pid=""
+}
+check "server with the gateway starts" start header "127.0.0.1:$gport"
+out="$work/gw.tap"
+API_DOMAIN="127.0.0.1:$port" API_KEY=$key GW="127.0.0.1:$gport" IMAGE=sandbox/base:latest \
+	RUN_ID=$run_id SIGN_KEY=$sign_key timeout 400 node --test --test-reporter=tap \
+	"$sdk/gateway.test.mjs" >"$out" 2>&1
+tap_count "$out" $?
+
+# The SDK through the gateway in each endpoint mode (one sandbox, kept across restarts).
+sbx=""
+for mode in header uri wildcard; do
+	addr="127.0.0.1:$gport"
+	[ $mode = wildcard ] && addr="*.gw.test:$gport"
+	stop
+	check "[$mode] restart with --gateway-route-mode $mode" start "$mode" "$addr"
+	r=$(cd "$sdk" && API_DOMAIN="127.0.0.1:$port" API_KEY=$key IMAGE=sandbox/base:latest RUN_ID=$run_id \
+		SANDBOX_ID=$sbx MODE=$mode timeout 120 node gateway_sdk.mjs 2>&1)
+	echo "    $r"
+	case "$r" in
+	ok*) ok "[$mode] the SDK's commands and getEndpoint go through the gateway" ;;
+	*) ko "[$mode] the SDK through the gateway" ;;
+	esac
+	[ -z "$sbx" ] && sbx=$(echo "$r" | sed -n 's/^ok \([0-9a-f-]*\).*/\1/p')
+done
+
+# The chaos clients (resets at every point, garbage, upgrades) against the gateway.
+make -s -C "$top" BUILD="$B" "$B/test/chaos" >/dev/null 2>&1
+if [ -x "$top/$B/test/chaos" ] && [ -n "$sbx" ]; then
+	fd0=$(fd_count "$pid")
+	"$top/$B/test/chaos" --target "127.0.0.1:$gport" --profile gateway --id "$sbx" --seconds 8 --conns 64 >"$work/chaos.log" 2>&1
+	check "chaos against the gateway: it still answers" curl -fs -o /dev/null "http://127.0.0.1:$gport/status.ok"
+	sleep 2
+	fd1=$(fd_count "$pid")
+	[ "$fd1" -le $((fd0 + 8)) ] && ok "chaos: fds back near where they started ($fd0 -> $fd1)" ||
+		ko "chaos: fds grew ($fd0 -> $fd1)"
+fi
+stop
+check_not "no sanitizer report" sanitizer_report "$work/api.log"
+sanitizer_report "$work/api.log"
+[ "$fail" -ne 0 ] && tail -n 30 "$work/api.log"
+summary gateway
