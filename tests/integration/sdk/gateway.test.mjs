@@ -219,6 +219,14 @@ test("the route cookie routes a URI app's absolute paths", async () => {
   const next = await gwGet("/index.html", { Cookie: `x=1; ${cookie.split(";")[0]}` });
   assert.equal(next.status, 200);
   assert.equal(next.body.trim(), aHost);
+  // noVNC's case: a page under a URI route opens a WebSocket at an absolute path.
+  const tok = (await api("GET", `/v1/sandboxes/${a}/endpoints/44772`)).json.headers["X-EXECD-ACCESS-TOKEN"];
+  const T = { "X-EXECD-ACCESS-TOKEN": tok };
+  const page = await gwGet(`/${a}/44772/ping`, T);
+  assert.equal(page.status, 200);
+  const c44772 = page.headers["set-cookie"][0].split(";")[0];
+  assert.equal(c44772, `opensandbox-route=${a}-44772`);
+  assert.match(await ptyThrough({ path: "" }, { ...T, Cookie: c44772 }), /gw-42/);
 });
 
 test("20 sandboxes routed concurrently", async () => {
