@@ -53,6 +53,18 @@ API_DOMAIN="127.0.0.1:$port" API_KEY=$key GW="127.0.0.1:$gport" IMAGE=sandbox/ba
 	"$sdk/gateway.test.mjs" >"$out" 2>&1
 tap_count "$out" $?
 
+# A secureAccess sandbox whose token must survive the restarts below.
+api() { curl -s -H "OPEN-SANDBOX-API-KEY: $key" -H 'content-type: application/json' "$@"; }
+jq1() { python3 -c 'import sys,json
+d=json.load(sys.stdin)
+for k in sys.argv[1].split("/"): d=d.get(k) if isinstance(d,dict) else None
+print("" if d is None else d)' "$1"; }
+sec=$(api -d '{"image":{"uri":"sandbox/base:latest"},"entrypoint":["sh","-c","mkdir -p /www && echo s > /www/index.html && exec httpd -f -p 8080 -h /www"],"timeout":600,"resourceLimits":{},"secureAccess":true}' \
+	"http://127.0.0.1:$port/v1/sandboxes" | jq1 id)
+i=0
+until [ "$(api "http://127.0.0.1:$port/v1/sandboxes/$sec" | jq1 status/state)" = Running ] || [ $i -gt 150 ]; do sleep 0.2; i=$((i + 1)); done
+sec_tok=$(api "http://127.0.0.1:$port/v1/sandboxes/$sec/endpoints/8080" | jq1 headers/OpenSandbox-Secure-Access)
+
 # The SDK through the gateway in each endpoint mode (one sandbox, kept across restarts).
 sbx=""
 for mode in header uri wildcard; do
@@ -69,6 +81,14 @@ for mode in header uri wildcard; do
 	esac
 	[ -z "$sbx" ] && sbx=$(echo "$r" | sed -n 's/^ok \([0-9a-f-]*\).*/\1/p')
 done
+# After three restarts the secure sandbox keeps its token, and the gateway still asks for it.
+now=$(api "http://127.0.0.1:$port/v1/sandboxes/$sec/endpoints/8080" | jq1 headers/OpenSandbox-Secure-Access)
+[ -n "$sec_tok" ] && [ "$now" = "$sec_tok" ] && ok "secure-access token survives restarts" ||
+	ko "secure-access token after restarts ($sec_tok -> $now)"
+st() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
+[ "$(st -H "OpenSandbox-Ingress-To: $sec-8080" "http://127.0.0.1:$gport/")" = 401 ] &&
+	[ "$(st -H "OpenSandbox-Ingress-To: $sec-8080" -H "OpenSandbox-Secure-Access: $sec_tok" "http://127.0.0.1:$gport/")" = 200 ] &&
+	ok "after restarts: 401 without the token, 200 with it" || ko "secure access after restarts"
 
 # The chaos clients (resets at every point, garbage, upgrades) against the gateway.
 make -s -C "$top" BUILD="$B" "$B/test/chaos" >/dev/null 2>&1
