@@ -14,6 +14,7 @@
 #include "json.h"
 #include "log.h"
 #include "sandbox.h"
+#include "secret.h"
 #include "sock.h"
 #include "stats.h"
 #include "store.h"
@@ -52,7 +53,8 @@ static int parse_keys(struct gateway *g, const char *list, const char *active, s
 		long len = base64_decode(g->keys[k].secret, sizeof(g->keys[k].secret), list + 2,
 					 n - 2);
 		if (len <= 0)
-			return err_set(e, EINVAL, "secure-access key %c: bad base64 (or over 128 bytes)",
+			return err_set(e, EINVAL,
+				       "secure-access key %c: bad base64 (or over 128 bytes)",
 				       list[0]);
 		g->keys[k].set = true;
 		g->keys[k].len = (size_t)len;
@@ -61,7 +63,8 @@ static int parse_keys(struct gateway *g, const char *list, const char *active, s
 	if (active && *active) {
 		int k = strlen(active) == 1 ? key_index(active[0]) : -1;
 		if (k < 0 || !g->keys[k].set)
-			return err_set(e, EINVAL, "secure-access active key '%s' is not among the keys",
+			return err_set(e, EINVAL,
+				       "secure-access active key '%s' is not among the keys",
 				       active);
 		g->active = active[0];
 	}
@@ -89,10 +92,9 @@ static void on_error(struct http_conn *c, int status, enum http_proxy_failure wh
 {
 	(void)arg;
 	plain_error(c, status, "%s",
-		    why == HTTP_PROXY_CONNECT ? "could not connect to the sandbox"
-		    : why == HTTP_PROXY_TIMEOUT
-			    ? "the sandbox did not answer in time"
-			    : "the sandbox sent a bad answer");
+		    why == HTTP_PROXY_CONNECT	? "could not connect to the sandbox"
+		    : why == HTTP_PROXY_TIMEOUT ? "the sandbox did not answer in time"
+						: "the sandbox sent a bad answer");
 }
 
 static void on_status(int status, void *arg)
@@ -146,7 +148,8 @@ static const char *cookie_route(const struct http_req *req, char *out, size_t ca
 			while (*p == ' ' || *p == ';')
 				p++;
 			size_t n = strcspn(p, ";");
-			if (n > sizeof(GW_COOKIE) && !strncmp(p, GW_COOKIE "=", sizeof(GW_COOKIE))) {
+			if (n > sizeof(GW_COOKIE) &&
+			    !strncmp(p, GW_COOKIE "=", sizeof(GW_COOKIE))) {
 				size_t vn = n - sizeof(GW_COOKIE);
 				snprintf(out, cap, "%.*s", (int)(vn < cap ? vn : cap - 1),
 					 p + sizeof(GW_COOKIE));
@@ -159,8 +162,8 @@ static const char *cookie_route(const struct http_req *req, char *out, size_t ca
 }
 
 /* The route of req, or an HTTP status (with the message in why). */
-static int resolve(struct gateway *g, const struct http_req *req, struct resolved *out,
-		   char *why, size_t cap)
+static int resolve(struct gateway *g, const struct http_req *req, struct resolved *out, char *why,
+		   size_t cap)
 {
 	struct apisrv *srv = g->srv;
 	struct gw_route plain, sig;
@@ -192,14 +195,13 @@ static int resolve(struct gateway *g, const struct http_req *req, struct resolve
 	    pick(srv, GW_PLAIN, &plain, &sig, false, out, unknown))
 		return 0;
 	/* A signed-looking path for a sandbox without a token is an ordinary path. */
-	if (pick(srv, gw_route_path(req->raw_path, &plain, &sig), &plain, &sig, true, out,
-		 unknown))
+	if (pick(srv, gw_route_path(req->raw_path, &plain, &sig), &plain, &sig, true, out, unknown))
 		return 0;
 	char cookie[GW_ID_MAX + 16];
 	if (srv->cfg.gateway_route_cookie && cookie_route(req, cookie, sizeof(cookie))) {
 		out->form = FORM_COOKIE;
-		if (pick(srv, gw_route_label(cookie, &plain, &sig) & GW_PLAIN, &plain, &sig,
-			 false, out, unknown))
+		if (pick(srv, gw_route_label(cookie, &plain, &sig) & GW_PLAIN, &plain, &sig, false,
+			 out, unknown))
 			return 0;
 	}
 	if (unknown[0]) {
@@ -208,15 +210,6 @@ static int resolve(struct gateway *g, const struct http_req *req, struct resolve
 	}
 	snprintf(why, cap, "missing header 'OpenSandbox-Ingress-To' or 'Host'");
 	return 400;
-}
-
-static bool token_equal(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char d = (unsigned char)(la != lb);
-	for (size_t i = 0; i < la; i++)
-		d |= (unsigned char)(a[i] ^ b[lb ? i % lb : 0]);
-	return d == 0;
 }
 
 /* 0 when the request may reach s, else 401/403 with why. */
@@ -228,7 +221,7 @@ static int secure_check(struct gateway *g, const struct resolved *rs, const stru
 		return 0;
 	const char *got = http_req_header(req, "OpenSandbox-Secure-Access");
 	if (got) {
-		if (token_equal(got, s->secure_token))
+		if (secret_equal(got, s->secure_token))
 			return 0;
 		snprintf(why, cap, "secure access token is not valid");
 		return 401;
@@ -243,9 +236,9 @@ static int secure_check(struct gateway *g, const struct resolved *rs, const stru
 		return 403;
 	}
 	char want[GW_SIG_LEN + 1];
-	gw_sign(g->keys[k].secret, g->keys[k].len, rs->r.sig[8], rs->r.id, rs->r.port,
-		rs->r.exp36, want);
-	if (!token_equal(want, rs->r.sig)) {
+	gw_sign(g->keys[k].secret, g->keys[k].len, rs->r.sig[8], rs->r.id, rs->r.port, rs->r.exp36,
+		want);
+	if (!secret_equal(want, rs->r.sig)) {
 		snprintf(why, cap, "signed route: bad signature");
 		return 403;
 	}
@@ -275,9 +268,11 @@ static void h_gateway(struct http_conn *c, struct http_req *req, void *arg)
 		return;
 	}
 	struct sbx *s = rs.s;
-	if (s->state != SBX_RUNNING || s->provisioning || s->deleting || (!s->ip[0] && !s->host_mode)) {
+	if (s->state != SBX_RUNNING || s->provisioning || s->deleting ||
+	    (!s->ip[0] && !s->host_mode)) {
 		stats_request(srv->stats, "gateway", 503);
-		plain_error(c, 503, "sandbox %s is not ready (%s)", s->id, sandbox_state_name(s->state));
+		plain_error(c, 503, "sandbox %s is not ready (%s)", s->id,
+			    sandbox_state_name(s->state));
 		return;
 	}
 	if ((st = secure_check(g, &rs, req, why, sizeof(why)))) {
@@ -296,7 +291,9 @@ static void h_gateway(struct http_conn *c, struct http_req *req, void *arg)
 	struct http_proxy_target t = {
 		.addr = addr,
 		.port = rs.r.port,
-		.path = !uri ? req->raw_path : rs.r.rest[0] ? rs.r.rest : "/",
+		.path = !uri	       ? req->raw_path
+			: rs.r.rest[0] ? rs.r.rest
+				       : "/",
 		.query = req->query,
 		.host = host,
 		.drop = rs.r.port == EXECD_PORT ? drop_execd : drop_app,
@@ -353,7 +350,8 @@ int gateway_start(struct apisrv *srv, struct err *e)
 		return err_set(e, EINVAL, "--ingress-mode %s: want direct or gateway", mode);
 	const char *rm = cfg->gateway_route_mode;
 	if (strcmp(rm, "wildcard") && strcmp(rm, "header") && strcmp(rm, "uri"))
-		return err_set(e, EINVAL, "--gateway-route-mode %s: want wildcard, header or uri", rm);
+		return err_set(e, EINVAL, "--gateway-route-mode %s: want wildcard, header or uri",
+			       rm);
 	if (!strcmp(mode, "gateway")) {
 		const char *a = cfg->gateway_address;
 		if (!a[0] || strstr(a, "://"))
@@ -424,8 +422,9 @@ int gateway_endpoint(const struct apisrv *srv, const struct sbx *s, unsigned por
 	char label[GW_ID_MAX + 48], exp36[16] = "", sig[GW_SIG_LEN + 1] = "";
 	if (expires) {
 		if (!g || !g->active) {
-			snprintf(msg, msg_cap, "signed endpoints (expires) need "
-					       "--secure-access-keys and --secure-access-active-key");
+			snprintf(msg, msg_cap,
+				 "signed endpoints (expires) need "
+				 "--secure-access-keys and --secure-access-active-key");
 			return 400;
 		}
 		if ((int64_t)expires <= apival_now_us() / 1000000) {

@@ -20,7 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_ID_MAX 128
+#define GW_ID_MAX  128
 #define GW_SIG_LEN 9
 
 struct gw_route {

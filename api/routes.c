@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "secret.h"
 #include "gateway.h"
 #include "ingress.h"
 #include "json.h"
@@ -17,20 +18,11 @@
 
 #define NOT_FOUND "DOCKER::SANDBOX_NOT_FOUND"
 
-bool routes_key_equal(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char d = (unsigned char)(la != lb);
-	for (size_t i = 0; i < la; i++)
-		d |= (unsigned char)(a[i] ^ b[lb ? i % lb : 0]);
-	return d == 0 && la == lb;
-}
-
 bool routes_has_key(const struct apisrv *srv, const struct http_req *req)
 {
 	const char *key = srv->cfg.api_key;
 	const char *got = http_req_header(req, "OPEN-SANDBOX-API-KEY");
-	return !key[0] || (got && routes_key_equal(got, key));
+	return !key[0] || (got && secret_equal(got, key));
 }
 
 static bool auth_filter(struct http_conn *c, struct http_req *req, void *arg)

@@ -11,8 +11,6 @@
 
 /* 0 or -errno. */
 int routes_register(struct apisrv *srv);
-/* Constant-time equality of two NUL-terminated strings (time depends on a's length only). */
-bool routes_key_equal(const char *a, const char *b);
 /* Whether req carries the server's API key (true when none is configured). */
 bool routes_has_key(const struct apisrv *srv, const struct http_req *req);
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "secret.h"
 #include "egressd.h"
 #include "json.h"
 #include "log.h"
@@ -38,18 +39,6 @@ static void text_error(struct http_conn *c, int status, const char *fmt, ...)
 	http_resp_send(c, status, TEXT, msg, (size_t)n);
 }
 
-/* Constant time over the expected token; the length is compared first. */
-static bool token_ok(const char *got, const char *want)
-{
-	size_t lg = strlen(got), lw = strlen(want);
-	if (lg != lw)
-		return false;
-	unsigned char d = 0;
-	for (size_t i = 0; i < lw; i++)
-		d |= (unsigned char)(got[i] ^ want[i]);
-	return d == 0;
-}
-
 static bool auth_filter(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct egressd *x = arg;
@@ -58,7 +47,7 @@ static bool auth_filter(struct http_conn *c, struct http_req *req, void *arg)
 	if (!x->token || !*x->token || !guarded)
 		return true;
 	const char *got = http_req_header(req, "OPENSANDBOX-EGRESS-AUTH");
-	if (got && token_ok(got, x->token)) {
+	if (got && secret_equal(got, x->token)) {
 		http_conn_trust(c);
 		return true;
 	}

@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "secret.h"
 #include "listener.h"
 #include "execd.h"
 #include "http_proxy.h"
@@ -39,23 +40,13 @@ static void usage(FILE *f)
 		"environment: EXECD_ENVS (KEY=VALUE file for /command), EXECD_LOG_FILE, TMPDIR\n");
 }
 
-/* Constant-time comparison: the time taken does not depend on where they differ. */
-static bool token_equal(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char d = (unsigned char)(la != lb);
-	for (size_t i = 0; i < la; i++)
-		d |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
-	return d == 0;
-}
-
 static bool auth_filter(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct execd *x = arg;
 	if (!x->token[0])
 		return true;
 	const char *got = http_req_header(req, "X-EXECD-ACCESS-TOKEN");
-	if (got && token_equal(got, x->token)) {
+	if (got && secret_equal(got, x->token)) {
 		http_conn_trust(c);
 		return true;
 	}

@@ -285,11 +285,6 @@ TEST(api_tar)
 
 TEST(api_auth_and_proxy_paths)
 {
-	CHECK(routes_key_equal("secret", "secret"));
-	CHECK(!routes_key_equal("secret", "secreT"));
-	CHECK(!routes_key_equal("secret", "secret2"));
-	CHECK(!routes_key_equal("", "x"));
-	CHECK(!routes_key_equal("x", ""));
 	CHECK(ingress_path_is_proxy("/sandboxes/id/proxy/8080"));
 	CHECK(ingress_path_is_proxy("/sandboxes/id/proxy/8080/"));
 	CHECK(ingress_path_is_proxy("/v1/sandboxes/id/proxy/443/path"));

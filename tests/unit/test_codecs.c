@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base64.h"
+#include "secret.h"
 #include "buf.h"
 #include "json.h"
 #include "log.h"
@@ -311,4 +312,15 @@ TEST(json_array_len_counts_top_level)
 			unit_fail(__FILE__, __LINE__, "%s: %ld, want %ld", cases[i].in, n,
 				  cases[i].want);
 	}
+}
+
+TEST(secret_equal_cases)
+{
+	CHECK(secret_equal("secret", "secret"));
+	CHECK(!secret_equal("secret", "secreT"));
+	CHECK(!secret_equal("secret", "secret2"));
+	CHECK(!secret_equal("secret2", "secret"));
+	CHECK(!secret_equal("", "x"));
+	CHECK(!secret_equal("x", ""));
+	CHECK(secret_equal("", ""));
 }
