@@ -34,6 +34,7 @@ struct gateway {
 	struct http_proxy *px;
 	struct gw_key keys[36]; /* by key id [0-9a-z] */
 	char active;		/* key id signing new routes, or 0 */
+	uint16_t listen_port;	/* the gateway's own port (never a target) */
 };
 
 static int key_index(char c)
@@ -185,9 +186,12 @@ static int resolve(struct gateway *g, const struct http_req *req, struct resolve
 	}
 	const char *host = http_req_header(req, "Host");
 	if (host) {
+		/* The gateway's own name may look like a route (gw-1.example): a Host
+		 * naming no sandbox is no route, not an unknown sandbox. */
+		char ignored[GW_ID_MAX] = "";
 		out->form = FORM_HOST;
 		if (pick(srv, gw_route_label(host, &plain, &sig), &plain, &sig, false, out,
-			 unknown))
+			 ignored))
 			return 0;
 	}
 	out->form = FORM_URI;
@@ -242,7 +246,7 @@ static int secure_check(struct gateway *g, const struct resolved *rs, const stru
 		snprintf(why, cap, "signed route: bad signature");
 		return 403;
 	}
-	if ((int64_t)rs->r.expires < apival_now_us() / 1000000) {
+	if (rs->r.expires < (uint64_t)(apival_now_us() / 1000000)) {
 		snprintf(why, cap, "signed route: expired");
 		return 403;
 	}
@@ -268,16 +272,31 @@ static void h_gateway(struct http_conn *c, struct http_req *req, void *arg)
 		return;
 	}
 	struct sbx *s = rs.s;
+	/* Credentials first: a stranger learns nothing of a secure sandbox's state. */
+	if ((st = secure_check(g, &rs, req, why, sizeof(why)))) {
+		stats_request(srv->stats, "gateway", st);
+		plain_error(c, st, "%s", why);
+		return;
+	}
+	/* A host-network sandbox's ports are the host's: reached through 127.0.0.1,
+	 * where this server and anything bound to the loopback also live. Only a
+	 * secureAccess sandbox, and never this server's own ports (or a loop). */
+	if (s->host_mode &&
+	    (!s->secure_token[0] || rs.r.port == srv->cfg.port || rs.r.port == g->listen_port)) {
+		stats_request(srv->stats, "gateway", 403);
+		plain_error(
+			c, 403, "%s",
+			s->secure_token[0]
+				? "this port belongs to the server"
+				: "a host-network sandbox is reachable through the gateway only "
+				  "with secureAccess");
+		return;
+	}
 	if (s->state != SBX_RUNNING || s->provisioning || s->deleting ||
 	    (!s->ip[0] && !s->host_mode)) {
 		stats_request(srv->stats, "gateway", 503);
 		plain_error(c, 503, "sandbox %s is not ready (%s)", s->id,
-			    sandbox_state_name(s->state));
-		return;
-	}
-	if ((st = secure_check(g, &rs, req, why, sizeof(why)))) {
-		stats_request(srv->stats, "gateway", st);
-		plain_error(c, st, "%s", why);
+			    s->deleting ? "being deleted" : sandbox_state_name(s->state));
 		return;
 	}
 	sandbox_accessed(srv, s);
@@ -339,6 +358,7 @@ static int listen_on(struct gateway *g, const char *spec, struct err *e)
 	int fd = sock_listen_tcp(strcmp(host, "0.0.0.0") ? host : NULL, (uint16_t)port, e);
 	if (fd < 0)
 		return fd;
+	g->listen_port = (uint16_t)port;
 	return http_server_listen_fd(g->http, fd, e);
 }
 
@@ -427,7 +447,7 @@ int gateway_endpoint(const struct apisrv *srv, const struct sbx *s, unsigned por
 				 "--secure-access-keys and --secure-access-active-key");
 			return 400;
 		}
-		if ((int64_t)expires <= apival_now_us() / 1000000) {
+		if (expires <= (uint64_t)(apival_now_us() / 1000000)) {
 			snprintf(msg, msg_cap, "expires must be in the future");
 			return 400;
 		}

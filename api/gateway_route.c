@@ -50,13 +50,16 @@ static bool id_ok(const char *s, size_t n)
 
 static bool exp_ok(const char *s, size_t n, uint64_t *v)
 {
-	if (n == 0 || n > 12 || s[0] == '0')
+	if (n == 0 || n > 13 || s[0] == '0') /* 2^64-1 is 13 base36 digits */
 		return false;
 	uint64_t x = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!is_base36(s[i]))
 			return false;
-		x = x * 36 + (uint64_t)(is_digit(s[i]) ? s[i] - '0' : s[i] - 'a' + 10);
+		uint64_t d = (uint64_t)(is_digit(s[i]) ? s[i] - '0' : s[i] - 'a' + 10);
+		if (x > (UINT64_MAX - d) / 36)
+			return false;
+		x = x * 36 + d;
 	}
 	*v = x;
 	return true;
@@ -84,7 +87,7 @@ static void fill(struct gw_route *r, const char *id, size_t idn, unsigned port)
 static bool fill_signed(struct gw_route *r, const char *id, size_t idn, unsigned port,
 			const char *exp, size_t en, const char *sig, size_t sn)
 {
-	uint64_t v;
+	uint64_t v = 0;
 	if (!id_ok(id, idn) || !port || !exp_ok(exp, en, &v) || !sig_ok(sig, sn))
 		return false;
 	fill(r, id, idn, port);

@@ -350,8 +350,10 @@ static void h_endpoint(struct http_conn *c, struct http_req *req, void *arg)
 		return;
 	}
 	char ex[32];
-	bool has_expires =
-		http_query_get(req->query, strlen(req->query), "expires", ex, sizeof(ex)) >= 0;
+	long exn = http_query_get(req->query, strlen(req->query), "expires", ex, sizeof(ex));
+	bool has_expires = exn != -ENOENT;
+	if (exn < 0 && has_expires)
+		ex[0] = '\0'; /* present but too long or malformed: refused below */
 	(void)dummy;
 	struct sbx *s = lookup(srv, req, r);
 	if (!s)

@@ -799,8 +799,10 @@ static cJSON *main_body(struct apisrv *srv, const struct apival_create *rq, cons
 	if (rq->env) {
 		cJSON_ArrayForEach(it, rq->env)
 		{
-			/* The credential is the server's to set, never the caller's. */
-			if (!cJSON_IsString(it) || !strcmp(it->string, "EXECD_ACCESS_TOKEN"))
+			/* The credential and bootstrap's stage are the server's to set,
+			 * never the caller's. */
+			if (!cJSON_IsString(it) || !strcmp(it->string, "EXECD_ACCESS_TOKEN") ||
+			    !strcmp(it->string, "OPENSANDBOX_BOOTSTRAP_STAGE"))
 				continue;
 			size_t n = strlen(it->string) + strlen(it->valuestring) + 2;
 			char *kv = malloc(n);
@@ -822,7 +824,9 @@ static cJSON *main_body(struct apisrv *srv, const struct apival_create *rq, cons
 		cJSON *exposed = cJSON_AddObjectToObject(b, "ExposedPorts");
 		cJSON *pb = cJSON_AddObjectToObject(hc, "PortBindings");
 		port_binding(srv, pb, exposed, EXECD_PORT, s->port_execd);
-		port_binding(srv, pb, exposed, HTTP_APP_PORT, s->port_http);
+		/* secureAccess: the application is reached through the gateway only. */
+		if (!s->secure_token[0])
+			port_binding(srv, pb, exposed, HTTP_APP_PORT, s->port_http);
 	}
 	cJSON *so = cJSON_AddArrayToObject(hc, "SecurityOpt");
 	if (cfg->no_new_privileges)
@@ -944,7 +948,8 @@ static cJSON *sidecar_body(struct apisrv *srv, const struct apival_create *rq, c
 	cJSON *exposed = cJSON_AddObjectToObject(b, "ExposedPorts");
 	cJSON *pb = cJSON_AddObjectToObject(hc, "PortBindings");
 	port_binding(srv, pb, exposed, EXECD_PORT, s->port_execd);
-	port_binding(srv, pb, exposed, HTTP_APP_PORT, s->port_http);
+	if (!s->secure_token[0]) /* secureAccess: the app through the gateway only */
+		port_binding(srv, pb, exposed, HTTP_APP_PORT, s->port_http);
 	port_binding(srv, pb, exposed, EGRESS_PORT, s->port_egress);
 	if (srv->cfg.disable_ipv6) {
 		cJSON *sc = cJSON_AddObjectToObject(hc, "Sysctls");

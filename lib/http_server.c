@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -83,6 +84,16 @@ struct http_server *http_server_new(struct ev_loop *loop, const struct http_serv
 		c->limits.max_headers = http_default_limits.max_headers;
 	if (!c->pressure_timeout_ms)
 		c->pressure_timeout_ms = 5000;
+	/* A cap the fd limit can hold with room to spare for what requests open
+	 * (pipes, PTYs, upstream sockets): strangers are evicted before the
+	 * process runs out, so a credentialed client that gets in can also work. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < c->max_conns + HTTP_FD_HEADROOM) {
+		size_t fit = rl.rlim_cur > 2 * HTTP_FD_HEADROOM ? rl.rlim_cur - HTTP_FD_HEADROOM
+								: rl.rlim_cur / 4;
+		c->max_conns = fit > 4 ? fit : 4;
+	}
 	s->lst = listener_new(loop, c->log_name ? c->log_name : "http", accept_conn, s, busy_reply,
 			      sizeof(busy_reply) - 1, e);
 	if (!s->lst) {
@@ -310,8 +321,8 @@ void conn_set_timer(struct http_conn *c, enum conn_timer kind)
 		      : kind == TIMER_HEAD ? cfg->header_timeout_ms
 		      : kind == TIMER_BODY ? cfg->body_timeout_ms
 					   : cfg->write_timeout_ms;
-	/* Under pressure, strangers get less time to send a request. */
-	if ((kind == TIMER_IDLE || kind == TIMER_HEAD) && !c->trusted &&
+	/* Under pressure, strangers get less time to send a request or read an answer. */
+	if ((kind == TIMER_IDLE || kind == TIMER_HEAD || kind == TIMER_WRITE) && !c->trusted &&
 	    ms > cfg->pressure_timeout_ms && under_pressure(c->srv))
 		ms = cfg->pressure_timeout_ms;
 	c->timer_kind = kind;
@@ -355,11 +366,12 @@ static struct http_conn *eviction_victim(struct http_server *s)
 {
 	struct http_conn *stranger = NULL, *idle = NULL;
 	for (struct http_conn *c = s->conns; c; c = c->next) { /* newest first */
-		if (c->dead || c->state != CONN_HEAD)
+		if (c->dead)
 			continue;
-		if (!c->trusted)
+		/* A stranger whose last answer waits to be read before the close is done too. */
+		if (!c->trusted && (c->state == CONN_HEAD || c->state == CONN_CLOSING))
 			stranger = c;
-		else if (!c->in.len && !c->out.len)
+		else if (c->trusted && c->state == CONN_HEAD && !c->in.len && !c->out.len)
 			idle = c;
 	}
 	return stranger ? stranger : idle;

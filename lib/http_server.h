@@ -76,8 +76,12 @@ typedef void http_conn_cb(struct http_conn *c, void *arg);
 /* Streamed request body: data spans as they arrive; done=true once, at the end. */
 typedef void http_body_cb(struct http_conn *c, const char *data, size_t len, bool done, void *arg);
 
+/* fds kept free of connections for what requests open (pipes, PTYs, upstreams). */
+#define HTTP_FD_HEADROOM 64
+
 struct http_server_config {
-	size_t max_conns;	      /* default 1024; over it: evict (below) or 503 and close */
+	size_t max_conns;	      /* default 1024, lowered to fit RLIMIT_NOFILE less
+				       * HTTP_FD_HEADROOM; over it: evict (below) or 503 */
 	uint32_t pressure_timeout_ms; /* idle/head time for untrusted conns at 3/4 of max_conns;
 				       * default 5 s */
 	uint32_t header_timeout_ms;   /* whole head must arrive within; default 30 s (408) */

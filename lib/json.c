@@ -95,6 +95,15 @@ cJSON *json_parse(const char *text, size_t len, struct err *e)
 			err_set(e, EINVAL, "invalid JSON near byte %zu", at);
 		return NULL;
 	}
+	/* One value and nothing after it but blanks: "{...} xx" is no JSON. */
+	for (const char *p = end; p && p < text + len; p++) {
+		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+			err_set(e, EINVAL, "invalid JSON near byte %zu: data after the value",
+				(size_t)(p - text));
+			cJSON_Delete(root);
+			return NULL;
+		}
+	}
 	/* Two values for one key: parsers differ on which wins, so neither does. */
 	const char *dup = duplicate_key(root);
 	if (dup) {

@@ -55,8 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (image_ref_valid(s)) { /* a tag may hold "..", but no segment is "." or ".." */
 		ENSURE(!strpbrk(s, "%?# \r\n\t\\\"") && strlen(s) > 0);
 		for (const char *seg = s; seg; seg = strchr(seg, '/') ? strchr(seg, '/') + 1 : NULL)
-			ENSURE(strncmp(seg, "../", 3) && strcmp(seg, "..") && strncmp(seg, "./", 2) &&
-			       strcmp(seg, "."));
+			ENSURE(strncmp(seg, "../", 3) && strcmp(seg, "..") &&
+			       strncmp(seg, "./", 2) && strcmp(seg, "."));
 	}
 	free(s);
 	return 0;

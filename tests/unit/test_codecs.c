@@ -265,6 +265,15 @@ TEST(json_parse_refuses_duplicate_keys)
 				  e.msg);
 		cJSON_Delete(j);
 	}
+	/* One value only: anything but blanks after it is refused. */
+	err_clear(&e);
+	cJSON *t = json_parse("{\"a\":1} xx", 10, &e);
+	CHECK(t == NULL && strstr(e.msg, "data after the value") != NULL);
+	t = json_parse("{\"a\":1} \r\n\t", 11, &e);
+	CHECK(t != NULL);
+	cJSON_Delete(t);
+	t = json_parse("[1][2]", 6, &e);
+	CHECK(t == NULL);
 	/* Keys differing in case are different keys; the same key in two objects is fine. */
 	const char ok[] = "{\"a\":1,\"A\":2,\"o\":{\"a\":3},\"p\":[{\"a\":4},{\"a\":5}]}";
 	cJSON *j = json_parse(ok, sizeof(ok) - 1, &e);

@@ -377,3 +377,26 @@ TEST(http_server_pipelining_waits_for_the_reader)
 	close(fd);
 	lim_free(&l);
 }
+
+/* The cap fits the fd limit, with HTTP_FD_HEADROOM left for what requests
+ * open: strangers are evicted at the cap long before the process runs out. */
+TEST(http_server_cap_fits_the_fd_limit)
+{
+	struct rlimit saved, low;
+	CHECK(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+	low = saved;
+	low.rlim_cur = 100; /* under 2 x headroom: a quarter of it, 25 */
+	CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0);
+	struct lim l;
+	lim_init(&l, 1024);
+	CHECK(setrlimit(RLIMIT_NOFILE, &saved) == 0);
+	int fds[30];
+	for (int i = 0; i < 30; i++)
+		fds[i] = dial(&l);
+	pump(&l, 10);
+	CHECK_INT(http_server_conn_count(l.srv), 25);
+	CHECK_INT(http_server_evicted(l.srv), 5);
+	for (int i = 0; i < 30; i++)
+		close(fds[i]);
+	lim_free(&l);
+}

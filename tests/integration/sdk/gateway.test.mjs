@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import { createHash } from "node:crypto";
 import WebSocket from "ws";
-import { ConnectionConfig, Sandbox } from "@alibaba-group/opensandbox";
+import { execFileSync } from "node:child_process";
 
 const domain = process.env.API_DOMAIN;
 const apiKey = process.env.API_KEY;
@@ -102,6 +102,8 @@ test("errors: 400 no route, 400 bad port, 404 unknown sandbox, 503 paused", asyn
   assert.equal(u.status, 404);
   assert.match(u.body, /not found/);
   assert.equal((await gwGet(`/${ghost}/8080/`)).status, 404);
+  // A gateway named like a route (gw-1.example) is no unknown sandbox: 400.
+  assert.equal((await gwGet("/index.html", { Host: "gw-1.example" })).status, 400);
   assert.equal((await api("POST", `/v1/sandboxes/${a}/pause`)).status, 202);
   for (let i = 0; i < 50 && (await api("GET", `/v1/sandboxes/${a}`)).json.status.state !== "Paused"; i++) await sleep(100);
   const p = await gwGet("/", { "OpenSandbox-Ingress-To": `${a}-8080` });
@@ -146,8 +148,17 @@ test("secure access: none, wrong, right, signed, expired, bad signature", async 
   assert.equal((await gwGet("/", { "OpenSandbox-Ingress-To": `${b}-8080-${old.exp36}-${old.sig}` })).status, 403);
   const bad = `${mine.sig.slice(0, 7)}${mine.sig[7] === "0" ? "1" : "0"}a`;
   assert.equal((await gwGet("/", { "OpenSandbox-Ingress-To": `${b}-8080-${mine.exp36}-${bad}` })).status, 403);
-  // Past expiry in the request is refused by the server.
+  // Past expiry in the request is refused by the server, and so is one too long to
+  // read (it must never fall back to the permanent token).
   assert.equal((await api("GET", `/v1/sandboxes/${b}/endpoints/8080?expires=1`)).status, 400);
+  assert.equal((await api("GET", `/v1/sandboxes/${b}/endpoints/8080?expires=${"0".repeat(40)}4738381338`)).status, 400);
+  // The largest expiry (2^64-1) is signed and read back.
+  const far = (await api("GET", `/v1/sandboxes/${b}/endpoints/8080?expires=18446744073709551615`)).json;
+  assert.equal((await gwGet("/", { "OpenSandbox-Ingress-To": far.headers["OpenSandbox-Ingress-To"] })).status, 200);
+  // A secure sandbox's app is not published on a host port: the gateway is the way in.
+  const ctr = execFileSync("docker", ["ps", "-q", "--filter", `label=opensandbox.io/id=${b}`]).toString().trim();
+  const ports = execFileSync("docker", ["inspect", "-f", "{{json .NetworkSettings.Ports}}", ctr]).toString();
+  assert.doesNotMatch(ports, /"8080\/tcp":\[/, ports);
 });
 
 // execd's PTY WebSocket through one route form: create a PTY, type, read the echo.
