@@ -62,18 +62,6 @@ struct policy *always_parse(const char *text, size_t len, int action, const char
 	return p;
 }
 
-/* Reads a whole file, at most ALWAYS_MAX_BYTES, into b. 1, 0 when it does not
- * exist, or -errno. */
-static int read_file(const char *path, struct buf *b)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	int r = buf_read_fd(b, fd);
-	close(fd);
-	return r < 0 ? r : 1;
-}
-
 int always_reload(struct egressd *x, struct policy *out[2], struct err *e)
 {
 	int changed = 0;
@@ -93,7 +81,9 @@ int always_reload(struct egressd *x, struct policy *out[2], struct err *e)
 			continue;
 		struct buf text;
 		buf_init(&text, ALWAYS_MAX_BYTES);
-		int r = read_file(f->path, &text);
+		/* 1 when read, 0 when the file does not exist. */
+		int r = buf_read_file(&text, f->path);
+		r = r == -ENOENT ? 0 : r < 0 ? r : 1;
 		if (r < 0) {
 			buf_free(&text);
 			policy_free(out[0]);

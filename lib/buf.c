@@ -2,6 +2,7 @@
 #include "buf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <stdlib.h>
@@ -171,4 +172,14 @@ int buf_read_fd(struct buf *b, int fd)
 			return -EFBIG;
 		buf_commit(b, (size_t)n);
 	}
+}
+
+int buf_read_file(struct buf *b, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	int r = buf_read_fd(b, fd);
+	close(fd);
+	return r;
 }

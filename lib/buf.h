@@ -66,6 +66,8 @@ void buf_consume(struct buf *b, size_t n);
 /* Appends everything fd gives until end of file (EINTR retried). 0; -EFBIG when
  * the data would pass the buffer's max; -ENOMEM or the read's -errno. */
 int buf_read_fd(struct buf *b, int fd);
+/* The same for the file at path (opened O_CLOEXEC): 0 or -errno (-ENOENT, -EFBIG...). */
+int buf_read_file(struct buf *b, const char *path);
 /* Empties the buffer, keeping its memory. */
 void buf_reset(struct buf *b);
 /* Appends a NUL after the data without counting it; returns a C string or NULL. */

@@ -31,6 +31,10 @@ struct http_client {
 	uint32_t timeout_ms;
 	size_t max_head;
 	bool is_head; /* the request was HEAD */
+	struct http_keepalive *keep;
+	bool reused;	/* the connection came from keep */
+	bool got_bytes; /* some of the answer was read */
+	bool keep_ok;	/* the answer leaves the connection reusable */
 	bool stream_body, body_ended, paused;
 	bool dead;	/* finished: retired, freed at the end of the turn (ev.h) */
 	bool cancelled; /* no on_done for this one */
@@ -51,6 +55,13 @@ static void client_kick(struct ev_loop *loop, struct ev_timer *t, void *arg);
 static void client_retired(void *obj)
 {
 	struct http_client *c = obj;
+	/* A clean end of a keep-alive answer with nothing extra read: kept. */
+	if (c->keep && !c->keep->t && c->t && c->keep_ok && !c->cancelled && c->result == 0 &&
+	    !c->in.len && !transport_pending(c->t)) {
+		c->keep->t = c->t;
+		c->t = NULL;
+		c->fd = -1;
+	}
 	if (c->cbs.on_done && !c->cancelled)
 		c->cbs.on_done(c, c->result, c->arg);
 	if (c->t)
@@ -201,7 +212,7 @@ static int build_request(struct http_client *c, const struct http_client_request
 	else if (!r && (rq->has_body || rq->body_len))
 		r = buf_printf(o, "Content-Length: %zu\r\n", rq->body_len);
 	if (!r)
-		r = buf_puts(o, "Connection: close\r\n\r\n");
+		r = buf_puts(o, rq->keep ? "\r\n" : "Connection: close\r\n\r\n");
 	if (!r && rq->body_len && !rq->stream_body) {
 		/* Borrowed, not copied: an archive upload must not cost its size again. */
 		c->body = rq->body;
@@ -237,11 +248,29 @@ struct http_client *http_client_start(struct ev_loop *loop, const struct http_en
 		err_set(e, EINVAL, "cannot build the request (bad header or too large)");
 		goto fail;
 	}
+	c->keep = rq->keep;
+	if (c->keep && c->keep->t) {
+		c->t = c->keep->t;
+		c->keep->t = NULL;
+		c->fd = c->t->fd;
+		c->reused = true;
+		c->state = ST_HEAD;
+		c->armed = transport_want(c->t, 1, 1);
+		int r = ev_add(loop, c->fd, c->armed, client_io, c);
+		if (r < 0) {
+			err_set(e, -r, "ev_add");
+			goto fail;
+		}
+		ev_timer_start(loop, &c->timer, c->timeout_ms);
+		return c;
+	}
 	int fd = ep->kind == HTTP_EP_UNIX ? sock_connect_unix(ep->path, e)
 					  : sock_connect_tcp(ep->host, ep->port, e);
 	if (fd < 0)
 		goto fail;
 	c->fd = fd;
+	if (c->keep)
+		c->keep->opened++;
 	c->state = ST_CONNECTING;
 	c->armed = EPOLLOUT;
 	int r = ev_add(loop, fd, EPOLLOUT, client_io, c);
@@ -252,7 +281,9 @@ struct http_client *http_client_start(struct ev_loop *loop, const struct http_en
 	ev_timer_start(loop, &c->timer, c->timeout_ms);
 	return c;
 fail:
-	if (c->fd >= 0)
+	if (c->t)
+		transport_close(c->t);
+	else if (c->fd >= 0)
 		close(c->fd);
 	buf_free(&c->in);
 	buf_free(&c->out);
@@ -271,6 +302,17 @@ void http_client_cancel(struct http_client *c)
 const char *http_client_error(const struct http_client *c)
 {
 	return c->err.msg;
+}
+
+bool http_client_retryable(const struct http_client *c)
+{
+	return c->reused && !c->got_bytes;
+}
+
+void http_keepalive_close(struct http_keepalive *k)
+{
+	transport_close(k->t);
+	k->t = NULL;
 }
 
 size_t http_client_out_pending(const struct http_client *c)
@@ -402,6 +444,7 @@ static bool handle_head(struct http_client *c)
 		c->cbs.on_upgrade(c, &d, c->arg);
 		return false;
 	}
+	c->keep_ok = c->keep && h.keep_alive && h.body_kind != HTTP_BODY_UNTIL_CLOSE;
 	http_body_init(&c->dec, h.body_kind, h.content_length);
 	c->state = ST_BODY;
 	if (h.body_kind == HTTP_BODY_NONE) {
@@ -529,6 +572,7 @@ static void client_read(struct http_client *c, uint32_t events)
 			return;
 		}
 		buf_commit(&c->in, (size_t)n);
+		c->got_bytes = true;
 		ev_timer_start(c->loop, &c->timer, c->timeout_ms);
 		if (!process_input(c))
 			return;

@@ -2,7 +2,8 @@
 /*
  * http_client: HTTP/1.1 requests over TCP, unix sockets or TLS, on the ev loop.
  *
- * One request per connection. The request body is either given whole or
+ * One request per connection, unless the caller keeps connections
+ * (struct http_keepalive). The request body is either given whole or
  * streamed (chunked) with http_client_write()/http_client_end_body(); the
  * response body is handed to on_data as it arrives (chunked, length or
  * close-delimited), with back-pressure through http_client_pause().
@@ -48,6 +49,18 @@ struct http_endpoint {
 int http_endpoint_parse(struct http_endpoint *ep, const char *url, char *prefix, size_t prefix_cap,
 			struct err *e);
 
+/*
+ * A connection kept between requests to one endpoint (keep-alive), for a
+ * caller that makes its requests one at a time: it passes the same holder in
+ * each request. The holder owns the idle connection (NULL if none);
+ * http_keepalive_close() closes it. Not thread-safe: callers serialise.
+ */
+struct http_keepalive {
+	struct transport *t;
+	unsigned long opened; /* connections opened through it */
+};
+void http_keepalive_close(struct http_keepalive *k);
+
 struct http_client_request {
 	const char *method;
 	const char *target;	    /* origin-form: "/path?query" */
@@ -60,6 +73,9 @@ struct http_client_request {
 	bool stream_body;    /* body follows via http_client_write (chunked) */
 	uint32_t timeout_ms; /* max time without progress; default 60 s */
 	size_t max_head;     /* response head limit; default 64 KiB */
+	/* Reuse the holder's connection, and leave it there after a response that
+	 * allows it (else the connection closes, as "Connection: close" asks). */
+	struct http_keepalive *keep;
 };
 
 struct http_client_cbs {
@@ -92,6 +108,10 @@ void http_client_pause(struct http_client *c, bool pause);
 
 /* The reason of a failure, valid in on_done. */
 const char *http_client_error(const struct http_client *c);
+/* In on_done after a failure: the request went over a kept connection and not
+ * one byte of answer came (the server had closed it while idle), so sending
+ * it again on a new connection is safe. */
+bool http_client_retryable(const struct http_client *c);
 
 /* A whole response, for http_request_sync. */
 struct http_response {
@@ -104,8 +124,9 @@ struct http_response {
 
 /*
  * Blocking request on a private loop. max_body caps the kept body (a larger
- * body fails with -EFBIG). resp must be released with http_response_free.
- * Returns 0 (any HTTP status) or -errno with e set.
+ * body fails with -EFBIG). With rq->keep, a request that fails as
+ * http_client_retryable() says is sent once more on a new connection. resp must be released with
+ * http_response_free. Returns 0 (any HTTP status) or -errno with e set.
  */
 int http_request_sync(const struct http_endpoint *ep, const struct http_client_request *rq,
 		      size_t max_body, struct http_response *resp, struct err *e);

@@ -9,6 +9,7 @@ struct sync_state {
 	struct http_response *resp;
 	size_t max_body;
 	bool done;
+	bool retry; /* a kept connection had been closed: send again */
 	int result;
 	struct err *e;
 };
@@ -59,13 +60,15 @@ static void sync_data(struct http_client *c, const char *data, size_t len, void 
 static void sync_done(struct http_client *c, int result, void *arg)
 {
 	struct sync_state *st = arg;
-	if (result < 0 && st->result == 0)
+	if (result < 0 && st->result == 0 && http_client_retryable(c))
+		st->retry = true;
+	else if (result < 0 && st->result == 0)
 		st->result = err_set(st->e, -result, "%s", http_client_error(c));
 	st->done = true;
 }
 
-int http_request_sync(const struct http_endpoint *ep, const struct http_client_request *rq,
-		      size_t max_body, struct http_response *resp, struct err *e)
+static int request_once(const struct http_endpoint *ep, const struct http_client_request *rq,
+			size_t max_body, struct http_response *resp, bool *retry, struct err *e)
 {
 	struct sync_state st = {.resp = resp, .max_body = max_body, .e = e};
 	struct http_client_cbs cbs = {
@@ -91,7 +94,22 @@ int http_request_sync(const struct http_endpoint *ep, const struct http_client_r
 		}
 	}
 	ev_loop_free(loop);
+	*retry = st.retry;
 	return st.result;
+}
+
+int http_request_sync(const struct http_endpoint *ep, const struct http_client_request *rq,
+		      size_t max_body, struct http_response *resp, struct err *e)
+{
+	bool retry = false;
+	int r = request_once(ep, rq, max_body, resp, &retry, e);
+	if (retry) {
+		http_response_free(resp);
+		r = request_once(ep, rq, max_body, resp, &retry, e);
+		if (retry) /* cannot happen: the second try is on a new connection */
+			r = err_set(e, ECONNRESET, "connection closed before the response");
+	}
+	return r;
 }
 
 void http_response_free(struct http_response *resp)

@@ -487,6 +487,61 @@ TEST(http_client_errors)
 	ev_loop_free(loop);
 }
 
+/* A kept connection carries several requests; one the server closed while
+ * idle is noticed and the request goes again on a new connection. */
+TEST(http_client_keepalive_reuse_and_retry)
+{
+	struct err e = {0};
+	int lfd = sock_listen_tcp("127.0.0.1", 0, &e);
+	int port = sock_local_port(lfd);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct ev_loop *loop = ev_loop_new(NULL);
+		struct http_server_config cfg = {.idle_timeout_ms = 300};
+		struct http_server *s = http_server_new(loop, &cfg, NULL);
+		http_server_route(s, "POST", "/echo", h_echo, NULL, NULL);
+		http_server_listen_fd(s, lfd, NULL);
+		uint64_t end = ev_clock_ms() + 4000;
+		while (ev_clock_ms() < end)
+			ev_run_once(loop, 50);
+		_exit(0);
+	}
+	close(lfd);
+	struct http_endpoint ep;
+	char url[64];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	http_endpoint_parse(&ep, url, NULL, 0, &e);
+	struct http_keepalive keep = {0};
+	struct http_client_request rq = {.method = "POST",
+					 .target = "/echo",
+					 .body = "ping",
+					 .body_len = 4,
+					 .has_body = true,
+					 .keep = &keep};
+	struct http_response resp;
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(http_request_sync(&ep, &rq, 1024, &resp, &e), 0);
+		CHECK_INT(resp.status, 200);
+		CHECK_SPAN(buf_head(&resp.body), resp.body.len, "ping");
+		http_response_free(&resp);
+		CHECK(keep.t != NULL);
+	}
+	CHECK_INT(keep.opened, 1);
+	/* The server drops the idle connection after 300 ms. */
+	usleep(700 * 1000);
+	CHECK_INT(http_request_sync(&ep, &rq, 1024, &resp, &e), 0);
+	CHECK_INT(resp.status, 200);
+	http_response_free(&resp);
+	CHECK_INT(keep.opened, 2);
+	/* A body over max_body: the connection is not kept (the rest is unread). */
+	CHECK_INT(http_request_sync(&ep, &rq, 2, &resp, &e), -EFBIG);
+	http_response_free(&resp);
+	CHECK(keep.t == NULL);
+	http_keepalive_close(&keep);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
 TEST(http_client_sync_request)
 {
 	/* The sync client needs the server on another thread's loop: fork a child server. */
