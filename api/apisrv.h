@@ -95,8 +95,11 @@ struct sbx {
 struct http_proxy;
 struct gateway;
 
+struct runtime;
+
 struct apisrv {
 	struct apicfg cfg;
+	const struct runtime *rt; /* what runs the sandboxes (runtime.h) */
 	struct ev_loop *loop;
 	struct http_server *http;
 	struct http_proxy *proxy; /* the server proxy's engine (ingress.c) */

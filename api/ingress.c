@@ -72,13 +72,13 @@ static void h_proxy(struct http_conn *c, struct http_req *req, void *arg)
 	long port = strtol(ps, &end, 10);
 	if (*end || port < 1 || port > 65535) {
 		stats_request(srv->stats, "proxy", 400);
-		http_resp_error(c, 400, "DOCKER::INVALID_PORT", "port must be 1..65535");
+		http_resp_error(c, 400, srv->rt->code_invalid_port, "port must be 1..65535");
 		return;
 	}
 	struct sbx *s = store_find(srv->store, id);
 	if (!s || !sandbox_visible(s)) {
 		stats_request(srv->stats, "proxy", 404);
-		http_resp_error(c, 404, "DOCKER::SANDBOX_NOT_FOUND", "Sandbox not found");
+		http_resp_error(c, 404, srv->rt->code_not_found, "Sandbox not found");
 		return;
 	}
 	if (!s->ip[0]) {

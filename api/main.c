@@ -22,6 +22,7 @@
 #include "log.h"
 #include "routes.h"
 #include "sandbox.h"
+#include "runtime.h"
 #include "sock.h"
 #include "stats.h"
 #include "store.h"
@@ -98,9 +99,9 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	pick_endpoint_host(srv);
-	if (docker_init(&srv->docker, srv->cfg.docker_host,
-			(uint32_t)srv->cfg.docker_timeout * 1000, &e) < 0) {
-		fprintf(stderr, "sandbox-api: %s\n", e.msg);
+	srv->rt = runtime_find(srv->cfg.runtime);
+	if (!srv->rt) {
+		fprintf(stderr, "sandbox-api: unknown runtime '%s'\n", srv->cfg.runtime);
 		goto out_cfg;
 	}
 	srv->loop = ev_loop_new(&e);
@@ -126,8 +127,8 @@ int main(int argc, char **argv)
 		srv->cfg.allowed_host_paths, srv->host_prefixes, APISRV_MAX_HOST_PREFIXES, &warn);
 	if (warn.msg[0])
 		log_msg(LOG_WARN, NULL, warn.msg, NULL);
-	if (sandbox_inject_init(srv, argv[0], &e) < 0) {
-		fprintf(stderr, "sandbox-api: cannot prepare execd for injection: %s\n", e.msg);
+	if (sandbox_init(srv, argv[0], &e) < 0) {
+		fprintf(stderr, "sandbox-api: %s runtime: %s\n", srv->rt->name, e.msg);
 		goto out;
 	}
 	struct http_server_config hc = {

@@ -16,8 +16,6 @@
 #include "stats.h"
 #include "store.h"
 
-#define NOT_FOUND "DOCKER::SANDBOX_NOT_FOUND"
-
 bool routes_has_key(const struct apisrv *srv, const struct http_req *req)
 {
 	const char *key = srv->cfg.api_key;
@@ -55,23 +53,12 @@ static struct sbx *lookup(struct apisrv *srv, struct http_req *req, struct reply
 	const char *id = http_req_param(req, "id");
 	struct sbx *s = id ? store_find(srv->store, id) : NULL;
 	if (!s || !sandbox_visible(s)) {
-		reply_error(r, 404, NOT_FOUND, "Sandbox %.64s not found.", id ? id : "");
+		reply_error(r, 404, srv->rt->code_not_found, "Sandbox %.64s not found.",
+			    id ? id : "");
 		return NULL;
 	}
 	snprintf(r->sandbox, sizeof(r->sandbox), "%s", s->id);
 	return s;
-}
-
-static void send_sandbox(struct reply *r, const struct sbx *s, int status)
-{
-	struct buf out;
-	buf_init(&out, 0);
-	if (sandbox_json(s, false, &out) < 0) {
-		buf_free(&out);
-		reply_error(r, 500, "GENERAL::UNKNOWN_ERROR", "out of memory");
-		return;
-	}
-	reply_json(r, status, &out);
 }
 
 static void h_health(struct http_conn *c, struct http_req *req, void *arg)
@@ -196,7 +183,7 @@ static void h_get(struct http_conn *c, struct http_req *req, void *arg)
 	struct reply *r = reply_new(srv, c, req, "get");
 	struct sbx *s = r ? lookup(srv, req, r) : NULL;
 	if (s)
-		send_sandbox(r, s, 200);
+		sandbox_reply(r, s, 200);
 }
 
 static void h_delete(struct http_conn *c, struct http_req *req, void *arg)
@@ -252,16 +239,8 @@ static void h_patch(struct http_conn *c, struct http_req *req, void *arg)
 		reply_error(r, ae.status, ae.code, "%s", ae.msg);
 		return;
 	}
-	const cJSON *it;
-	cJSON_ArrayForEach(it, body)
-	{
-		cJSON_DeleteItemFromObjectCaseSensitive(s->metadata, it->string);
-		if (cJSON_IsString(it))
-			cJSON_AddStringToObject(s->metadata, it->string, it->valuestring);
-	}
+	sandbox_patch_metadata(srv, s, body, r);
 	cJSON_Delete(body);
-	store_dirty(srv->store);
-	send_sandbox(r, s, 200);
 }
 
 static void h_renew(struct http_conn *c, struct http_req *req, void *arg)
@@ -301,13 +280,7 @@ static void h_renew(struct http_conn *c, struct http_req *req, void *arg)
 			    "expiresAt must be in the future.");
 		return;
 	}
-	sandbox_renew(srv, s, us);
-	char out[APIVAL_TIME_LEN];
-	apival_time_format(us, out);
-	struct buf b;
-	buf_init(&b, 0);
-	buf_printf(&b, "{\"expiresAt\":\"%s\"}", out);
-	reply_json(r, 200, &b);
+	sandbox_renew(srv, s, us, r);
 }
 
 static bool query_bool(const char *q, const char *name, bool *out, bool *present)
@@ -359,7 +332,8 @@ static void h_endpoint(struct http_conn *c, struct http_req *req, void *arg)
 	if (!s)
 		return;
 	if (port < 1 || port > 65535) {
-		reply_error(r, 400, "DOCKER::INVALID_PORT", "port %ld is not in 1..65535", port);
+		reply_error(r, 400, srv->rt->code_invalid_port, "port %ld is not in 1..65535",
+			    port);
 		return;
 	}
 	bool gateway = !strcmp(srv->cfg.ingress_mode, "gateway");
@@ -428,28 +402,14 @@ static void h_endpoint(struct http_conn *c, struct http_req *req, void *arg)
 		else if (!strncmp(base, "https://", 8))
 			base += 8;
 		snprintf(ep, sizeof(ep), "%.300s/sandboxes/%s/proxy/%ld", base, s->id, port);
-	} else if (s->host_mode) {
-		via_execd = port == EXECD_PORT;
-		snprintf(ep, sizeof(ep), "%s:%ld", srv->endpoint_host, port);
-	} else if (port == HTTP_APP_PORT) {
-		via_execd = false;
-		if (!s->port_http) {
-			buf_free(&out);
-			reply_error(r, 500, "DOCKER::NETWORK_MODE_ENDPOINT_UNAVAILABLE",
-				    "Missing host port mapping for container port 8080.");
-			return;
-		}
-		snprintf(ep, sizeof(ep), "%s:%u", srv->endpoint_host, s->port_http);
 	} else {
-		if (!s->port_execd) {
+		struct apival_err ae = {0};
+		if (srv->rt->endpoint(srv, s, (unsigned)port, ep, sizeof(ep), &via_execd, &ae) <
+		    0) {
 			buf_free(&out);
-			reply_error(r, 500, "DOCKER::NETWORK_MODE_ENDPOINT_UNAVAILABLE",
-				    "Missing host port mapping for execd proxy port 44772.");
+			reply_error(r, ae.status, ae.code, "%s", ae.msg);
 			return;
 		}
-		via_execd = true;
-		snprintf(ep, sizeof(ep), "%s:%u/proxy/%ld", srv->endpoint_host, s->port_execd,
-			 port);
 	}
 	buf_puts(&out, "{\"endpoint\":");
 	json_buf_cstr(&out, ep, 0);

@@ -13,7 +13,7 @@
 
 #include "json.h"
 #include "log.h"
-#include "sandbox.h"
+#include "runtime_docker.h"
 #include "store.h"
 
 #define EVENTS_RETRY_MS 2000
@@ -213,8 +213,8 @@ static void adopt(struct apisrv *srv, const cJSON *item, const cJSON *sidecars)
 		sandbox_state_name(s->state), NULL);
 }
 
-void sandbox_label_filter(struct apisrv *srv, const char *label, const char *extra, char *out,
-			  size_t cap)
+void runtime_docker_label_filter(struct apisrv *srv, const char *label, const char *extra,
+				 char *out, size_t cap)
 {
 	if (srv->cfg.instance[0])
 		snprintf(out, cap, "{%s\"label\":[\"%s\",\"%s=%s\"]}", extra ? extra : "", label,
@@ -236,8 +236,8 @@ static void sync_work(void *arg)
 {
 	struct sync_job *j = arg;
 	char f1[400], f2[400];
-	sandbox_label_filter(j->srv, LBL_ID, NULL, f1, sizeof(f1));
-	sandbox_label_filter(j->srv, LBL_SIDECAR_FOR, NULL, f2, sizeof(f2));
+	runtime_docker_label_filter(j->srv, LBL_ID, NULL, f1, sizeof(f1));
+	runtime_docker_label_filter(j->srv, LBL_SIDECAR_FOR, NULL, f2, sizeof(f2));
 	j->result = docker_list(&j->srv->docker, f1, &j->list, &j->e);
 	if (j->result == 0)
 		j->result = docker_list(&j->srv->docker, f2, &j->sidecars, &j->e);
@@ -285,8 +285,8 @@ static void sync_done(void *arg)
 					log_msg(LOG_INFO, NULL,
 						"removing unfinished sandbox container",
 						"sandbox_id", id, NULL);
-					sandbox_remove_containers(srv, id, cid->valuestring, NULL,
-								  NULL, false);
+					runtime_docker_remove_containers(srv, id, cid->valuestring,
+									 NULL, NULL, false);
 				}
 				continue;
 			}
@@ -317,7 +317,8 @@ static void sync_done(void *arg)
 			log_msg(LOG_INFO, NULL, "sandbox container vanished", "sandbox_id", s->id,
 				NULL);
 			if (s->sidecar[0])
-				sandbox_remove_containers(srv, s->id, NULL, NULL, NULL, false);
+				runtime_docker_remove_containers(srv, s->id, NULL, NULL, NULL,
+								 false);
 			store_remove(srv->store, s);
 			continue;
 		}
@@ -343,7 +344,7 @@ static void sync_done(void *arg)
 			continue;
 		log_msg(LOG_INFO, NULL, "removing orphan egress sidecar", "sandbox_id", for_id,
 			NULL);
-		sandbox_remove_containers(srv, for_id, cid->valuestring, NULL, NULL, false);
+		runtime_docker_remove_containers(srv, for_id, cid->valuestring, NULL, NULL, false);
 	}
 	store_forget_persisted(srv->store);
 	store_dirty(srv->store);
@@ -355,7 +356,7 @@ out:
 	free(j);
 }
 
-void sandbox_reconcile(struct apisrv *srv)
+void runtime_docker_reconcile(struct apisrv *srv)
 {
 	if (reconciling)
 		return;
@@ -411,7 +412,7 @@ static void on_event(struct apisrv *srv, const cJSON *ev)
 		log_msg(LOG_INFO, NULL, "sandbox container removed outside the server",
 			"sandbox_id", s->id, NULL);
 		if (s->sidecar[0])
-			sandbox_remove_containers(srv, s->id, NULL, NULL, NULL, false);
+			runtime_docker_remove_containers(srv, s->id, NULL, NULL, NULL, false);
 		store_remove(srv->store, s);
 	}
 }
@@ -461,7 +462,8 @@ static void events_connect(struct apisrv *srv)
 {
 	static bool first = true;
 	char filters[400], esc[1200], target[1300];
-	sandbox_label_filter(srv, LBL_ID, "\"type\":[\"container\"],", filters, sizeof(filters));
+	runtime_docker_label_filter(srv, LBL_ID, "\"type\":[\"container\"],", filters,
+				    sizeof(filters));
 	docker_query_escape(filters, esc, sizeof(esc));
 	snprintf(target, sizeof(target), "/events?filters=%s", esc);
 	struct http_client_request rq = {
@@ -475,11 +477,11 @@ static void events_connect(struct apisrv *srv)
 		return;
 	}
 	if (!first) /* events may have been missed while disconnected */
-		sandbox_reconcile(srv);
+		runtime_docker_reconcile(srv);
 	first = false;
 }
 
-void sandbox_events_start(struct apisrv *srv)
+static void events_start(struct apisrv *srv)
 {
 	buf_init(&srv->events_buf, EVENTS_LINE_MAX);
 	events_connect(srv);
@@ -501,13 +503,14 @@ static void on_sweep(struct ev_loop *loop, struct ev_timer *t, void *arg)
 		} else if (s->doomed && !s->provisioning && !s->deleting) {
 			/* Deleted while provisioning and its removal failed: try again. */
 			s->deleting = true;
-			sandbox_remove_containers(srv, s->id, s->cid, s->managed_vols, NULL, true);
+			runtime_docker_remove_containers(srv, s->id, s->cid, s->managed_vols, NULL,
+							 true);
 		} else if (s->expires_us && s->expires_us <= now && !s->deleting && !s->doomed) {
 			sandbox_expire(srv, s);
 		}
 		i++;
 	}
-	sandbox_reconcile(srv);
+	runtime_docker_reconcile(srv);
 	ev_timer_start(loop, t, (uint64_t)srv->cfg.sweep_seconds * 1000);
 }
 
@@ -532,7 +535,7 @@ static void mounts_dir_init(struct apisrv *srv)
 		closedir(d);
 }
 
-int sandbox_start(struct apisrv *srv, struct err *e)
+int runtime_docker_start(struct apisrv *srv, struct err *e)
 {
 	mounts_dir_init(srv);
 	/* Recovery runs before serving: the same reconciliation, waited for. */
@@ -555,13 +558,13 @@ int sandbox_start(struct apisrv *srv, struct err *e)
 		 srv->cfg.instance[0] ? srv->cfg.instance : "true");
 	if (r == 0)
 		docker_remove_by_label(&srv->docker, lbl, &e2);
-	sandbox_events_start(srv);
+	events_start(srv);
 	srv->sweep.cb = on_sweep;
 	ev_timer_start(srv->loop, &srv->sweep, (uint64_t)srv->cfg.sweep_seconds * 1000);
 	return 0;
 }
 
-void sandbox_stop(struct apisrv *srv)
+void runtime_docker_stop(struct apisrv *srv)
 {
 	srv->stopping = true;
 	ev_timer_stop(srv->loop, &srv->sweep);

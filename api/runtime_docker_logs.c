@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "log.h"
-#include "sandbox.h"
+#include "runtime_docker.h"
 #include "store.h"
 
 #define LOGS_TAIL_LINES 10
@@ -63,7 +63,7 @@ static void logs_done(void *arg)
 	free(j);
 }
 
-void sandbox_failed_logs(struct sbx *s)
+void runtime_docker_failed_logs(struct sbx *s)
 {
 	if (!s->cid[0])
 		return;

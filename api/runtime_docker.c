@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
-/* Delete, expiry, renew, pause and resume. */
+/*
+ * The Docker runtime (runtime.h): its table, and the calls short enough to
+ * live together: delete, pause and resume, renew, metadata, endpoints.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "json.h"
 #include "log.h"
-#include "sandbox.h"
+#include "runtime_docker.h"
 #include "store.h"
 
 struct rm_job {
@@ -87,7 +91,7 @@ static void rm_done(void *arg)
 		log_msg(LOG_ERROR, NULL, "sandbox removal failed", "sandbox_id", j->id, "error",
 			j->e.msg, NULL);
 		if (j->reply) {
-			int st = sandbox_docker_status(j->result, 500);
+			int st = runtime_docker_status(j->result, 500);
 			reply_error(j->reply, st,
 				    st == 503 ? "DOCKER::INITIALIZATION_ERROR"
 					      : "DOCKER::SANDBOX_DELETE_FAILED",
@@ -104,8 +108,8 @@ static void rm_done(void *arg)
 	free(j);
 }
 
-void sandbox_remove_containers(struct apisrv *srv, const char *id, const char *cid,
-			       const char *managed_vols, struct reply *r, bool drop_record)
+void runtime_docker_remove_containers(struct apisrv *srv, const char *id, const char *cid,
+				      const char *managed_vols, struct reply *r, bool drop_record)
 {
 	struct rm_job *j = calloc(1, sizeof(*j));
 	if (!j) {
@@ -127,90 +131,24 @@ void sandbox_remove_containers(struct apisrv *srv, const char *id, const char *c
 	}
 }
 
-void sandbox_delete(struct apisrv *srv, struct sbx *s, struct reply *r)
+/* Removes s: a create still running is left to clean up after itself. */
+static void docker_remove_sandbox(struct apisrv *srv, struct sbx *s, struct reply *r)
 {
-	ev_timer_stop(srv->loop, &s->expiry);
 	if (s->provisioning) {
 		/* The provisioning job removes what it made when it ends. */
 		s->doomed = true;
 		store_dirty(srv->store);
-		reply_empty(r, 204);
+		if (r)
+			reply_empty(r, 204);
 		return;
 	}
 	if (s->deleting) {
-		reply_empty(r, 204);
+		if (r)
+			reply_empty(r, 204);
 		return;
 	}
 	s->deleting = true;
-	sandbox_remove_containers(srv, s->id, s->cid, s->managed_vols, r, true);
-}
-
-void sandbox_expire(struct apisrv *srv, struct sbx *s)
-{
-	log_msg(LOG_INFO, NULL, "sandbox expired", "sandbox_id", s->id, NULL);
-	ev_timer_stop(srv->loop, &s->expiry);
-	if (s->provisioning) {
-		s->doomed = true;
-		return;
-	}
-	if (s->deleting)
-		return;
-	s->deleting = true;
-	sandbox_remove_containers(srv, s->id, s->cid, s->managed_vols, NULL, true);
-}
-
-static void on_expiry(struct ev_loop *loop, struct ev_timer *t, void *arg)
-{
-	(void)t;
-	struct sbx *s = arg;
-	if (!s->expires_us)
-		return;
-	int64_t left = s->expires_us - apival_now_us();
-	if (left > 0) { /* renewed, or the clock moved: wait again */
-		ev_timer_start(loop, &s->expiry, (uint64_t)(left / 1000) + 1);
-		return;
-	}
-	sandbox_expire(s->srv, s);
-}
-
-void sandbox_arm_expiry(struct apisrv *srv, struct sbx *s)
-{
-	ev_timer_stop(srv->loop, &s->expiry);
-	if (!s->expires_us || s->doomed)
-		return;
-	int64_t left = s->expires_us - apival_now_us();
-	s->expiry.cb = on_expiry;
-	s->expiry.arg = s;
-	/* Timers are a convenience; the periodic sweep enforces expiry too. */
-	ev_timer_start(srv->loop, &s->expiry, left > 0 ? (uint64_t)(left / 1000) + 1 : 0);
-}
-
-void sandbox_renew(struct apisrv *srv, struct sbx *s, int64_t expires_us)
-{
-	s->expires_us = expires_us;
-	sandbox_arm_expiry(srv, s);
-	store_dirty(srv->store);
-}
-
-void sandbox_accessed(struct apisrv *srv, struct sbx *s)
-{
-	if (!s->renew_extend || !s->expires_us || s->state != SBX_RUNNING || s->deleting)
-		return;
-	uint64_t now_ms = ev_now(srv->loop);
-	uint64_t gap =
-		(uint64_t)(srv->cfg.renew_min_interval > 0 ? srv->cfg.renew_min_interval : 0) *
-		1000;
-	if (s->renewed_ms && now_ms - s->renewed_ms < gap)
-		return;
-	s->renewed_ms = now_ms;
-	int64_t want = apival_now_us() + s->renew_extend * 1000000;
-	if (want > s->expires_us) {
-		sandbox_renew(srv, s, want);
-		char extend[24];
-		snprintf(extend, sizeof(extend), "%lld", (long long)s->renew_extend);
-		log_msg(LOG_INFO, NULL, "sandbox renewed on access", "sandbox_id", s->id,
-			"extend_seconds", extend, NULL);
-	}
+	runtime_docker_remove_containers(srv, s->id, s->cid, s->managed_vols, r, true);
 }
 
 struct pause_job {
@@ -234,7 +172,7 @@ static void pause_done(void *arg)
 	struct sbx *s = store_find(j->srv->store, j->id);
 	if (j->result < 0) {
 		int st = j->result == -ENOENT ? 404 : j->result == -EBUSY ? 409 : 500;
-		st = sandbox_docker_status(j->result, st);
+		st = runtime_docker_status(j->result, st);
 		const char *code = st == 404   ? "DOCKER::SANDBOX_NOT_FOUND"
 				   : st == 503 ? "DOCKER::INITIALIZATION_ERROR"
 				   : st == 409 ? (j->resume ? "DOCKER::SANDBOX_NOT_PAUSED"
@@ -254,7 +192,7 @@ static void pause_done(void *arg)
 	free(j);
 }
 
-void sandbox_pause(struct apisrv *srv, struct sbx *s, bool resume, struct reply *r)
+static void docker_pause(struct apisrv *srv, struct sbx *s, bool resume, struct reply *r)
 {
 	/* Pending too: the SDK's own readiness ping can succeed before our readiness
 	 * check marks the sandbox Running; Docker refuses a container that is not running. */
@@ -285,3 +223,72 @@ void sandbox_pause(struct apisrv *srv, struct sbx *s, bool resume, struct reply 
 		reply_error(r, 500, "GENERAL::UNKNOWN_ERROR", "out of memory");
 	}
 }
+
+/* Docker labels cannot change: expiry and metadata live in the state file. */
+static void docker_renew(struct apisrv *srv, struct sbx *s, int64_t expires_us, struct reply *r)
+{
+	s->expires_us = expires_us;
+	sandbox_arm_expiry(srv, s);
+	store_dirty(srv->store);
+	if (r)
+		sandbox_reply_expires(r, expires_us);
+}
+
+static void docker_patch_metadata(struct apisrv *srv, struct sbx *s, const cJSON *patch,
+				  struct reply *r)
+{
+	sandbox_metadata_apply(s, patch);
+	store_dirty(srv->store);
+	sandbox_reply(r, s, 200);
+}
+
+/* Published host ports: 8080 directly, anything else through execd's /proxy/{port}. */
+static int docker_endpoint(struct apisrv *srv, const struct sbx *s, unsigned port, char *ep,
+			   size_t cap, bool *via_execd, struct apival_err *ae)
+{
+	if (s->host_mode) {
+		*via_execd = port == EXECD_PORT;
+		snprintf(ep, cap, "%s:%u", srv->endpoint_host, port);
+	} else if (port == HTTP_APP_PORT) {
+		*via_execd = false;
+		if (!s->port_http)
+			return apival_fail(ae, 500, "DOCKER::NETWORK_MODE_ENDPOINT_UNAVAILABLE",
+					   "Missing host port mapping for container port 8080.");
+		snprintf(ep, cap, "%s:%u", srv->endpoint_host, s->port_http);
+	} else {
+		if (!s->port_execd)
+			return apival_fail(ae, 500, "DOCKER::NETWORK_MODE_ENDPOINT_UNAVAILABLE",
+					   "Missing host port mapping for execd proxy port 44772.");
+		*via_execd = true;
+		snprintf(ep, cap, "%s:%u/proxy/%u", srv->endpoint_host, s->port_execd, port);
+	}
+	return 0;
+}
+
+static int docker_init_runtime(struct apisrv *srv, const char *argv0, struct err *e)
+{
+	int r = docker_init(&srv->docker, srv->cfg.docker_host,
+			    (uint32_t)srv->cfg.docker_timeout * 1000, e);
+	return r < 0 ? r : runtime_docker_inject_init(srv, argv0, e);
+}
+
+int runtime_docker_status(int r, int fallback)
+{
+	return r == -EHOSTUNREACH ? 503 : fallback;
+}
+
+const struct runtime runtime_docker = {
+	.name = "docker",
+	.code_not_found = "DOCKER::SANDBOX_NOT_FOUND",
+	.code_invalid_port = "DOCKER::INVALID_PORT",
+	.init = docker_init_runtime,
+	.start = runtime_docker_start,
+	.stop = runtime_docker_stop,
+	.create = runtime_docker_create,
+	.remove = docker_remove_sandbox,
+	.pause = docker_pause,
+	.renew = docker_renew,
+	.patch_metadata = docker_patch_metadata,
+	.endpoint = docker_endpoint,
+	.failed = runtime_docker_failed_logs,
+};
