@@ -17,6 +17,7 @@
 #include "listener.h"
 #include "execd.h"
 #include "http_proxy.h"
+#include "install.h"
 #include "log.h"
 #include "proc.h"
 #include "respond.h"
@@ -32,11 +33,14 @@ static struct ev_timer shutdown_timer;
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: execd [--port N] [--access-token T] [--log-level L]\n"
+		"usage: execd [--port N] [--access-token T] [--log-level L] | --install DIR\n"
 		"  --port N           listen port (default 44772)\n"
 		"  --access-token T   require header X-EXECD-ACCESS-TOKEN: T (env "
 		"EXECD_ACCESS_TOKEN)\n"
 		"  --log-level L      debug|info|warn|error or Go-style 0-9 (default info)\n"
+		"  --install DIR      copy execd and the bootstrap.sh beside it into DIR and exit\n"
+		"                     (Kubernetes init container; --disable-ipv6 also turns IPv6 "
+		"off)\n"
 		"environment: EXECD_ENVS (KEY=VALUE file for /command), EXECD_LOG_FILE, TMPDIR\n");
 }
 
@@ -179,6 +183,8 @@ int main(int argc, char **argv)
 	char *token_arg = NULL;
 	int level = LOG_INFO;
 	struct err e = {0};
+	const char *install_dir = NULL;
+	bool disable_ipv6 = false;
 
 	for (int i = 1; i < argc; i++) {
 		const char *v;
@@ -203,6 +209,10 @@ int main(int argc, char **argv)
 						 : LOG_DEBUG;
 			else if ((level = log_level_parse(v)) < 0)
 				level = LOG_INFO;
+		} else if ((v = flag_value(argc, argv, &i, "install"))) {
+			install_dir = v;
+		} else if (strcmp(argv[i], "--disable-ipv6") == 0) {
+			disable_ipv6 = true;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
@@ -211,6 +221,13 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (install_dir) {
+		if (install_run(install_dir, disable_ipv6, &e) < 0) {
+			fprintf(stderr, "execd: install: %s\n", e.msg);
+			return 1;
+		}
+		return 0;
 	}
 	log_init("execd", (enum log_level)level, open_log());
 	/* Every connection is an fd: run out at the hard limit, not at 1024. */

@@ -63,13 +63,7 @@ round() {
 	rc=$?
 	[ -n "$watcher" ] && kill "$watcher" 2>/dev/null
 	echo "  $out"
-	# Back within the margin, waited for (at most 30 s): a starved process may
-	# hold still for a second while it still has closes to do.
-	i=0
-	while [ "$(fd_count "$pid")" -gt $((fd0 + fdm)) ] && [ $i -lt 60 ]; do
-		sleep 0.5
-		i=$((i + 1))
-	done
+	wait_fds "$pid" $((fd0 + fdm))
 	settle "$pid"
 	fd1=$(fd_count "$pid") rss1=$(rss_kib "$pid")
 	echo "  $name: fds $fd0 -> $fd1, RSS $rss0 -> $rss1 KiB (after warm-up -> after ${secs}s at $conns connections)"

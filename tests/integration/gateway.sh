@@ -100,6 +100,7 @@ if [ -x "$top/$B/test/chaos" ] && [ -n "$sbx" ]; then
 		"$top/$B/test/chaos" --target "127.0.0.1:$gport" --profile gateway --id "$sbx" --seconds 6 \
 			--conns 64 >"$work/chaos$round.log" 2>&1
 		sleep 2
+		[ $round = 2 ] && wait_fds "$pid" $((fd1 + 8))
 		eval "fd$round=\$(fd_count \"\$pid\")"
 	done
 	check "chaos against the gateway: it still answers" curl -fs -o /dev/null "http://127.0.0.1:$gport/status.ok"

@@ -51,6 +51,15 @@ cpu_hogs_stop() {
 }
 # Open fds and resident KiB of a process.
 fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+# Waits (at most 30 s) until PID holds at most MAX fds: a starved process may
+# hold still for a while with closes still to do.
+wait_fds() {
+	i=0
+	while [ "$(fd_count "$1")" -gt "$2" ] && [ $i -lt 60 ]; do
+		sleep 0.5
+		i=$((i + 1))
+	done
+}
 rss_kib() { sed -n 's/^VmRSS:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
 # Waits (at most ~5 s) until URL answers; extra curl flags may follow.
 wait_http() {

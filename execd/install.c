@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * `execd --install DIR`: what the Kubernetes init container runs. It copies
+ * this binary and the bootstrap.sh beside it into DIR (the pod's shared
+ * emptyDir), so the execd image needs no shell and no cp.
+ */
+#include "install.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+
+#define INSTALL_MAX (64u << 20)
+
+/* Writes data to dir/name through a temporary file and a rename (mode 0755). */
+static int put_file(const char *dir, const char *name, const struct buf *data, struct err *e)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path) ||
+	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name) >= sizeof(tmp))
+		return err_set(e, ENAMETOOLONG, "%s: path too long", dir);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+	if (fd < 0)
+		return err_set(e, errno, "%s: %s", tmp, strerror(errno));
+	const char *p = data->data + data->off;
+	size_t left = data->len;
+	while (left) {
+		ssize_t n = write(fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			int r = err_set(e, n < 0 ? errno : EIO, "%s: write failed", tmp);
+			close(fd);
+			unlink(tmp);
+			return r;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	if (fchmod(fd, 0755) < 0 || fsync(fd) < 0 || close(fd) < 0) {
+		int r = err_set(e, errno, "%s: %s", tmp, strerror(errno));
+		unlink(tmp);
+		return r;
+	}
+	if (rename(tmp, path) < 0) {
+		int r = err_set(e, errno, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		return r;
+	}
+	return 0;
+}
+
+static int copy_in(const char *src, const char *dir, const char *name, struct err *e)
+{
+	struct buf b;
+	buf_init(&b, INSTALL_MAX);
+	int r = buf_read_file(&b, src);
+	if (r < 0)
+		r = err_set(e, -r, "%s: %s", src, strerror(-r));
+	else
+		r = put_file(dir, name, &b, e);
+	buf_free(&b);
+	return r;
+}
+
+int install_run(const char *dir, bool disable_ipv6, struct err *e)
+{
+	char self[PATH_MAX], boot[PATH_MAX + 16];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return err_set(e, errno ? errno : EIO, "/proc/self/exe: %s", strerror(errno));
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	snprintf(boot, sizeof(boot), "%.*s/bootstrap.sh", slash ? (int)(slash - self) : 1,
+		 slash ? self : ".");
+	if (disable_ipv6) {
+		/* The pod's network namespace, before the sidecar programs it. */
+		int fd = open("/proc/sys/net/ipv6/conf/all/disable_ipv6", O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, "1\n", 2) != 2) {
+			int r = err_set(e, errno, "disable_ipv6: %s", strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return r;
+		}
+		close(fd);
+	}
+	int r = copy_in(self, dir, "execd", e);
+	return r < 0 ? r : copy_in(boot, dir, "bootstrap.sh", e);
+}
