@@ -41,9 +41,11 @@ export class Admin {
 			}
 			if (r.kind === "dropWatch") {
 				const matchFn = (path) => this.faults.matches(r, path, "watch");
-				const max = r.count;
-				const n = this.watches.drop(matchFn, max, r.reset);
-				for (let i = 0; i < n; i++) this.faults.use(r);
+				const n = this.watches.drop(matchFn, r.count, r.reset);
+				if (r.count === undefined) {
+					this.faults.hits.dropWatch = (this.faults.hits.dropWatch || 0) + n;
+					this.faults.remove(r.id);
+				} else for (let i = 0; i < n; i++) this.faults.use(r);
 				r.droppedNow = n;
 			}
 			const { re, ...out } = r;

@@ -6,7 +6,8 @@
 //   status500    answer a 500 InternalError Status ("status" with "code" for any other code)
 //   slow         wait delayMs before handling the request (a watch: before its first byte)
 //   gone410      a watch gets one ERROR event carrying 410 Expired; other requests a 410 Status
-//   dropWatch    end matching watches (open ones at once, new ones delayMs after they start);
+//   dropWatch    end every open matching watch at once (at most count); with a count left
+//                over, new matching watches are ended delayMs after they start;
 //                "reset": true cuts the TCP connection instead of ending the stream
 //   expireToken  bearer-token requests get 401 Unauthorized, as with an expired token
 //   reset        cut the TCP connection without an answer
@@ -27,7 +28,7 @@ export class Faults {
 			match: spec.match !== undefined ? String(spec.match) : "",
 			regex: spec.regex !== undefined ? String(spec.regex) : undefined,
 			verb: spec.verb,
-			count: spec.count !== undefined ? Number(spec.count) : spec.kind === "dropWatch" ? 1 : undefined,
+			count: spec.count !== undefined ? Number(spec.count) : undefined,
 			delayMs: Number(spec.delayMs || 0),
 			code: spec.kind === "status500" ? 500 : Number(spec.code || 500),
 			reset: !!spec.reset,

@@ -278,6 +278,8 @@ export class Kubelet {
 		}
 		st.runtime = runtime;
 		const hostPorts = {};
+		const exposed = {};
+		for (const c of pod.spec.containers || []) for (const p of c.ports || []) exposed[`${p.containerPort}/${(p.protocol || "TCP").toLowerCase()}`] = {};
 		for (const c of pod.spec.containers || []) for (const p of c.ports || []) if (p.hostPort) hostPorts[`${p.containerPort}/${(p.protocol || "TCP").toLowerCase()}`] = [{ HostIp: p.hostIP || "127.0.0.1", HostPort: String(p.hostPort) }];
 		const body = {
 			Image: this.pauseImage,
@@ -286,7 +288,7 @@ export class Kubelet {
 			Hostname: hostNetwork ? undefined : pod.spec.hostname || pod.metadata.name,
 			Domainname: pod.spec.subdomain ? `${pod.spec.subdomain}.${st.ns}.svc.cluster.local` : undefined,
 			Labels: this.labels(st, "POD"),
-			ExposedPorts: Object.fromEntries(Object.keys(hostPorts).map((k) => [k, {}])),
+			ExposedPorts: hostNetwork ? undefined : exposed,
 			HostConfig: {
 				NetworkMode: hostNetwork ? "host" : this.network,
 				IpcMode: "shareable",

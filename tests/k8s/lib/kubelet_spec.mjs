@@ -161,7 +161,10 @@ function mounts(c, vols, env) {
 				src = join(src, sub);
 				if (!existsSync(src)) mkdirSync(src, { recursive: true });
 			}
-			list.push({ Type: "bind", Source: src, Target: m.mountPath, ReadOnly: ro, BindOptions: { Propagation: "rprivate" } });
+			// a PVC's subPath lies under Docker's root, where dockerd wants rslave
+			const b = { Type: "bind", Source: src, Target: m.mountPath, ReadOnly: ro };
+			if (v.type === "volume") b.BindOptions = { Propagation: "rslave" };
+			list.push(b);
 		}
 	}
 	return list;
@@ -183,7 +186,8 @@ export function createBody(pod, c, { holderId, vols, env, labels, runtime, hostN
 		StdinOnce: !!c.stdinOnce,
 		Labels: labels,
 		User: user,
-		ExposedPorts: Object.fromEntries((c.ports || []).map((p) => [`${p.containerPort}/${(p.protocol || "TCP").toLowerCase()}`, {}])),
+		// ports are the holder's (Docker refuses exposed ports on a container that joins another's network)
+		ExposedPorts: hostNetwork ? Object.fromEntries((c.ports || []).map((p) => [`${p.containerPort}/${(p.protocol || "TCP").toLowerCase()}`, {}])) : undefined,
 		HostConfig: {
 			NetworkMode: hostNetwork ? "host" : `container:${holderId}`,
 			IpcMode: hostNetwork ? undefined : `container:${holderId}`,

@@ -328,7 +328,7 @@ export class ApiServer {
 			connections: { tcpAccepted: this.counters.tcpAccepted, tlsAccepted: this.counters.tlsAccepted, tlsFailed: this.counters.tlsFailed, api: this.counters.apiConnections, open },
 			requests: this.counters.requests,
 			users: this.counters.users,
-			watches: { current: this.watches.open.size, total: this.watches.total },
+			watches: { current: this.watches.open.size, total: this.watches.total, open: [...this.watches.open].slice(0, 50).map((w) => w.path) },
 			faults: { active: this.faults.list(), hits: this.faults.hits },
 		};
 	}
