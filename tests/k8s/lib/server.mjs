@@ -240,7 +240,6 @@ export class ApiServer {
 		if (verb === "watch") {
 			if (route.name !== undefined) c.query.set("fieldSelector", [c.query.get("fieldSelector"), `metadata.name=${route.name}`].filter(Boolean).join(","));
 			const gone410 = !!this.faults.take(["gone410"], full, verb);
-			if (rt.namespaced && route.ns !== undefined) this.rest.ensureNamespace(rt, route.ns, false);
 			const drop = this.faults.rules.find((r) => r.kind === "dropWatch" && this.faults.matches(r, full, verb));
 			await this.watches.serve({ ...c, table: mode === "table", gone410 });
 			if (drop) setTimeout(() => {
@@ -252,12 +251,10 @@ export class ApiServer {
 		if (verb === "log") return this.kubelet.logs(c, this);
 		let r;
 		switch (verb) {
-			case "get":
-				this.rest.ensureNamespace(rt, route.ns, false);
+			case "get": // reads in a namespace that does not exist are a 404 of the object or an empty list, as upstream
 				r = this.rest.get(c);
 				break;
 			case "list":
-				if (rt.namespaced && route.ns !== undefined) this.rest.ensureNamespace(rt, route.ns, false);
 				r = this.rest.list(c);
 				break;
 			case "create":
