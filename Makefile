@@ -70,6 +70,10 @@ FUZZ_SRCS_api := -Iapi api/apival.c api/image_ref.c lib/ascii.c lib/http_parse.c
 FUZZ_SRCS_dns := -Iegressd egressd/dns.c
 FUZZ_SRCS_route := -Iapi api/gateway_route.c api/image_ref.c -I$(DEPS)/host/include \
 	$(DEPS)/host/lib/libbearssl.a
+FUZZ_SRCS_yaml := lib/yaml.c lib/yaml_flow.c lib/yaml_scalar.c lib/cfg.c lib/buf.c lib/err.c \
+	-I$(DEPS)/host/include $(DEPS)/host/lib/libcjson.a -lm
+FUZZ_SRCS_toml := lib/toml.c lib/toml_value.c lib/cfg.c lib/buf.c lib/err.c \
+	-I$(DEPS)/host/include $(DEPS)/host/lib/libcjson.a -lm
 FUZZ_SRCS_policy := -Iegressd egressd/policy.c egressd/policy_index.c egressd/policy_set.c lib/json.c lib/buf.c lib/err.c \
 	-I$(DEPS)/host/include $(DEPS)/host/lib/libcjson.a
 
