@@ -58,10 +58,10 @@ static size_t fold_lines(struct yaml_parser *p, size_t i, size_t *empty)
 	}
 }
 
-/* n hex digits at s: the value, or -1. */
-static long hex_digits(const char *s, int n)
+/* n (at most 8) hex digits at s: the value, or -1. */
+static long long hex_digits(const char *s, int n)
 {
-	long v = 0;
+	long long v = 0;
 
 	for (int k = 0; k < n; k++) {
 		int h = ascii_hex_value((unsigned char)s[k]);
@@ -75,21 +75,22 @@ static long hex_digits(const char *s, int n)
 /* The escape at s[i] (the character after a backslash); *len is how many
  * characters it used. Returns the code point, or 0 when there is none (the
  * caller names the reason). */
-static long escape(const char *s, size_t i, size_t *len)
+static long long escape(const char *s, size_t i, size_t *len)
 {
+	/* pairs: the letter, what it stands for (or \0: a code point from wide[]) */
 	static const char simple[] = "a\ab\bt\tn\nv\vf\fr\re\033 \040\"\"//\\\\\t\tN\0_\0L\0P\0";
 	static const long wide[] = {['N'] = 0x85, ['_'] = 0xa0, ['L'] = 0x2028, ['P'] = 0x2029};
 
 	*len = 1;
 	if (s[i] == 'x' || s[i] == 'u' || s[i] == 'U') {
 		int n = s[i] == 'x' ? 2 : s[i] == 'u' ? 4 : 8;
-		long cp = hex_digits(s + i + 1, n);
+		long long cp = hex_digits(s + i + 1, n);
 		if (cp <= 0)
 			return 0;
 		*len = (size_t)n + 1;
 		/* UTF-16 surrogate pairs, as JSON writes them */
 		if (n == 4 && cp >= 0xd800 && cp <= 0xdbff && s[i + 5] == '\\' && s[i + 6] == 'u') {
-			long lo = hex_digits(s + i + 7, 4);
+			long long lo = hex_digits(s + i + 7, 4);
 			if (lo >= 0xdc00 && lo <= 0xdfff) {
 				cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
 				*len += 6;
@@ -142,7 +143,7 @@ int yaml_quoted(struct yaml_parser *p)
 			keep = p->tmp.len;
 		} else if (q == '"' && c == '\\') {
 			size_t len;
-			long cp = escape(s, i + 1, &len);
+			long long cp = escape(s, i + 1, &len);
 			if (cp == 0) {
 				if (s[i + 1] == '0' || !strncmp(s + i + 1, "x00", 3) ||
 				    !strncmp(s + i + 1, "u0000", 5) ||
@@ -208,10 +209,7 @@ int yaml_plain(struct yaml_parser *p, int pi, bool flow)
 		for (;;) {
 			if (yaml_doc_marker(p, j, '-') || yaml_doc_marker(p, j, '.'))
 				return 0;
-			size_t k = j;
-			while (s[k] == ' ')
-				k++;
-			size_t b = k;
+			size_t b = j;
 			while (yaml_blank(s[b]))
 				b++;
 			if (s[b] != '\n')
