@@ -296,6 +296,7 @@ void http_client_cancel(struct http_client *c)
 	if (!c)
 		return;
 	c->cancelled = true;
+	c->keep = NULL; /* the caller may free its holder now: not touched again */
 	client_finish(c, -ECANCELED);
 }
 

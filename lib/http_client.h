@@ -94,7 +94,7 @@ struct http_client *http_client_start(struct ev_loop *loop, const struct http_en
 				      const struct http_client_request *rq,
 				      const struct http_client_cbs *cbs, void *arg, struct err *e);
 
-/* Stops and frees; no callback runs afterwards. */
+/* Stops and frees; no callback runs afterwards, and rq->keep is not touched again. */
 void http_client_cancel(struct http_client *c);
 
 /* Streamed request body: queue bytes (0 or -errno), then end it. */
