@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The Kubernetes client: kubeconfig, one kept TLS connection, Status errors, token refresh. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "http_server.h"
+#include "k8s.h"
+#include "sock.h"
+#include "testpki.h"
+#include "tls.h"
+#include "unit.h"
+
+static void status(struct http_conn *c, int code, const char *reason, const char *msg)
+{
+	char body[300];
+	int n = snprintf(body, sizeof(body),
+			 "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},\"status\":"
+			 "\"Failure\",\"message\":\"%s\",\"reason\":\"%s\",\"code\":%d}",
+			 msg, reason, code);
+	http_resp_send(c, code, "application/json", body, (size_t)n);
+}
+
+static bool authorized(struct http_req *req)
+{
+	const char *a = http_req_header(req, "Authorization");
+	return a && (!strcmp(a, "Bearer tok1") || !strcmp(a, "Bearer tok2"));
+}
+
+static void h_pod(struct http_conn *c, struct http_req *req, void *arg)
+{
+	(void)arg;
+	if (!authorized(req)) {
+		status(c, 401, "Unauthorized", "Unauthorized");
+		return;
+	}
+	const char *name = http_req_param(req, "name");
+	if (!strcmp(name, "missing")) {
+		status(c, 404, "NotFound", "pods \\\"missing\\\" not found");
+		return;
+	}
+	if (!strcmp(name, "gone")) {
+		status(c, 410, "Expired", "too old resource version");
+		return;
+	}
+	if (!strcmp(req->method, "PATCH")) {
+		const char *ct = http_req_header(req, "Content-Type");
+		if (ct && !strcmp(ct, "application/merge-patch+json"))
+			status(c, 409, "Conflict", "the object has been modified");
+		else
+			status(c, 415, "UnsupportedMediaType", "wrong patch type");
+		return;
+	}
+	char body[200];
+	int n = snprintf(body, sizeof(body), "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\"}}",
+			 name);
+	http_resp_send(c, 200, "application/json", body, (size_t)n);
+}
+
+static void h_create(struct http_conn *c, struct http_req *req, void *arg)
+{
+	(void)arg;
+	(void)req;
+	status(c, 409, "AlreadyExists", "pods \\\"a\\\" already exists");
+}
+
+static void h_whoami(struct http_conn *c, struct http_req *req, void *arg)
+{
+	(void)arg;
+	const char *a = http_req_header(req, "Authorization");
+	http_resp_send(c, 200, "text/plain", a ? a : "", a ? strlen(a) : 0);
+}
+
+static pid_t serve_tls(int *port)
+{
+	struct err e = {0};
+	int lfd = sock_listen_tcp("127.0.0.1", 0, &e);
+	*port = sock_local_port(lfd);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct tls_config *scfg =
+			tls_config_server(testpki_path("srv.pem"), testpki_path("srv.key"), NULL, &e);
+		struct ev_loop *loop = ev_loop_new(NULL);
+		struct http_server_config cfg = {.tls = scfg};
+		struct http_server *s = http_server_new(loop, &cfg, NULL);
+		http_server_route(s, "GET", "/api/v1/namespaces/ns/pods/:name", h_pod, NULL, NULL);
+		http_server_route(s, "PATCH", "/api/v1/namespaces/ns/pods/:name", h_pod, NULL, NULL);
+		http_server_route(s, "POST", "/api/v1/namespaces/ns/pods", h_create, NULL, NULL);
+		http_server_route(s, "GET", "/whoami", h_whoami, NULL, NULL);
+		http_server_listen_fd(s, lfd, NULL);
+		uint64_t end = ev_clock_ms() + 8000;
+		while (ev_clock_ms() < end)
+			ev_run_once(loop, 50);
+		_exit(0);
+	}
+	close(lfd);
+	return pid;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void copy_file(const char *from, const char *to)
+{
+	struct buf b;
+	buf_init(&b, 1u << 20);
+	CHECK_INT(buf_read_file(&b, from), 0);
+	write_file(to, buf_cstr(&b));
+	buf_free(&b);
+}
+
+static const char kubeconfig_fmt[] =
+	"apiVersion: v1\n"
+	"kind: Config\n"
+	"current-context: emu\n"
+	"clusters:\n"
+	"- name: emu\n"
+	"  cluster:\n"
+	"    server: %s\n"
+	"    certificate-authority: ca.pem\n"
+	"contexts:\n"
+	"- name: emu\n"
+	"  context: {cluster: emu, user: %s, namespace: sandboxes}\n"
+	"users:\n"
+	"- name: file\n"
+	"  user:\n"
+	"    tokenFile: token\n"
+	"- name: plugin\n"
+	"  user:\n"
+	"    exec:\n"
+	"      command: aws\n";
+
+TEST(k8s_kubeconfig_calls_and_errors)
+{
+	if (!testpki_ready())
+		return;
+	int port;
+	pid_t pid = serve_tls(&port);
+	char dir[] = "/tmp/k8stest.XXXXXX", path[128], tok[128], ca[128], text[2048], url[64];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/config", dir);
+	snprintf(tok, sizeof(tok), "%s/token", dir);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(url, sizeof(url), "https://localhost:%d", port);
+	copy_file(testpki_path("ca.pem"), ca);
+	write_file(tok, "tok1\n");
+	snprintf(text, sizeof(text), kubeconfig_fmt, url, "file");
+	write_file(path, text);
+
+	struct k8s k;
+	struct err e = {0};
+	CHECK_INT(k8s_init_kubeconfig(&k, path, NULL, &e), 0);
+	CHECK_STR(k.namespace, "sandboxes");
+	cJSON *out = NULL;
+	for (int i = 0; i < 5; i++) {
+		CHECK_INT(k8s_call(&k, "GET", "/api/v1/namespaces/ns/pods/a", NULL, NULL, &out, &e),
+			  200);
+		const cJSON *n = cJSON_GetObjectItem(cJSON_GetObjectItem(out, "metadata"), "name");
+		CHECK(cJSON_IsString(n) && !strcmp(n->valuestring, "a"));
+		cJSON_Delete(out);
+	}
+	CHECK_INT(k8s_connections(&k), 1); /* one kept connection for every call */
+	CHECK_INT(k8s_call(&k, "GET", "/api/v1/namespaces/ns/pods/missing", NULL, NULL, &out, &e),
+		  -ENOENT);
+	CHECK(strstr(e.msg, "404 NotFound") && strstr(e.msg, "not found"));
+	CHECK(out == NULL);
+	cJSON *body = cJSON_Parse("{\"metadata\":{\"name\":\"a\"}}");
+	CHECK_INT(k8s_call(&k, "POST", "/api/v1/namespaces/ns/pods", body, NULL, NULL, &e),
+		  -EEXIST);
+	CHECK_INT(k8s_call(&k, "PATCH", "/api/v1/namespaces/ns/pods/a", body,
+			   "application/merge-patch+json", NULL, &e),
+		  -EBUSY);
+	cJSON_Delete(body);
+	CHECK_INT(k8s_call(&k, "GET", "/api/v1/namespaces/ns/pods/gone", NULL, NULL, NULL, &e),
+		  -ESTALE);
+	CHECK_INT(k8s_connections(&k), 1); /* error answers keep the connection too */
+
+	/* A rotated token file is read again (checked at most once a second). */
+	struct buf who;
+	buf_init(&who, 4096);
+	CHECK_INT(k8s_call_text(&k, "/whoami", 4096, &who, &e), 200);
+	CHECK_STR(buf_cstr(&who), "Bearer tok1");
+	usleep(1100 * 1000);
+	write_file(tok, "tok2\n");
+	struct timespec ts[2] = {{0, UTIME_NOW}, {0, UTIME_NOW}};
+	utimensat(AT_FDCWD, tok, ts, 0);
+	buf_reset(&who);
+	CHECK_INT(k8s_call_text(&k, "/whoami", 4096, &who, &e), 200);
+	CHECK_STR(buf_cstr(&who), "Bearer tok2");
+	char hdr[64];
+	k8s_auth_header(&k, hdr, sizeof(hdr));
+	CHECK_STR(hdr, "Authorization: Bearer tok2");
+	buf_free(&who);
+	k8s_free(&k);
+
+	/* Refused set-ups, each with a reason. */
+	snprintf(text, sizeof(text), kubeconfig_fmt, url, "plugin");
+	write_file(path, text);
+	CHECK(k8s_init_kubeconfig(&k, path, NULL, &e) == -EINVAL && strstr(e.msg, "exec"));
+	CHECK(k8s_init_kubeconfig(&k, path, "nope", &e) < 0 && strstr(e.msg, "context nope"));
+	snprintf(text, sizeof(text), kubeconfig_fmt, "http://localhost:1", "file");
+	write_file(path, text);
+	CHECK(k8s_init_kubeconfig(&k, path, NULL, &e) < 0 && strstr(e.msg, "https"));
+	snprintf(path, sizeof(path), "%s/absent", dir);
+	CHECK_INT(k8s_init_kubeconfig(&k, path, NULL, &e), -ENOENT);
+
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	snprintf(text, sizeof(text), "rm -rf %s", dir);
+	CHECK_INT(system(text), 0);
+}
+
+TEST(k8s_status_errno_and_escape)
+{
+	struct err e = {0};
+	static const char conflict[] = "{\"kind\":\"Status\",\"reason\":\"Conflict\",\"code\":409}";
+	static const char exists[] = "{\"kind\":\"Status\",\"reason\":\"AlreadyExists\"}";
+	CHECK_INT(k8s_status_errno(409, conflict, sizeof(conflict) - 1, &e), -EBUSY);
+	CHECK_INT(k8s_status_errno(409, exists, sizeof(exists) - 1, &e), -EEXIST);
+	CHECK_INT(k8s_status_errno(422, "{", 1, &e), -EINVAL);
+	CHECK(strstr(e.msg, "(no message)") != NULL);
+	CHECK_INT(k8s_status_errno(403, NULL, 0, &e), -EACCES);
+	CHECK_INT(k8s_status_errno(500, NULL, 0, &e), -EHOSTUNREACH);
+	CHECK_INT(k8s_status_errno(429, NULL, 0, &e), -EAGAIN);
+	char q[64];
+	k8s_query_escape("opensandbox.io/id,!x=y z", q, sizeof(q));
+	CHECK_STR(q, "opensandbox.io%2Fid%2C%21x%3Dy%20z");
+	k8s_query_escape("abcdef", q, 4); /* truncated, still terminated */
+	CHECK(strlen(q) < 4);
+}
