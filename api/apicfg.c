@@ -51,7 +51,7 @@ static const struct opt opts[] = {
 	{"log-level", "SANDBOX_API_LOG_LEVEL", "log.level", OPT_STR, O(log_level), "info",
 	 "debug|info|warn|error"},
 	{"runtime", "SANDBOX_API_RUNTIME", "runtime.type", OPT_STR, O(runtime), "docker",
-	 "runtime (docker)"},
+	 "docker or kubernetes"},
 	{"execd-image", "SANDBOX_API_EXECD_IMAGE", "runtime.execd_image", OPT_STR, O(execd_image),
 	 "sandbox/execd:latest",
 	 "image holding /opt/opensandbox/{execd,bootstrap.sh}, used when no local files are found"},
@@ -129,6 +129,42 @@ static const struct opt opts[] = {
 	 O(disable_ipv6), "true", "disable IPv6 in the sandbox network namespace"},
 	{"egress-ready-timeout", "SANDBOX_API_EGRESS_READY_TIMEOUT", "egress.ready_timeout_seconds",
 	 OPT_INT, O(egress_ready_timeout), "30", "seconds the sidecar may take to answer /healthz"},
+	{"kubeconfig", "KUBECONFIG", "kubernetes.kubeconfig_path", OPT_STR, O(kubeconfig), "",
+	 "kubeconfig file (empty: the in-cluster service account)"},
+	{"k8s-context", "SANDBOX_API_K8S_CONTEXT", "kubernetes.context", OPT_STR, O(k8s_context),
+	 "", "kubeconfig context (empty: its current-context)"},
+	{"k8s-namespace", "SANDBOX_API_K8S_NAMESPACE", "kubernetes.namespace", OPT_STR,
+	 O(k8s_namespace), "", "namespace of the sandboxes (required with kubernetes)"},
+	{"k8s-provider", "SANDBOX_API_K8S_PROVIDER", "kubernetes.workload_provider", OPT_STR,
+	 O(k8s_provider), "batchsandbox",
+	 "batchsandbox (the OpenSandbox controller's CR) or pod (plain Pods, no controller)"},
+	{"k8s-template-file", "SANDBOX_API_K8S_TEMPLATE_FILE",
+	 "kubernetes.batchsandbox_template_file", OPT_STR, O(k8s_template_file), "",
+	 "YAML merged under every BatchSandbox (or Pod) this server creates"},
+	{"k8s-image-pull-policy", "SANDBOX_API_K8S_IMAGE_PULL_POLICY",
+	 "kubernetes.image_pull_policy", OPT_STR, O(k8s_pull_policy), "IfNotPresent",
+	 "imagePullPolicy of the sandbox container"},
+	{"k8s-service-account", "SANDBOX_API_K8S_SERVICE_ACCOUNT", "kubernetes.service_account",
+	 OPT_STR, O(k8s_service_account), "", "serviceAccountName of sandbox pods (empty: none)"},
+	{"k8s-create-timeout", "SANDBOX_API_K8S_CREATE_TIMEOUT",
+	 "kubernetes.sandbox_create_timeout_seconds", OPT_INT, O(k8s_create_timeout), "60",
+	 "seconds a new sandbox may take to become ready (then 504 and it is deleted)"},
+	{"k8s-watch-timeout", "SANDBOX_API_K8S_WATCH_TIMEOUT",
+	 "kubernetes.informer_watch_timeout_seconds", OPT_INT, O(k8s_watch_timeout), "60",
+	 "timeoutSeconds of each watch"},
+	{"k8s-resync", "SANDBOX_API_K8S_RESYNC", "kubernetes.informer_resync_seconds", OPT_INT,
+	 O(k8s_resync), "300", "seconds between full relists (0: never)"},
+	{"k8s-read-qps", "SANDBOX_API_K8S_READ_QPS", "kubernetes.read_qps", OPT_INT,
+	 O(k8s_read_qps), "0", "reads per second to the API server (0: unlimited)"},
+	{"k8s-read-burst", "SANDBOX_API_K8S_READ_BURST", "kubernetes.read_burst", OPT_INT,
+	 O(k8s_read_burst), "0", "read burst"},
+	{"k8s-write-qps", "SANDBOX_API_K8S_WRITE_QPS", "kubernetes.write_qps", OPT_INT,
+	 O(k8s_write_qps), "0", "writes per second to the API server (0: unlimited)"},
+	{"k8s-write-burst", "SANDBOX_API_K8S_WRITE_BURST", "kubernetes.write_burst", OPT_INT,
+	 O(k8s_write_burst), "0", "write burst"},
+	{"k8s-execd-init-resources", "SANDBOX_API_K8S_EXECD_INIT_RESOURCES",
+	 "kubernetes.execd_init_resources_json", OPT_STR, O(k8s_init_resources), "",
+	 "resources of the execd-installer init container, as JSON ({\"limits\":{...}})"},
 };
 #undef O
 
@@ -330,9 +366,15 @@ int apicfg_load(struct apicfg *cfg, int argc, char **argv, struct err *e)
 		return err_set(e, EINVAL, "port %lld is out of range", (long long)cfg->port);
 	if (cfg->workers < 1 || cfg->workers > 256)
 		return err_set(e, EINVAL, "workers must be 1..256");
-	if (strcmp(cfg->runtime, "docker") != 0)
-		return err_set(e, EINVAL, "runtime '%s' is not supported (only docker)",
+	if (strcmp(cfg->runtime, "docker") != 0 && strcmp(cfg->runtime, "kubernetes") != 0)
+		return err_set(e, EINVAL, "runtime '%s' is not supported (docker or kubernetes)",
 			       cfg->runtime);
+	if (!strcmp(cfg->runtime, "kubernetes") && !cfg->k8s_namespace[0])
+		return err_set(e, EINVAL,
+			       "the kubernetes runtime needs a namespace "
+			       "(--k8s-namespace, kubernetes.namespace)");
+	if (strcmp(cfg->k8s_provider, "batchsandbox") != 0 && strcmp(cfg->k8s_provider, "pod") != 0)
+		return err_set(e, EINVAL, "k8s provider must be batchsandbox or pod");
 	if (strcmp(cfg->egress_mode, "dns") != 0 && strcmp(cfg->egress_mode, "dns+nft") != 0)
 		return err_set(e, EINVAL, "egress mode must be dns or dns+nft");
 	if (strcmp(cfg->pull_policy, "missing") != 0 && strcmp(cfg->pull_policy, "never") != 0)

@@ -25,7 +25,7 @@ struct apicfg {
 	char *state_dir;     /* persisted expiry and metadata */
 	char *instance;	     /* label value separating servers sharing a daemon, or "" */
 	char *log_level;
-	char *runtime;			   /* "docker" */
+	char *runtime;			   /* "docker" | "kubernetes" */
 	char *execd_image;		   /* file source when no local execd is found */
 	char *execd_path, *bootstrap_path; /* local files to inject */
 	char *docker_host;
@@ -54,6 +54,13 @@ struct apicfg {
 	int64_t ready_timeout; /* seconds to wait for execd /ping */
 	int64_t egress_ready_timeout;
 	int64_t failed_ttl; /* seconds a failed provisioning record is kept */
+	/* kubernetes */
+	char *kubeconfig, *k8s_context, *k8s_namespace;
+	char *k8s_provider; /* batchsandbox | pod */
+	char *k8s_template_file, *k8s_pull_policy, *k8s_service_account;
+	int64_t k8s_create_timeout, k8s_watch_timeout, k8s_resync;
+	int64_t k8s_read_qps, k8s_read_burst, k8s_write_qps, k8s_write_burst;
+	char *k8s_init_resources; /* JSON object text, or "" */
 };
 
 /*

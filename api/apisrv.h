@@ -25,8 +25,17 @@
 #include "jobs.h"
 #include "uuid.h"
 
-enum sbx_state { SBX_PENDING, SBX_RUNNING, SBX_PAUSED, SBX_TERMINATED, SBX_FAILED, SBX_UNKNOWN };
-#define SBX_NSTATES 6
+enum sbx_state {
+	SBX_PENDING,
+	SBX_RUNNING,
+	SBX_PAUSED,
+	SBX_TERMINATED,
+	SBX_FAILED,
+	SBX_UNKNOWN,
+	SBX_PAUSING, /* Kubernetes: the controller is committing and stopping it */
+	SBX_RESUMING,
+};
+#define SBX_NSTATES 8
 
 /* Container labels (wire contract). */
 #define LBL_ID		 "opensandbox.io/id"
@@ -88,12 +97,20 @@ struct sbx {
 	uint64_t ready_deadline; /* monotonic ms */
 	uint64_t create_started; /* monotonic ms, for the latency histogram */
 	struct apisrv *srv;
+	/* Kubernetes: the workload's phase, its pause/resume retry flags, and the
+	 * create request waiting for it to be ready (the ready timer is its deadline). */
+	char phase[16];
+	bool pause_failed, resume_failed;
+	struct reply *create_reply; /* a create, or a resume when resuming */
+	bool resuming;
 };
 
 #define APISRV_MAX_HOST_PREFIXES 32
 
 struct http_proxy;
 struct gateway;
+struct k8s;
+struct k8s_watch;
 
 struct runtime;
 
@@ -121,7 +138,10 @@ struct apisrv {
 	bool stopping;
 	struct hostpath_prefix host_prefixes[APISRV_MAX_HOST_PREFIXES]; /* --allowed-host-paths */
 	size_t num_host_prefixes;
-	char mounts_dir[512]; /* <state-dir>/mounts: staged host volumes */
+	char mounts_dir[512];	     /* <state-dir>/mounts: staged host volumes */
+	struct k8s *k8s;	     /* Kubernetes runtime: the API client */
+	struct k8s_watch *k8s_watch; /* its informer */
+	cJSON *k8s_template;	     /* --k8s-template-file, parsed */
 };
 
 const char *sandbox_state_name(enum sbx_state s);

@@ -159,7 +159,7 @@ int main(int argc, char **argv)
 	char port[8], n[16];
 	snprintf(port, sizeof(port), "%lld", (long long)srv->cfg.port);
 	snprintf(n, sizeof(n), "%zu", store_count(srv->store));
-	log_msg(LOG_INFO, NULL, "listening", "port", port, "docker", srv->docker.url,
+	log_msg(LOG_INFO, NULL, "listening", "port", port, "runtime", srv->rt->name,
 		"endpoint_host", srv->endpoint_host, "network_mode", srv->cfg.network_mode,
 		"sandboxes", n, "auth", srv->cfg.api_key[0] ? "api-key" : "none", NULL);
 	ev_run(srv->loop);
@@ -170,7 +170,9 @@ out:
 	if (srv->http)
 		http_server_free(srv->http);
 	http_proxy_free(srv->proxy);
-	jobs_free(srv->jobs); /* finishes queued Docker work; replies go nowhere */
+	jobs_free(srv->jobs); /* finishes queued platform work; replies go nowhere */
+	if (srv->rt && srv->rt->fini)
+		srv->rt->fini(srv);
 	store_free(srv->store);
 	stats_free(srv->stats);
 	buf_free(&srv->inject_tar);

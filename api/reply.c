@@ -78,3 +78,18 @@ void reply_empty(struct reply *r, int status)
 	}
 	finish(r, status);
 }
+
+void reply_text(struct reply *r, int status, const char *extra_name, const char *extra_value,
+		struct buf *body)
+{
+	if (r->c) {
+		http_conn_on_close(r->c, NULL, NULL);
+		if (extra_name)
+			http_resp_header(r->c, extra_name, extra_value);
+		http_resp_send(r->c, status, "text/plain; charset=utf-8", buf_head(body),
+			       body->len);
+		r->c = NULL;
+	}
+	buf_free(body);
+	finish(r, status);
+}

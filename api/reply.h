@@ -29,5 +29,8 @@ void reply_error(struct reply *r, int status, const char *code, const char *fmt,
 /* Sends body (JSON) and frees it. */
 void reply_json(struct reply *r, int status, struct buf *body);
 void reply_empty(struct reply *r, int status);
+/* Sends body as text/plain (and one extra header if extra_name) and frees it. */
+void reply_text(struct reply *r, int status, const char *extra_name, const char *extra_value,
+		struct buf *body);
 
 #endif

@@ -448,6 +448,29 @@ static void h_not_impl(struct http_conn *c, struct http_req *req, void *arg)
 		reply_error(r, 501, "SNAPSHOT::NOT_IMPLEMENTED", "Snapshots are not implemented.");
 }
 
+/* Legacy text diagnostics (logs, events) where the runtime has them; else 501. */
+static void h_diagnostics(struct http_conn *c, struct http_req *req, void *arg)
+{
+	struct apisrv *srv = arg;
+	struct reply *r = reply_new(srv, c, req, "diagnostics");
+	if (!r)
+		return;
+	const char *kind = http_req_param(req, "rest");
+	char scope[32];
+	bool scoped = http_query_get(req->query, strlen(req->query), "scope", scope,
+				     sizeof(scope)) != -ENOENT;
+	bool known = kind && (!strcmp(kind, "logs") || !strcmp(kind, "events"));
+	if (!srv->rt->diagnostics || scoped || !known || strcmp(req->method, "GET") != 0) {
+		reply_error(r, 501, "DIAGNOSTICS_NOT_IMPLEMENTED",
+			    "Diagnostics are not implemented%s.",
+			    srv->rt->diagnostics ? " for this form" : "");
+		return;
+	}
+	struct sbx *s = lookup(srv, req, r);
+	if (s)
+		srv->rt->diagnostics(srv, s, kind, req->query, r);
+}
+
 static void h_fallback(struct http_conn *c, struct http_req *req, void *arg)
 {
 	(void)req;
@@ -476,7 +499,7 @@ int routes_register(struct apisrv *srv)
 		{"*", "/sandboxes/:id/snapshots", h_not_impl},
 		{"*", "/snapshots", h_not_impl},
 		{"*", "/snapshots/*rest", h_not_impl},
-		{"*", "/sandboxes/:id/diagnostics/*rest", h_not_impl},
+		{"*", "/sandboxes/:id/diagnostics/*rest", h_diagnostics},
 		{"*", "/pools", h_not_impl},
 		{"*", "/pools/*rest", h_not_impl},
 		{"POST", "/metrics/events", h_client_events},

@@ -38,6 +38,8 @@ struct runtime {
 	/* Recovery, then following the platform. Trouble is not fatal (retried). */
 	int (*start)(struct apisrv *srv, struct err *e);
 	void (*stop)(struct apisrv *srv);
+	/* Frees what init made, once the workers have ended. May be NULL. */
+	void (*fini)(struct apisrv *srv);
 
 	/* s is the new record (Pending, provisioning, tokens made); the call owns
 	 * rq from here on. Answers 202 with the sandbox, or the error. */

@@ -30,8 +30,7 @@ int runtime_docker_inject(struct apisrv *srv, const char *cid, struct err *e);
 /* runtime_docker.c: removes the containers (and server-made volumes) of id on a
  * worker; answers r (may be NULL); drop_record removes the record when done. */
 void runtime_docker_remove_containers(struct apisrv *srv, const char *id, const char *cid,
-				      const char *managed_vols, struct reply *r,
-				      bool drop_record);
+				      const char *managed_vols, struct reply *r, bool drop_record);
 
 /* runtime_docker_sync.c: recovery, the events stream and the sweep. */
 int runtime_docker_start(struct apisrv *srv, struct err *e);

@@ -112,7 +112,6 @@ int runtime_docker_inject_init(struct apisrv *srv, const char *argv0, struct err
 	return r;
 }
 
-
 int runtime_docker_inject(struct apisrv *srv, const char *cid, struct err *e)
 {
 	struct docker *d = &srv->docker;
@@ -130,8 +129,8 @@ int runtime_docker_inject(struct apisrv *srv, const char *cid, struct err *e)
 		      : docker_put_archive(d, cid, "/opt", buf_head(&srv->inject_tar),
 					   srv->inject_tar.len, e);
 	} else {
-		r = docker_put_archive(d, cid, "/", buf_head(&srv->inject_tar),
-				       srv->inject_tar.len, e);
+		r = docker_put_archive(d, cid, "/", buf_head(&srv->inject_tar), srv->inject_tar.len,
+				       e);
 	}
 	sem_post(&inject_sem);
 	return r;

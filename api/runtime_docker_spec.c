@@ -91,8 +91,8 @@ static cJSON *labels_for(struct apisrv *srv, const struct apival_create *rq, con
 	return l;
 }
 
-cJSON *runtime_docker_main_body(struct apisrv *srv, const struct apival_create *rq, const struct sbx *s,
-			bool egress, struct apival_err *ae)
+cJSON *runtime_docker_main_body(struct apisrv *srv, const struct apival_create *rq,
+				const struct sbx *s, bool egress, struct apival_err *ae)
 {
 	const struct apicfg *cfg = &srv->cfg;
 	cJSON *b = cJSON_CreateObject();
@@ -222,7 +222,8 @@ cJSON *runtime_docker_main_body(struct apisrv *srv, const struct apival_create *
 	return b;
 }
 
-cJSON *runtime_docker_sidecar_body(struct apisrv *srv, const struct apival_create *rq, const struct sbx *s)
+cJSON *runtime_docker_sidecar_body(struct apisrv *srv, const struct apival_create *rq,
+				   const struct sbx *s)
 {
 	cJSON *b = cJSON_CreateObject();
 	cJSON_AddStringToObject(b, "Image", srv->cfg.egress_image);
@@ -265,4 +266,3 @@ cJSON *runtime_docker_sidecar_body(struct apisrv *srv, const struct apival_creat
 	}
 	return b;
 }
-

@@ -17,8 +17,8 @@
 
 const char *sandbox_state_name(enum sbx_state s)
 {
-	static const char *const names[] = {"Pending",	  "Running", "Paused",
-					    "Terminated", "Failed",  "Unknown"};
+	static const char *const names[] = {"Pending", "Running", "Paused",  "Terminated",
+					    "Failed",  "Unknown", "Pausing", "Resuming"};
 	return (unsigned)s < SBX_NSTATES ? names[s] : "Unknown";
 }
 

@@ -4,6 +4,9 @@
 #include <string.h>
 
 #include "stats.h"
+
+#include "k8s.h"
+#include "k8s_watch.h"
 #include "store.h"
 
 #define STATS_MAX_SERIES 256
@@ -59,6 +62,29 @@ void stats_create_latency(struct stats *s, double seconds)
 	s->count++;
 }
 
+/* The Kubernetes client's connections and watch counters. */
+static int k8s_render(struct apisrv *srv, struct buf *o)
+{
+	struct k8s_watch_stats w = {0};
+	if (srv->k8s_watch)
+		k8s_watch_get_stats(srv->k8s_watch, &w);
+	return buf_printf(
+		o,
+		"# HELP sandbox_api_k8s_connections_total Connections opened to the API server.\n"
+		"# TYPE sandbox_api_k8s_connections_total counter\n"
+		"sandbox_api_k8s_connections_total{use=\"calls\"} %lu\n"
+		"sandbox_api_k8s_connections_total{use=\"watch\"} %lu\n"
+		"# HELP sandbox_api_k8s_watch_total Informer LISTs, WATCHes, events and 410s.\n"
+		"# TYPE sandbox_api_k8s_watch_total counter\n"
+		"sandbox_api_k8s_watch_total{what=\"lists\"} %lu\n"
+		"sandbox_api_k8s_watch_total{what=\"watches\"} %lu\n"
+		"sandbox_api_k8s_watch_total{what=\"events\"} %lu\n"
+		"sandbox_api_k8s_watch_total{what=\"gone\"} %lu\n"
+		"sandbox_api_k8s_watch_total{what=\"errors\"} %lu\n",
+		k8s_connections(srv->k8s), w.connections, w.lists, w.watches, w.events, w.gone,
+		w.errors);
+}
+
 int stats_render(struct stats *s, struct apisrv *srv, struct buf *o)
 {
 	int r = buf_puts(o, "# HELP sandbox_api_requests_total API requests by route and status.\n"
@@ -100,5 +126,7 @@ int stats_render(struct stats *s, struct apisrv *srv, struct buf *o)
 			   "# TYPE sandbox_api_docker_errors_total counter\n"
 			   "sandbox_api_docker_errors_total %lu\n",
 			   __atomic_load_n(&srv->docker.errors, __ATOMIC_RELAXED));
+	if (!r && srv->k8s)
+		r = k8s_render(srv, o);
 	return r;
 }
