@@ -10,6 +10,7 @@
 #   make bench    runs the benchmarks
 #   make soak     the chaos clients at 1,000 connections for 10 minutes (not in CI)
 #   make run      starts sandbox-api with the Docker runtime
+#   make run-k8s  starts the Kubernetes emulator and sandbox-api on it
 #   make fmt      clang-format every project source
 #   V=1           shows the commands
 
@@ -94,7 +95,7 @@ BINS := $(patsubst $(BUILD)/bin/api,$(BUILD)/bin/sandbox-api,$(addprefix $(BUILD
 PROG_MODULE_SRCS := $(filter-out %/main.c,$(foreach p,$(PROGRAMS),$(wildcard $(p)/*.c)))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps setup test unit fuzz-replay fuzz fuzz-long bench run fmt clean sizes soak
+.PHONY: all deps setup test unit fuzz-replay fuzz fuzz-long bench run run-k8s fmt clean sizes soak
 
 all: $(DEPS_STAMP) $(MUSL_LIB) $(MUSL_NF_LIB) $(BINS) sizes
 
@@ -226,6 +227,13 @@ run:
 	echo "  curl http://localhost:8081/sandboxes/<id>/port/8080/"; \
 	OPENSANDBOX_SERVER_API_KEY=$$key exec $(BUILD)/bin/sandbox-api --port 8080 \
 		--gateway-listen 0.0.0.0:8081 $(RUN_ARGS)
+
+# The same on the Kubernetes emulator (tests/k8s), kubeconfig in build/k8s/kubeconfig.
+run-k8s:
+	$(Q)sh scripts/setup.sh
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)sh scripts/images.sh
+	$(Q)sh scripts/run_k8s.sh $(RUN_ARGS)
 
 fmt:
 	$(Q)clang-format -i $$(git ls-files '*.c' '*.h')
