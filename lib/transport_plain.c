@@ -8,28 +8,44 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+/* Sockets are read and written with recv()/send(): they skip the VFS layer
+ * that read()/write() go through (a measurable share of a proxied request),
+ * and send() takes MSG_NOSIGNAL so a closed peer is an error, not SIGPIPE.
+ * Pipes and other non-sockets answer ENOTSOCK once and use read()/write(). */
+struct plain {
+	struct transport t;
+	bool not_sock;
+};
+
 static ssize_t plain_read(struct transport *t, void *buf, size_t len)
 {
+	struct plain *p = (struct plain *)t;
 	for (;;) {
-		ssize_t n = read(t->fd, buf, len);
+		ssize_t n = p->not_sock ? read(t->fd, buf, len) : recv(t->fd, buf, len, 0);
 		if (n >= 0)
 			return n;
 		if (errno == EINTR)
 			continue;
+		if (errno == ENOTSOCK && !p->not_sock) {
+			p->not_sock = true;
+			continue;
+		}
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
 	}
 }
 
 static ssize_t plain_write(struct transport *t, const void *buf, size_t len)
 {
+	struct plain *p = (struct plain *)t;
 	for (;;) {
-		/* send() with MSG_NOSIGNAL so a closed peer is an error, not SIGPIPE;
-		 * fall back to write() for pipes and other non-sockets. */
-		ssize_t n = send(t->fd, buf, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == ENOTSOCK)
-			n = write(t->fd, buf, len);
+		ssize_t n =
+			p->not_sock ? write(t->fd, buf, len) : send(t->fd, buf, len, MSG_NOSIGNAL);
 		if (n >= 0)
 			return n;
+		if (errno == ENOTSOCK && !p->not_sock) {
+			p->not_sock = true;
+			continue;
+		}
 		if (errno == EINTR)
 			continue;
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
@@ -80,11 +96,12 @@ static const struct transport_ops plain_ops = {
 
 struct transport *transport_plain_new(int fd)
 {
-	struct transport *t = malloc(sizeof(*t));
-	if (!t) {
+	struct plain *p = calloc(1, sizeof(*p));
+	if (!p) {
 		close(fd);
 		return NULL;
 	}
+	struct transport *t = &p->t;
 	int fl = fcntl(fd, F_GETFL);
 	if (fl >= 0 && !(fl & O_NONBLOCK))
 		fcntl(fd, F_SETFL, fl | O_NONBLOCK);

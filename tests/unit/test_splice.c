@@ -139,3 +139,30 @@ TEST(splice_idle_timeout)
 	close(b[1]);
 	ev_loop_free(loop);
 }
+
+/* The plain transport: recv/send on sockets, read/write on pipes (learned from
+ * the first ENOTSOCK), EAGAIN and EOF the same way on both. */
+TEST(transport_plain_socket_and_pipe)
+{
+	int s[2], p[2];
+	char buf[16];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, s) == 0);
+	CHECK(pipe(p) == 0);
+	struct transport *sa = transport_plain_new(s[0]), *sb = transport_plain_new(s[1]);
+	struct transport *pr = transport_plain_new(p[0]), *pw = transport_plain_new(p[1]);
+	CHECK_INT(transport_read(sb, buf, sizeof(buf)), -EAGAIN);
+	CHECK_INT(transport_write(sa, "hello", 5), 5);
+	CHECK_INT(transport_read(sb, buf, sizeof(buf)), 5);
+	CHECK(memcmp(buf, "hello", 5) == 0);
+	CHECK_INT(transport_read(pr, buf, sizeof(buf)), -EAGAIN);
+	CHECK_INT(transport_write(pw, "pipe", 4), 4);
+	CHECK_INT(transport_write(pw, "!", 1), 1);
+	CHECK_INT(transport_read(pr, buf, sizeof(buf)), 5);
+	CHECK(memcmp(buf, "pipe!", 5) == 0);
+	transport_close(sa);
+	transport_close(pw);
+	CHECK_INT(transport_read(sb, buf, sizeof(buf)), 0);
+	CHECK_INT(transport_read(pr, buf, sizeof(buf)), 0);
+	transport_close(sb);
+	transport_close(pr);
+}
