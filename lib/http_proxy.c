@@ -13,11 +13,21 @@
 #include "splice.h"
 
 #define READ_CHUNK (64 * 1024)
+/* Ended exchanges kept for reuse, and the largest buffer one keeps. */
+#define SPARE_MAX     128
+#define SPARE_BUF_CAP 4096
+
+struct exch;
 
 struct http_proxy {
 	struct ev_loop *loop;
 	struct http_proxy_config cfg;
 	struct http_upstream_pool *pool;
+	/* Retired exchanges with their buffers, reused by the next requests:
+	 * a request then allocates nothing, and the allocator does not map and
+	 * unmap pages as the number of exchanges in flight goes up and down. */
+	struct exch *spare;
+	size_t nspare;
 };
 
 enum exch_state { X_CONNECTING, X_HEAD, X_BODY };
@@ -40,6 +50,7 @@ struct exch {
 	struct ev_timer timer;	/* connect, then upstream silence */
 	uint64_t last_progress; /* ev_now of the last upstream byte either way */
 	struct ev_retiree retiree;
+	struct exch *next_spare; /* in px->spare */
 };
 
 static void exch_io(struct ev_loop *loop, int fd, uint32_t events, void *arg);
@@ -67,20 +78,60 @@ struct http_proxy *http_proxy_new(struct ev_loop *loop, const struct http_proxy_
 	return px;
 }
 
+static void exch_free(struct exch *x)
+{
+	buf_free(&x->out);
+	buf_free(&x->head);
+	free(x);
+}
+
 void http_proxy_free(struct http_proxy *px)
 {
 	if (!px)
 		return;
+	ev_run_retired(px->loop); /* exchanges ended just before join the spares */
 	http_upstream_pool_free(px->pool);
+	while (px->spare) {
+		struct exch *x = px->spare;
+		px->spare = x->next_spare;
+		exch_free(x);
+	}
 	free(px);
 }
 
+/* The retire step (ev.h): nothing refers to the exchange any more. */
 static void exch_retired(void *obj)
 {
 	struct exch *x = obj;
-	buf_free(&x->out);
-	buf_free(&x->head);
-	free(x);
+	struct http_proxy *px = x->px;
+	if (px->nspare == SPARE_MAX) {
+		exch_free(x);
+		return;
+	}
+	if (x->out.cap > SPARE_BUF_CAP)
+		buf_free(&x->out);
+	if (x->head.cap > SPARE_BUF_CAP)
+		buf_free(&x->head);
+	x->next_spare = px->spare;
+	px->spare = x;
+	px->nspare++;
+}
+
+/* A zeroed exchange, reusing a spare (and its buffers' memory) if there is one. */
+static struct exch *exch_new(struct http_proxy *px)
+{
+	struct exch *x = px->spare;
+	if (!x)
+		return calloc(1, sizeof(*x));
+	px->spare = x->next_spare;
+	px->nspare--;
+	struct buf out = x->out, head = x->head;
+	memset(x, 0, sizeof(*x));
+	x->out = out;
+	x->head = head;
+	buf_reset(&x->out);
+	buf_reset(&x->head);
+	return x;
 }
 
 /* Takes the client connection away from the exchange: no hook of ours stays on it. */
@@ -529,15 +580,15 @@ static void on_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
 void http_proxy_forward(struct http_proxy *px, struct http_conn *c, struct http_req *req,
 			const struct http_proxy_target *t)
 {
-	struct exch *x = calloc(1, sizeof(*x));
+	struct exch *x = exch_new(px);
 	if (!x) {
 		http_resp_error(c, 500, "GENERAL::UNKNOWN_ERROR", "out of memory");
 		return;
 	}
 	x->px = px;
 	x->c = c;
-	buf_init(&x->out, 0);
-	buf_init(&x->head, HTTP_PROXY_HEAD_MAX);
+	x->out.max = 0;
+	x->head.max = HTTP_PROXY_HEAD_MAX;
 	ev_timer_init(&x->timer, on_timeout, x);
 	x->head_method = strcmp(req->method, "HEAD") == 0;
 	const char *upg = http_req_header(req, "Upgrade");
