@@ -34,31 +34,54 @@ static bool names_extra_headers(const char *v, size_t n)
 	return false;
 }
 
-bool http_proxy_hop_by_hop(const char *name, size_t n, const char *connection, size_t clen)
+/* The fixed hop-by-hop names (RFC 9110 7.6.1), told apart by length first. */
+static bool fixed_hop_by_hop(const char *name, size_t n)
 {
-	static const struct {
-		const char *name;
-		size_t len;
-	} hop[] = {{"Connection", 10},
-		   {"Keep-Alive", 10},
-		   {"Proxy-Connection", 16},
-		   {"Proxy-Authenticate", 18},
-		   {"Proxy-Authorization", 19},
-		   {"TE", 2},
-		   {"Trailer", 7},
-		   {"Transfer-Encoding", 17},
-		   {"Upgrade", 7}};
-	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
-		if (named(name, n, hop[i].name, hop[i].len))
-			return true;
-	if (!connection || !clen || !names_extra_headers(connection, clen))
+	switch (n) {
+	case 2:
+		return http_span_ieq(name, n, "TE");
+	case 7:
+		return http_span_ieq(name, n, "Upgrade") || http_span_ieq(name, n, "Trailer");
+	case 10:
+		return http_span_ieq(name, n, "Connection") || http_span_ieq(name, n, "Keep-Alive");
+	case 16:
+		return http_span_ieq(name, n, "Proxy-Connection");
+	case 17:
+		return http_span_ieq(name, n, "Transfer-Encoding");
+	case 18:
+		return http_span_ieq(name, n, "Proxy-Authenticate");
+	case 19:
+		return http_span_ieq(name, n, "Proxy-Authorization");
+	default:
+		return false;
+	}
+}
+
+/* The Connection value worth checking each header against: NULL unless it
+ * names headers beyond the usual options (decided once per message). */
+static const char *connection_names(const char *v, size_t n)
+{
+	return names_extra_headers(v, n) ? v : NULL;
+}
+
+/* hop-by-hop, with the Connection value already through connection_names(). */
+static bool hop_by_hop(const char *name, size_t n, const char *names, size_t nlen)
+{
+	if (fixed_hop_by_hop(name, n))
+		return true;
+	if (!names)
 		return false;
 	char tok[64];
 	if (n >= sizeof(tok))
 		return false;
 	memcpy(tok, name, n);
 	tok[n] = '\0';
-	return http_list_has_token(connection, clen, tok);
+	return http_list_has_token(names, nlen, tok);
+}
+
+bool http_proxy_hop_by_hop(const char *name, size_t n, const char *connection, size_t clen)
+{
+	return hop_by_hop(name, n, connection_names(connection, clen), clen);
 }
 
 /* Named in a NULL-terminated list of name/value pairs. */
@@ -98,6 +121,7 @@ int http_proxy_request_head(struct buf *b, const struct http_req *req,
 {
 	const char *connection = http_req_header(req, "Connection");
 	size_t clen = connection ? strlen(connection) : 0;
+	const char *names = connection_names(connection, clen);
 	const struct http_header *host = NULL;
 	bool has_xfp = false, has_xfh = false;
 	size_t nxff = 0;
@@ -112,7 +136,7 @@ int http_proxy_request_head(struct buf *b, const struct http_req *req,
 	r = r ? r : buf_append(b, " HTTP/1.1\r\n", 11);
 	for (size_t i = 0; !r && i < req->num_headers; i++) {
 		const struct http_header *h = &req->headers[i];
-		if (http_proxy_hop_by_hop(h->name, h->name_len, connection, clen) ||
+		if (hop_by_hop(h->name, h->name_len, names, clen) ||
 		    named(h->name, h->name_len, "Content-Length", 14) ||
 		    named(h->name, h->name_len, "Expect", 6) ||
 		    dropped(h->name, h->name_len, t->drop) ||
@@ -171,11 +195,12 @@ int http_proxy_response_headers(struct http_conn *c, const struct http_response_
 				bool drop_request_id, char *ctype, size_t ctype_cap)
 {
 	const struct http_header *ch = http_header_find(h->headers, h->num_headers, "Connection");
+	size_t clen = ch ? ch->value_len : 0;
+	const char *names = ch ? connection_names(ch->value, clen) : NULL;
 	ctype[0] = '\0';
 	for (size_t i = 0; i < h->num_headers; i++) {
 		const struct http_header *x = &h->headers[i];
-		if (http_proxy_hop_by_hop(x->name, x->name_len, ch ? ch->value : NULL,
-					  ch ? ch->value_len : 0) ||
+		if (hop_by_hop(x->name, x->name_len, names, clen) ||
 		    named(x->name, x->name_len, "Content-Length", 14) ||
 		    (drop_request_id && named(x->name, x->name_len, "X-Request-ID", 12)))
 			continue;

@@ -122,6 +122,31 @@ TEST(http_proxy_hop_by_hop_list)
 	CHECK(!http_proxy_hop_by_hop("Trailers", 8, NULL, 0));
 	CHECK(http_proxy_hop_by_hop("X-A", 3, "close, x-a", 10));
 	CHECK(!http_proxy_hop_by_hop("X-A", 3, "close", 5));
+	/* Every fixed name in any case, and names of the same lengths that are not. */
+	static const char *const hop[] = {"connection",
+					  "KEEP-ALIVE",
+					  "Proxy-Connection",
+					  "proxy-authenticate",
+					  "Proxy-Authorization",
+					  "te",
+					  "trailer",
+					  "Transfer-Encoding",
+					  "UPGRADE"};
+	for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+		CHECK(http_proxy_hop_by_hop(hop[i], strlen(hop[i]), NULL, 0));
+	static const char *const end[] = {"Tx",
+					  "Upgrades",
+					  "X-Trailer",
+					  "Connectiox",
+					  "Keep-Alivf",
+					  "Proxy-Connectio",
+					  "Content-Length",
+					  "Proxy-Authenticatf",
+					  "Transfer-Encodinh"};
+	for (size_t i = 0; i < sizeof(end) / sizeof(end[0]); i++)
+		CHECK(!http_proxy_hop_by_hop(end[i], strlen(end[i]), "keep-alive, close", 17));
+	CHECK(http_proxy_hop_by_hop("x-secret", 8, "keep-alive, X-Secret", 20));
+	CHECK(!http_proxy_hop_by_hop("x-secre", 7, "keep-alive, X-Secret", 20));
 }
 
 /* --- exchanges ---------------------------------------------------------------- */
