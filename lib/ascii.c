@@ -11,3 +11,5 @@ const bool ascii_tchar[256] = {
 	D('e'), D('f'), D('g'), D('h'), D('i'), D('j'),	 D('k'), D('l'), D('m'), D('n'), D('o'),
 	D('p'), D('q'), D('r'), D('s'), D('t'), D('u'),	 D('v'), D('w'), D('x'), D('y'), D('z'),
 };
+
+const bool ascii_field_char[256] = {['\t'] = true, [0x20 ... 0x7e] = true, [0x80 ... 0xff] = true};

@@ -7,6 +7,7 @@
 #define LIB_ASCII_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <string.h>
 
 /* Value of a hex digit, or -1. */
@@ -29,9 +30,22 @@ static inline bool ascii_is_tchar(unsigned char c)
 }
 
 /* field-vchar, SP or HTAB: every CTL but HTAB is refused, obs-text is allowed. */
+extern const bool ascii_field_char[256];
 static inline bool ascii_is_field_char(unsigned char c)
 {
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
+	return ascii_field_char[c];
+}
+
+/* The end of the run of bytes from buf[i] that `table` admits, at most `end`.
+ * Four bytes a step: header lines are scanned byte by byte on every request. */
+static inline size_t ascii_span(const bool *table, const char *buf, size_t i, size_t end)
+{
+	const unsigned char *p = (const unsigned char *)buf;
+	while (end - i >= 4 && table[p[i]] && table[p[i + 1]] && table[p[i + 2]] && table[p[i + 3]])
+		i += 4;
+	while (i < end && table[p[i]])
+		i++;
+	return i;
 }
 
 #endif

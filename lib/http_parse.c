@@ -41,20 +41,19 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-static char lower(char c)
+/* ASCII case-insensitive byte equality: equal, or the same letter in the other case. */
+static bool ieq(unsigned char a, unsigned char b)
 {
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	unsigned char x = a ^ b;
+	return x == 0 || (x == 0x20 && (unsigned char)((a | 0x20) - 'a') < 26);
 }
 
 static bool span_ieq(const char *p, size_t n, const char *s)
 {
 	size_t i;
 
-	/* Most comparisons fail on the first byte: check it before looping. */
-	if (n && lower(p[0]) != lower(s[0]))
-		return false;
 	for (i = 0; i < n; i++)
-		if (!s[i] || lower(p[i]) != lower(s[i]))
+		if (!s[i] || !ieq((unsigned char)p[i], (unsigned char)s[i]))
 			return false;
 	return s[i] == '\0';
 }
@@ -177,8 +176,7 @@ static int parse_headers(const char *buf, size_t end, size_t *pos, struct http_h
 			return fail(f, 431, "too many header fields");
 
 		size_t name = i;
-		while (i < end && ascii_is_tchar(buf[i]))
-			i++;
+		i = ascii_span(ascii_tchar, buf, i, end);
 		if (i >= end)
 			return -2;
 		if (buf[i] != ':') {
@@ -194,8 +192,7 @@ static int parse_headers(const char *buf, size_t end, size_t *pos, struct http_h
 		while (i < end && is_ows(buf[i]))
 			i++;
 		size_t value = i;
-		while (i < end && ascii_is_field_char(buf[i]))
-			i++;
+		i = ascii_span(ascii_field_char, buf, i, end);
 		if (i >= end)
 			return -2;
 		size_t value_end = i;
@@ -488,8 +485,7 @@ static int parse_status_line(const char *buf, size_t end, size_t *pos,
 	else if (buf[i] != '\r' && buf[i] != '\n')
 		return fail(f, 400, "malformed status code");
 	size_t start = i;
-	while (i < end && ascii_is_field_char(buf[i]))
-		i++;
+	i = ascii_span(ascii_field_char, buf, i, end);
 	if (i >= end)
 		return -2;
 	res->reason = buf + start;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+#include "ascii.h"
 #include "http_parse.h"
 #include "unit.h"
 
@@ -184,6 +185,32 @@ TEST(http_list_tokens)
 	CHECK(!http_list_has_token(S("cl ose"), "close"));
 	CHECK(!http_list_has_token(S(""), "close"));
 	CHECK(!http_list_has_token(NULL, 0, "close"));
+}
+
+/* The tables and the case-insensitive compare against their definitions, for every byte. */
+TEST(http_ascii_tables_and_case_compare)
+{
+	for (int c = 0; c < 256; c++) {
+		bool field = c == '\t' || (c >= 0x20 && c != 0x7f);
+		if (ascii_is_field_char((unsigned char)c) != field)
+			FAIL("field char 0x%02x", c);
+		for (int d = 1; d < 256; d++) {
+			int lc = c >= 'A' && c <= 'Z' ? c + 32 : c;
+			int ld = d >= 'A' && d <= 'Z' ? d + 32 : d;
+			char p[1] = {(char)c}, q[2] = {(char)d, 0};
+			if (http_span_ieq(p, 1, q) != (lc == ld))
+				FAIL("span_ieq 0x%02x 0x%02x", c, d);
+		}
+	}
+	/* A run ends at the first refused byte, wherever it falls in a step of four. */
+	static const char line[] = "abcdefghij:";
+	for (size_t i = 0; i < sizeof(line) - 1; i++) {
+		CHECK_INT(ascii_span(ascii_tchar, line, i, sizeof(line) - 1), 10);
+		CHECK_INT(ascii_span(ascii_tchar, line, 0, i), i);
+	}
+	CHECK(!http_span_ieq(S("Content-Length"), "content-lengthx"));
+	CHECK(!http_span_ieq(S("Content-Lengthx"), "content-length"));
+	CHECK(http_span_ieq(S("CONTENT-length"), "content-LENGTH"));
 }
 
 #define BAD(lit, st)                                                                               \
