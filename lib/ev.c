@@ -209,6 +209,11 @@ void ev_timer_stop(struct ev_loop *loop, struct ev_timer *t)
 
 void ev_timer_start(struct ev_loop *loop, struct ev_timer *t, uint64_t delay_ms)
 {
+	ev_timer_start_at(loop, t, ev_clock_ms() + delay_ms);
+}
+
+void ev_timer_start_at(struct ev_loop *loop, struct ev_timer *t, uint64_t when)
+{
 	ev_timer_stop(loop, t);
 	if (loop->nheap == loop->capheap) {
 		size_t n = loop->capheap ? loop->capheap * 2 : 64;
@@ -218,7 +223,7 @@ void ev_timer_start(struct ev_loop *loop, struct ev_timer *t, uint64_t delay_ms)
 		loop->heap = h;
 		loop->capheap = n;
 	}
-	t->when = ev_clock_ms() + delay_ms;
+	t->when = when;
 	t->heap_idx = loop->nheap;
 	loop->heap[loop->nheap++] = t;
 	heap_up(loop, t->heap_idx);

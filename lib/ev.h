@@ -72,6 +72,8 @@ int ev_del(struct ev_loop *loop, int fd);
 void ev_timer_init(struct ev_timer *t, ev_timer_cb *cb, void *arg);
 /* (Re)arms t to fire once, delay_ms from now. */
 void ev_timer_start(struct ev_loop *loop, struct ev_timer *t, uint64_t delay_ms);
+/* (Re)arms t to fire once at monotonic time `when` (ms, the clock of ev_now). */
+void ev_timer_start_at(struct ev_loop *loop, struct ev_timer *t, uint64_t when);
 /* Disarms t; harmless if it is not armed. */
 void ev_timer_stop(struct ev_loop *loop, struct ev_timer *t);
 static inline bool ev_timer_active(const struct ev_timer *t)

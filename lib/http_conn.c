@@ -43,8 +43,12 @@ void conn_on_timer(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	struct http_conn *c = arg;
 	enum conn_timer kind = c->timer_kind;
-	(void)loop;
-	(void)t;
+	if (kind == TIMER_NONE)
+		return; /* nothing is timed now: the timer lapses (conn_set_timer) */
+	if (ev_now(loop) < c->deadline) {
+		ev_timer_start_at(loop, t, c->deadline); /* moved on since it was armed */
+		return;
+	}
 	c->timer_kind = TIMER_NONE;
 	if (kind == TIMER_HEAD)
 		reject(c, 408, "request head not received in time");
@@ -355,13 +359,16 @@ void conn_process(struct http_conn *c)
 			 * holds one answer's worth of output, not the 8 MiB cap. */
 			if (c->out.len >= HTTP_OUT_LOW_WATER)
 				return;
-			/* Started once per head, not per read: a slow drip cannot extend it. */
-			if (c->timer_kind != TIMER_HEAD)
-				conn_set_timer(c, TIMER_HEAD);
 			size_t before = c->in.len;
 			start_request(c);
-			if (c->state == CONN_HEAD && c->in.len == before)
+			if (c->state == CONN_HEAD && c->in.len == before) {
+				/* Started once per head, when its first bytes came (now), not
+				 * per read: a slow drip cannot extend it. A head that came
+				 * whole never needed it. */
+				if (!c->dead && c->timer_kind != TIMER_HEAD)
+					conn_set_timer(c, TIMER_HEAD);
 				return; /* need more bytes */
+			}
 			continue;
 		}
 		if (c->state == CONN_BODY) {

@@ -314,6 +314,14 @@ void conn_close(struct http_conn *c)
 	ev_retire(c->srv->loop, &c->retiree, conn_retired, c);
 }
 
+/*
+ * The connection's one timer is lazy: a request switches kinds several times
+ * (idle, head, none, idle again), and each switch would be two heap updates.
+ * Instead the kind and its deadline are noted, and the heap is touched only
+ * when the new deadline comes before the armed time; a timer that fires
+ * early re-arms itself for what is left (conn_on_timer), one that finds
+ * nothing timed lapses.
+ */
 void conn_set_timer(struct http_conn *c, enum conn_timer kind)
 {
 	const struct http_server_config *cfg = &c->srv->cfg;
@@ -327,9 +335,10 @@ void conn_set_timer(struct http_conn *c, enum conn_timer kind)
 		ms = cfg->pressure_timeout_ms;
 	c->timer_kind = kind;
 	if (kind == TIMER_NONE)
-		ev_timer_stop(c->srv->loop, &c->timer);
-	else
-		ev_timer_start(c->srv->loop, &c->timer, ms);
+		return;
+	c->deadline = ev_now(c->srv->loop) + ms;
+	if (!ev_timer_active(&c->timer) || c->timer.when > c->deadline)
+		ev_timer_start_at(c->srv->loop, &c->timer, c->deadline);
 }
 
 void conn_update_events(struct http_conn *c)

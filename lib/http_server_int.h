@@ -43,9 +43,10 @@ struct http_conn {
 	int fd;
 	char peer[64];
 	enum conn_state state;
-	uint32_t armed; /* epoll events currently requested */
-	struct ev_timer timer;
+	uint32_t armed;	       /* epoll events currently requested */
+	struct ev_timer timer; /* armed to fire no later than `deadline` (see conn_set_timer) */
 	enum conn_timer timer_kind;
+	uint64_t deadline; /* when timer_kind runs out (ev_now clock) */
 	bool dead;	   /* closed: retired, freed at the end of the turn (ev.h) */
 	bool kick;	   /* input may be ready for the state machine (a response ended,
 			    * body delivery resumed): processed by the loop, not by the caller */

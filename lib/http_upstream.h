@@ -39,11 +39,13 @@ struct http_upstream {
 	bool reusable;	    /* the last response allows keep-alive */
 	bool in_loop;	    /* fd is registered with the loop */
 	bool dead;	    /* discarded: retired */
+	bool pooled;	    /* in the idle list */
 	uint32_t armed;	    /* its epoll mask */
 	ev_io_cb *owner_cb; /* the exchange using it (NULL while idle) */
 	void *owner;
-	struct buf in; /* bytes read from the upstream, not yet used */
-	struct ev_timer idle;
+	struct buf in;	      /* bytes read from the upstream, not yet used */
+	struct ev_timer idle; /* armed no later than idle_until; lapses while in use */
+	uint64_t idle_until;  /* when an idle connection is dropped (ev_now clock) */
 	struct ev_retiree retiree;
 };
 

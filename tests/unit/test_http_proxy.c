@@ -282,12 +282,13 @@ static void on_px_error(struct http_conn *c, int status, enum http_proxy_failure
 			"upstream");
 }
 
-static void px_fixture_init(struct px_fixture *f, uint32_t io_timeout_ms)
+static void px_fixture_init_pool(struct px_fixture *f, uint32_t io_timeout_ms, uint32_t up_idle_ms,
+				 uint32_t pool_idle_ms)
 {
 	struct err e = {0};
 	memset(f, 0, sizeof(*f));
 	f->loop = ev_loop_new(&e);
-	struct http_server_config upcfg = {.idle_timeout_ms = 150};
+	struct http_server_config upcfg = {.idle_timeout_ms = up_idle_ms};
 	f->up = http_server_new(f->loop, &upcfg, &e);
 	f->front = http_server_new(f->loop, NULL, &e);
 	int ul = sock_listen_tcp("127.0.0.1", 0, &e), fl = sock_listen_tcp("127.0.0.1", 0, &e);
@@ -302,12 +303,19 @@ static void px_fixture_init(struct px_fixture *f, uint32_t io_timeout_ms)
 	http_server_route(f->up, "*", "/big", up_big, f, NULL);
 	http_server_route(f->up, "GET", "/drip", up_drip, f, NULL);
 	http_server_route(f->front, "*", "/p/*rest", front_forward, f, &stream);
-	struct http_proxy_config cfg = {
-		.io_timeout_ms = io_timeout_ms, .on_error = on_px_error, .arg = f};
+	struct http_proxy_config cfg = {.io_timeout_ms = io_timeout_ms,
+					.pool_idle_ms = pool_idle_ms,
+					.on_error = on_px_error,
+					.arg = f};
 	f->px = http_proxy_new(f->loop, &cfg);
 	char url[64];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", f->front_port);
 	CHECK(http_endpoint_parse(&f->ep, url, NULL, 0, &e) == 0);
+}
+
+static void px_fixture_init(struct px_fixture *f, uint32_t io_timeout_ms)
+{
+	px_fixture_init_pool(f, io_timeout_ms, 150, 0);
 }
 
 static void px_fixture_free(struct px_fixture *f)
@@ -344,6 +352,29 @@ TEST(http_proxy_relays_and_reuses_the_upstream)
 	ht_request(f.loop, &f.ep, "GET", "/p/hello", NULL, NULL, &r);
 	CHECK_INT(r.status, 200);
 	ht_result_free(&r);
+	px_fixture_free(&f);
+}
+
+/* A pooled connection is dropped idle_ms after it was last given back, not
+ * after it was first pooled (the idle timer is lazy). */
+TEST(http_proxy_pool_idle_counts_from_the_last_use)
+{
+	struct px_fixture f;
+	struct ht_result r;
+	bool never = false;
+	px_fixture_init_pool(&f, 0, 10000, 600);
+	ht_request(f.loop, &f.ep, "GET", "/p/hello", NULL, NULL, &r);
+	CHECK_INT(r.status, 200);
+	ht_result_free(&r);
+	ht_run_until(f.loop, &never, 300);
+	ht_request(f.loop, &f.ep, "GET", "/p/hello", NULL, NULL, &r);
+	CHECK_INT(r.status, 200);
+	ht_result_free(&r);
+	CHECK_INT(http_server_conn_count(f.up), 1); /* reused */
+	ht_run_until(f.loop, &never, 400);
+	CHECK_INT(http_server_conn_count(f.up), 1); /* past the first deadline only */
+	ht_run_until(f.loop, &never, 700);
+	CHECK_INT(http_server_conn_count(f.up), 0);
 	px_fixture_free(&f);
 }
 

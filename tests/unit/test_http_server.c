@@ -460,6 +460,45 @@ TEST(http_client_over_unix_socket)
 	rmdir(dir);
 }
 
+/* The keep-alive idle timeout counts from the last response, not from the
+ * first arming of the connection's (lazy) timer. */
+static bool conn_open(int fd)
+{
+	char c;
+	ssize_t n = recv(fd, &c, 1, MSG_DONTWAIT | MSG_PEEK);
+	return n < 0 && errno == EAGAIN;
+}
+
+static void run_for(struct ev_loop *loop, int ms)
+{
+	bool never = false;
+	ht_run_until(loop, &never, ms);
+}
+
+TEST(http_server_idle_timeout_counts_from_the_last_response)
+{
+	struct http_server_config cfg = {.idle_timeout_ms = 600};
+	struct fixture f;
+	struct err e = {0};
+	fixture_init(&f, &cfg);
+	int fd = sock_connect_tcp("127.0.0.1", (uint16_t)f.port, &e);
+	CHECK(fd >= 0);
+	static const char req[] = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+	char in[512];
+	run_for(f.loop, 300);
+	CHECK(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof(req) - 1));
+	run_for(f.loop, 50);
+	CHECK(recv(fd, in, sizeof(in), MSG_DONTWAIT) > 0);
+	/* Past the deadline the timer was first armed for, but not the new one. */
+	run_for(f.loop, 350);
+	CHECK(conn_open(fd));
+	run_for(f.loop, 700);
+	CHECK(!conn_open(fd));
+	CHECK_INT(http_server_conn_count(f.srv), 0);
+	close(fd);
+	fixture_free(&f);
+}
+
 TEST(http_client_errors)
 {
 	struct ev_loop *loop = ev_loop_new(NULL);
