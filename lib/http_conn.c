@@ -430,9 +430,25 @@ void conn_request_done(struct http_conn *c)
 	conn_flush_later(c); /* the loop serves it, not the handler's call */
 }
 
+/*
+ * Connections are edge-triggered: a keep-alive request is read with one read
+ * that ends short, and the loop does not poll the socket again next turn to
+ * find it drained. So reading stops only at EAGAIN, a short read (the next
+ * bytes, or the peer's FIN, bring a new edge), or with EPOLLIN turned off by
+ * conn_update_events (turning it on again reports what is waiting); after its
+ * share of the turn with bytes left, it asks the loop to report the socket
+ * again. A FIN that had come before the event was reported (EPOLLRDHUP in
+ * `events`) brings no new edge: then a short read proves nothing, and reading
+ * goes on to the EOF.
+ */
 static void conn_read(struct http_conn *c, uint32_t events)
 {
-	for (int i = 0; i < 16 && !c->dead && !c->eof; i++) {
+	bool peer_done = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+	for (int i = 0; !c->dead && !c->eof; i++) {
+		if (i == 16) {
+			ev_mod(c->srv->loop, c->fd, c->armed | EPOLLET);
+			break;
+		}
 		if (c->in.len >= c->in.max)
 			break;
 		size_t room = c->in.max - c->in.len;
@@ -457,9 +473,9 @@ static void conn_read(struct http_conn *c, uint32_t events)
 		conn_process(c);
 		if (c->dead)
 			break; /* closed or detached (upgrade) by a handler */
-		/* Level-triggered: a short read drained the socket; more will wake us.
-		 * TLS may hold decrypted bytes, so it goes on until EAGAIN. */
-		if ((size_t)n < room && transport_short_read_drains(c->t))
+		/* A short read drained the socket. TLS may hold decrypted bytes, so
+		 * it goes on until EAGAIN. */
+		if ((size_t)n < room && transport_short_read_drains(c->t) && !peer_done)
 			break;
 	}
 	if (c->dead)

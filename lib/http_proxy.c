@@ -529,7 +529,9 @@ static void exch_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	/* A hang-up or error is reported even with reading off: handle it (read
 	 * to the EOF or error) rather than be woken for it again and again. */
 	bool hup = events & (EPOLLHUP | EPOLLERR);
-	for (int i = 0; i < 8 && x->c; i++) {
+	bool peer_done = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+	bool drained = false;
+	for (int i = 0; i < 8 && x->c && !drained; i++) {
 		if (client_backlogged(x) && !hup)
 			break; /* exch_arm turns reading off and hooks the drain */
 		struct http_upstream *u = x->u;
@@ -557,9 +559,11 @@ static void exch_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 		}
 		if (x->state == X_BODY && !handle_body(x))
 			return;
-		if (n < READ_CHUNK)
-			break; /* a short read drained the socket (level-triggered: more wakes us)
-				*/
+		/* A short read drained the socket: the next bytes bring a new edge,
+		 * but a FIN that was already there does not (http_upstream.h). */
+		drained = n < READ_CHUNK && !peer_done;
+		if (!drained && i == 7)
+			http_upstream_poll_again(x->u); /* bytes left after our share of the turn */
 	}
 	exch_arm(x);
 }

@@ -351,10 +351,10 @@ void conn_update_events(struct http_conn *c)
 		  !(c->state == CONN_HANDLER && c->body_paused);
 	/* A queued head leaves at the end of the turn without EPOLLOUT. */
 	bool wr = c->out.len > 0 && !c->flush_queued;
-	/* RDHUP is level-triggered: stop asking once the EOF is known. */
+	/* No need to hear of the peer's half-close once the EOF is known. */
 	uint32_t ev = transport_want(c->t, rd, wr) | (c->eof ? 0 : EPOLLRDHUP);
 	if (ev != c->armed) {
-		ev_mod(c->srv->loop, c->fd, ev);
+		ev_mod(c->srv->loop, c->fd, ev | EPOLLET);
 		c->armed = ev;
 	}
 	/* Progress re-arms the write timer in conn_flush; here only switch kinds. */
@@ -429,7 +429,7 @@ static void accept_conn(int fd, void *arg)
 	buf_init(&c->resp_hdrs, 64 * 1024);
 	ev_timer_init(&c->timer, conn_on_timer, c);
 	c->armed = transport_want(t, 1, 0) | EPOLLRDHUP;
-	if (ev_add(s->loop, fd, c->armed, conn_on_io, c) < 0) {
+	if (ev_add(s->loop, fd, c->armed | EPOLLET, conn_on_io, c) < 0) {
 		transport_close(t);
 		free(c);
 		return;

@@ -106,10 +106,22 @@ static void on_io(struct ev_loop *loop, int fd, uint32_t events, void *arg)
 	http_upstream_discard(u);
 }
 
+/* Edge-triggered: a request reads its answer with one read that ends short,
+ * and the loop does not poll the socket again on the next turn to find it
+ * drained, as it does for a level-triggered fd. RDHUP says whether the FIN
+ * was already there when the event was reported (see the header). */
+#define EDGE (EPOLLET | EPOLLRDHUP)
+
 void http_upstream_arm(struct http_upstream *u, uint32_t events)
 {
-	if (u->in_loop && events != u->armed && ev_mod(u->pool->loop, u->fd, events) == 0)
+	if (u->in_loop && events != u->armed && ev_mod(u->pool->loop, u->fd, events | EDGE) == 0)
 		u->armed = events;
+}
+
+void http_upstream_poll_again(struct http_upstream *u)
+{
+	if (u->in_loop)
+		ev_mod(u->pool->loop, u->fd, u->armed | EDGE);
 }
 
 struct http_upstream *http_upstream_dial(struct http_upstream_pool *pool, const char *addr,
@@ -167,7 +179,7 @@ int http_upstream_watch(struct http_upstream *u, uint32_t events, ev_io_cb *cb, 
 		http_upstream_arm(u, events);
 		return 0;
 	}
-	int r = ev_add(u->pool->loop, u->fd, events, on_io, u);
+	int r = ev_add(u->pool->loop, u->fd, events | EDGE, on_io, u);
 	if (r == 0) {
 		u->in_loop = true;
 		u->armed = events;

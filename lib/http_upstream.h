@@ -11,6 +11,12 @@
  * dispatches to the current owner, so taking and returning a pooled
  * connection costs no epoll_ctl. Discarded connections are retired (ev.h):
  * the struct stays valid until the end of the turn.
+ *
+ * The fds are edge-triggered (EPOLLET and EPOLLRDHUP are added to every
+ * mask): an owner reads until EAGAIN, or a short read unless the event
+ * carried EPOLLRDHUP/EPOLLHUP/EPOLLERR (a FIN already there brings no new
+ * edge: read to the EOF), or turns EPOLLIN off and on again (which reports
+ * what is waiting), or calls http_upstream_poll_again().
  */
 #ifndef LIB_HTTP_UPSTREAM_H
 #define LIB_HTTP_UPSTREAM_H
@@ -65,6 +71,8 @@ struct http_upstream *http_upstream_dial(struct http_upstream_pool *pool, const 
 int http_upstream_watch(struct http_upstream *u, uint32_t events, ev_io_cb *cb, void *arg);
 /* Changes the epoll mask of an owned connection (no syscall if unchanged). */
 void http_upstream_arm(struct http_upstream *u, uint32_t events);
+/* Has the loop report u's ready events again (a reader that stopped with bytes left). */
+void http_upstream_poll_again(struct http_upstream *u);
 /* Returns a connection after a complete exchange (it is discarded if not reusable). */
 void http_upstream_put(struct http_upstream *u);
 /* Takes the transport out (for a splice); the connection is then discarded. */

@@ -378,6 +378,71 @@ TEST(http_proxy_pool_idle_counts_from_the_last_use)
 	px_fixture_free(&f);
 }
 
+/* An upstream that answers without a length and closes at once: the answer
+ * and the FIN arrive together, in one edge, and the FIN ends the body. */
+struct closer {
+	struct ev_loop *loop;
+	int lfd, fd;
+	char req[4096];
+	size_t len;
+};
+
+static void closer_read(struct ev_loop *loop, int fd, uint32_t events, void *arg)
+{
+	struct closer *k = arg;
+	(void)events;
+	ssize_t n = recv(fd, k->req + k->len, sizeof(k->req) - 1 - k->len, 0);
+	if (n > 0)
+		k->len += (size_t)n;
+	k->req[k->len] = '\0';
+	if (n > 0 && !strstr(k->req, "\r\n\r\n"))
+		return;
+	static const char answer[] =
+		"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil-close";
+	if (n > 0)
+		CHECK(send(fd, answer, sizeof(answer) - 1, MSG_NOSIGNAL) ==
+		      (ssize_t)(sizeof(answer) - 1));
+	ev_del(loop, fd);
+	close(fd);
+	k->fd = -1;
+}
+
+static void closer_accept(struct ev_loop *loop, int lfd, uint32_t events, void *arg)
+{
+	struct closer *k = arg;
+	(void)events;
+	int fd = sock_accept(lfd);
+	if (fd < 0)
+		return;
+	k->fd = fd;
+	k->len = 0;
+	ev_add(loop, fd, EPOLLIN, closer_read, k);
+}
+
+TEST(http_proxy_answer_and_fin_in_one_edge)
+{
+	struct px_fixture f;
+	struct err e = {0};
+	struct closer k = {.fd = -1};
+	px_fixture_init(&f, 0);
+	k.loop = f.loop;
+	k.lfd = sock_listen_tcp("127.0.0.1", 0, &e);
+	CHECK(k.lfd >= 0);
+	f.target_port = sock_local_port(k.lfd);
+	CHECK(ev_add(f.loop, k.lfd, EPOLLIN, closer_accept, &k) == 0);
+	for (int i = 0; i < 3; i++) {
+		struct ht_result r;
+		ht_request(f.loop, &f.ep, "GET", "/p/x", NULL, NULL, &r);
+		CHECK(r.done);
+		CHECK_INT(r.status, 200);
+		CHECK_SPAN(buf_head(&r.body), r.body.len, "until-close");
+		ht_result_free(&r);
+	}
+	ev_del(f.loop, k.lfd);
+	close(k.lfd);
+	px_fixture_free(&f);
+}
+
 TEST(http_proxy_502_504_and_error_mapping)
 {
 	struct px_fixture f;

@@ -499,6 +499,76 @@ TEST(http_server_idle_timeout_counts_from_the_last_response)
 	fixture_free(&f);
 }
 
+/* Edge-triggered reads: a body already queued whole in the socket, larger
+ * than one turn's share of reads, is still read to its end (the connection
+ * asks the loop to report the socket again; no new bytes will come). */
+TEST(http_server_reads_past_its_share_of_a_turn)
+{
+	struct fixture f;
+	struct err e = {0};
+	fixture_init(&f, NULL);
+	char dir[] = "/tmp/httptest.XXXXXX", path[128];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/share.sock", dir);
+	int lfd = sock_listen_unix(path, &e);
+	CHECK(lfd >= 0);
+	CHECK(http_server_listen_fd(f.srv, lfd, &e) == 0);
+	int fd = sock_connect_unix(path, &e);
+	CHECK(fd >= 0);
+	int big = 4 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &big, sizeof(big));
+	/* The whole request queued before the loop runs, then nothing more. 300 KiB
+	 * fits even where SO_SNDBUF is capped at the usual wmem_max (2 x 208 KiB). */
+	static char body[300 * 1024];
+	size_t n = sizeof(body);
+	char head[128];
+	int hn = snprintf(head, sizeof(head),
+			  "PUT /upload HTTP/1.1\r\nHost: x\r\nContent-Length: %zu\r\n\r\n", n);
+	memset(body, 'z', n);
+	CHECK(send(fd, head, (size_t)hn, MSG_DONTWAIT | MSG_NOSIGNAL) == hn);
+	CHECK(send(fd, body, n, MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)n);
+	char want[32], in[512];
+	snprintf(want, sizeof(want), "\r\n\r\n%zu", n);
+	bool never = false;
+	ht_run_until(f.loop, &never, 300);
+	ssize_t got = recv(fd, in, sizeof(in) - 1, MSG_DONTWAIT);
+	CHECK(got > 0);
+	in[got > 0 ? got : 0] = '\0';
+	CHECK(strstr(in, want) != NULL);
+	close(fd);
+	fixture_free(&f);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* A request and the client's FIN in one edge: the answer goes out and the
+ * connection closes, not left open until the idle timeout. */
+TEST(http_server_request_and_fin_in_one_edge)
+{
+	struct fixture f;
+	struct err e = {0};
+	fixture_init(&f, NULL);
+	int fd = sock_connect_tcp("127.0.0.1", (uint16_t)f.port, &e);
+	CHECK(fd >= 0);
+	bool never = false;
+	ht_run_until(f.loop, &never, 50); /* accepted, nothing to read yet */
+	static const char req[] = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+	CHECK(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof(req) - 1));
+	CHECK(shutdown(fd, SHUT_WR) == 0);
+	ht_run_until(f.loop, &never, 300);
+	char in[512];
+	size_t got = 0;
+	ssize_t n;
+	while ((n = recv(fd, in + got, sizeof(in) - 1 - got, MSG_DONTWAIT)) > 0)
+		got += (size_t)n;
+	in[got] = '\0';
+	CHECK(strncmp(in, "HTTP/1.1 200 OK", 15) == 0);
+	CHECK_INT(n, 0); /* the server closed its side */
+	CHECK_INT(http_server_conn_count(f.srv), 0);
+	close(fd);
+	fixture_free(&f);
+}
+
 TEST(http_client_errors)
 {
 	struct ev_loop *loop = ev_loop_new(NULL);
