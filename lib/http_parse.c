@@ -331,9 +331,14 @@ static void scan_headers(struct framing *fr, const struct http_header *h, size_t
 		} else if ((nl == 17 && span_ieq(name, nl, "transfer-encoding"))) {
 			scan_transfer_encoding(fr, v, vl);
 		} else if ((nl == 10 && span_ieq(name, nl, "connection"))) {
-			fr->conn_close |= http_list_has_token(v, vl, "close");
-			fr->conn_keep_alive |= http_list_has_token(v, vl, "keep-alive");
-			fr->conn_upgrade |= http_list_has_token(v, vl, "upgrade");
+			/* One pass over the list for the three options. */
+			const char *elem;
+			size_t off = 0, en;
+			while (next_element(v, vl, &off, &elem, &en)) {
+				fr->conn_close |= en == 5 && span_ieq(elem, en, "close");
+				fr->conn_keep_alive |= en == 10 && span_ieq(elem, en, "keep-alive");
+				fr->conn_upgrade |= en == 7 && span_ieq(elem, en, "upgrade");
+			}
 		} else if ((nl == 7 && span_ieq(name, nl, "upgrade"))) {
 			fr->has_upgrade = true;
 		} else if ((nl == 6 && span_ieq(name, nl, "expect"))) {

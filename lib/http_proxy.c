@@ -227,7 +227,7 @@ static void exch_arm(struct exch *x)
 		ev_timer_stop(x->px->loop, &x->timer);
 	} else if (!ev_timer_active(&x->timer)) {
 		x->last_progress = ev_now(x->px->loop); /* the wait starts now */
-		ev_timer_start(x->px->loop, &x->timer, ms);
+		ev_timer_start_at(x->px->loop, &x->timer, x->last_progress + ms);
 	}
 }
 

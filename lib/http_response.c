@@ -149,6 +149,10 @@ static int arm_for_head(struct http_conn *c)
 	return 0;
 }
 
+/* Every byte but CR and LF (what a header value must not hold). */
+static const bool not_cr_lf[256] = {
+	[0 ... '\n' - 1] = true, ['\n' + 1 ... '\r' - 1] = true, ['\r' + 1 ... 255] = true};
+
 int http_resp_header_n(struct http_conn *c, const char *name, size_t nlen, const char *value,
 		       size_t vlen)
 {
@@ -157,14 +161,9 @@ int http_resp_header_n(struct http_conn *c, const char *name, size_t nlen, const
 	if (c->resp_started)
 		return -EALREADY;
 	/* A CR or LF would let a value forge headers; the name must be a token. */
-	if (nlen == 0)
+	if (nlen == 0 || ascii_span(ascii_tchar, name, 0, nlen) != nlen ||
+	    ascii_span(not_cr_lf, value, 0, vlen) != vlen)
 		return -EINVAL;
-	for (size_t i = 0; i < nlen; i++)
-		if (!ascii_is_tchar((unsigned char)name[i]))
-			return -EINVAL;
-	for (size_t i = 0; i < vlen; i++)
-		if (value[i] == '\r' || value[i] == '\n')
-			return -EINVAL;
 	return buf_append_header(&c->resp_hdrs, name, nlen, value, vlen);
 }
 

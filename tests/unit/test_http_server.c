@@ -36,6 +36,22 @@ static void h_hello(struct http_conn *c, struct http_req *req, void *arg)
 	http_resp_send(c, 200, "text/plain", "hello", 5);
 }
 
+/* Header values with CR or LF, and names that are not tokens, are refused. */
+static void h_header_rules(struct http_conn *c, struct http_req *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	CHECK_INT(http_resp_header(c, "X-Bad", "a\r\nX-Forged: 1"), -EINVAL);
+	CHECK_INT(http_resp_header(c, "X-Bad", "a\nb"), -EINVAL);
+	CHECK_INT(http_resp_header(c, "X-Bad", "abcdefgh\r"), -EINVAL);
+	CHECK_INT(http_resp_header(c, "X Bad", "a"), -EINVAL);
+	CHECK_INT(http_resp_header(c, "X-Bad:", "a"), -EINVAL);
+	CHECK_INT(http_resp_header(c, "", "a"), -EINVAL);
+	CHECK_INT(http_resp_header_n(c, "X-Ctl", 5, "a\001b\tc", 5), 0); /* only CR and LF matter */
+	CHECK_INT(http_resp_header(c, "X-Long-Token-Name!#$%&'*+.^_`|~", "v"), 0);
+	http_resp_send(c, 200, "text/plain", "ok", 2);
+}
+
 static void h_echo(struct http_conn *c, struct http_req *req, void *arg)
 {
 	(void)arg;
@@ -128,6 +144,7 @@ static void fixture_init(struct fixture *f, const struct http_server_config *cfg
 	struct http_route_opts small = {.max_body = 1024};
 	struct http_route_opts stream = {.stream_body = true};
 	http_server_route(f->srv, "GET", "/hello", h_hello, f, NULL);
+	http_server_route(f->srv, "GET", "/header-rules", h_header_rules, f, NULL);
 	http_server_route(f->srv, "POST", "/echo", h_echo, f, NULL);
 	http_server_route(f->srv, "POST", "/small", h_echo, f, &small);
 	http_server_route(f->srv, "GET", "/items/:id/logs", h_params, f, NULL);
@@ -212,6 +229,19 @@ TEST(http_server_head_405_and_host)
 	const char old[] = "GET /hello HTTP/1.0\r\n\r\n";
 	b = ht_raw(f.loop, f.port, old, sizeof(old) - 1, NULL, 0);
 	CHECK(b.data && strncmp(b.data, "HTTP/1.1 200 ", 13) == 0);
+	buf_free(&b);
+	fixture_free(&f);
+}
+
+TEST(http_server_response_header_rules)
+{
+	struct fixture f;
+	fixture_init(&f, NULL);
+	const char rq[] = "GET /header-rules HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+	struct buf b = ht_raw(f.loop, f.port, rq, sizeof(rq) - 1, NULL, 0);
+	CHECK(b.data && strncmp(b.data, "HTTP/1.1 200 OK", 15) == 0);
+	CHECK(strstr(buf_head(&b), "X-Forged") == NULL && strstr(buf_head(&b), "X-Bad") == NULL);
+	CHECK(strstr(buf_head(&b), "X-Long-Token-Name!#$%&'*+.^_`|~: v\r\n") != NULL);
 	buf_free(&b);
 	fixture_free(&f);
 }
