@@ -57,7 +57,9 @@ check "CRD applied with kubectl" kubectl apply -f "$top/deploy/kubernetes/crd-ba
 port=""
 start_api() { # start_api PROVIDER [LOG]
 	port=$(free_port)
+	gport=$(free_port)
 	OPENSANDBOX_SERVER_API_KEY=$key "$bin" --port "$port" --runtime kubernetes \
+		--gateway-listen "127.0.0.1:$gport" \
 		--kubeconfig "$KUBECONFIG" --k8s-namespace opensandbox --k8s-provider "$1" \
 		--execd-image sandbox/execd:latest --egress-image sandbox/egressd:latest \
 		--egress-disable-ipv6=false --k8s-watch-timeout 20 --instance "$inst-$1" \
@@ -71,14 +73,15 @@ for provider in batchsandbox pod; do
 	start_api $provider
 	check "[$provider] sandbox-api (ASan) answers" curl -fs "http://127.0.0.1:$port/health"
 	(cd "$sdk" && API_DOMAIN="127.0.0.1:$port" API_KEY=$key PROVIDER=$provider RUN_ID="$run_id" \
-		EMU_URL="https://127.0.0.1:$eport" EMU_ADMIN=$(cat "$work/emu/admin-token") \
+		EMU_URL="https://127.0.0.1:$eport" EMU_ADMIN=$(cat "$work/emu/admin-token") GW_PORT=$gport \
 		timeout 600 node --test --test-reporter=tap k8s.test.mjs >"$work/sdk-$provider.tap" 2>&1)
 	tap_count "$work/sdk-$provider.tap" $?
-	# Every call of the whole run went over one kept connection (watches keep their own).
+	# Every call of the whole run went over one kept connection (watches keep their
+	# own), and one more after the connection the emulator reset on purpose.
 	calls=$(curl -s -H "OPEN-SANDBOX-API-KEY: $key" "http://127.0.0.1:$port/metrics" |
 		sed -n 's/^sandbox_api_k8s_connections_total{use="calls"} //p')
-	[ "${calls:-0}" -eq 1 ] && ok "[$provider] one connection carried every API call" ||
-		ko "[$provider] API call connections: ${calls:-none}"
+	[ "${calls:-0}" -eq 2 ] && ok "[$provider] one kept connection carried every API call (a second after the injected reset)" ||
+		ko "[$provider] API call connections: ${calls:-none} (want 2)"
 	if [ "$provider" = batchsandbox ]; then
 		# kill -9 with live sandboxes; a new server lists them all and follows changes.
 		made=$(curl -s -X POST -H "OPEN-SANDBOX-API-KEY: $key" -H 'content-type: application/json' \

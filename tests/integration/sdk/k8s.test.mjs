@@ -235,6 +235,48 @@ test(`[${provider}] API faults: a 500 on create fails that create only; dropped 
   await ok.kill();
 });
 
+test(`[${provider}] image.auth: a pull secret owned by the workload, named in the pod spec`, async () => {
+  const r = await api("POST", "/v1/sandboxes", {
+    image: { uri: "sandbox/base:latest", auth: { username: "robot", password: "s3cret" } },
+    entrypoint: ["sleep", "infinity"], timeout: 300, resourceLimits: { cpu: "100m" }, metadata: { run },
+  });
+  assert.equal(r.status, 202, r.text);
+  made.push(r.json.id);
+  const name = `opensandbox-image-auth-${r.json.id}`;
+  const sec = JSON.parse(kubectl("get", "secret", name, "-o", "json"));
+  assert.equal(sec.type, "kubernetes.io/dockerconfigjson");
+  const cfg = JSON.parse(Buffer.from(sec.data[".dockerconfigjson"], "base64").toString());
+  const auth = cfg.auths["https://index.docker.io/v1/"];
+  assert.equal(auth.username, "robot");
+  assert.equal(Buffer.from(auth.auth, "base64").toString(), "robot:s3cret");
+  const obj = kget(r.json.id);
+  assert.equal(sec.metadata.ownerReferences[0].uid, obj.metadata.uid);
+  const spec = provider === "pod" ? obj.spec : obj.spec.template.spec;
+  assert.deepEqual(spec.imagePullSecrets, [{ name }]);
+  await api("DELETE", `/v1/sandboxes/${r.json.id}`);
+});
+
+test(`[${provider}] the ingress gateway routes to the pod IP`, async () => {
+  const raw = await api("GET", `/v1/sandboxes/${main.id}/endpoints/44772`);
+  const r = await fetch(`http://127.0.0.1:${process.env.GW_PORT}/ping`, {
+    headers: { "OpenSandbox-Ingress-To": `${main.id}-44772`, "X-EXECD-ACCESS-TOKEN": raw.json.headers["X-EXECD-ACCESS-TOKEN"] },
+  });
+  assert.equal(r.status, 200);
+  const unknown = await fetch(`http://127.0.0.1:${process.env.GW_PORT}/`, { headers: { "OpenSandbox-Ingress-To": `00000000-0000-4000-8000-000000000000-44772` } });
+  assert.equal(unknown.status, 404);
+});
+
+test(`[${provider}] API faults: a reset kept connection is retried; 429 is a clear error`, async () => {
+  await emuAdmin("POST", "/_emulator/faults", { kind: "reset", match: `/${kind}/${main.id}`, count: 1 });
+  const a = await api("PATCH", `/v1/sandboxes/${main.id}/metadata`, { after: "reset" });
+  assert.equal(a.status, 200, a.text); // the call went again on a new connection
+  await emuAdmin("POST", "/_emulator/faults", { kind: "status", code: 429, match: `/${kind}/${main.id}`, count: 1 });
+  const b = await api("PATCH", `/v1/sandboxes/${main.id}/metadata`, { after: "429" });
+  assert.ok(b.status >= 400, `status ${b.status}`);
+  assert.match(b.json.message, /429/);
+  await emuAdmin("DELETE", "/_emulator/faults");
+});
+
 test(`[${provider}] delete removes the workload`, async () => {
   const sbx = await create();
   await sbx.kill();
