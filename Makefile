@@ -66,7 +66,7 @@ FUZZ_SRCS_netlink := $(wildcard netfilter/*.c) lib/buf.c lib/err.c
 FUZZ_SRCS_ws := lib/ws.c lib/buf.c lib/base64.c lib/ws_accept.c lib/http_parse.c lib/ascii.c \
 	-I$(DEPS)/host/include $(DEPS)/host/lib/libbearssl.a
 FUZZ_SRCS_multipart := -Iexecd execd/multipart.c lib/ascii.c
-FUZZ_SRCS_api := -Iapi api/apival.c api/image_ref.c lib/ascii.c lib/http_parse.c lib/http_url.c lib/http_body.c lib/json.c lib/err.c lib/buf.c \
+FUZZ_SRCS_api := -Iapi api/apival.c api/apival_list.c api/image_ref.c lib/ascii.c lib/http_parse.c lib/http_url.c lib/http_body.c lib/json.c lib/err.c lib/buf.c \
 	-I$(DEPS)/host/include $(DEPS)/host/lib/libcjson.a -lm
 FUZZ_SRCS_dns := -Iegressd egressd/dns.c
 FUZZ_SRCS_route := -Iapi api/gateway_route.c api/image_ref.c -I$(DEPS)/host/include \

@@ -120,16 +120,16 @@ int k8s_status_errno(int status, const char *body, size_t len, struct err *e)
 	if (cJSON_IsString(r))
 		snprintf(reason, sizeof(reason), "%s", r->valuestring);
 	cJSON_Delete(st);
-	int errnum = status == 404			      ? ENOENT
+	int errnum = status == 404					 ? ENOENT
 		     : status == 409 && !strcmp(reason, "AlreadyExists") ? EEXIST
-		     : status == 409					      ? EBUSY
-		     : status == 400 || status == 422			      ? EINVAL
-		     : status == 401 || status == 403			      ? EACCES
-		     : status == 410					      ? ESTALE
-		     : status == 429					      ? EAGAIN
-									      : EHOSTUNREACH;
-	return err_set(e, errnum, "Kubernetes API %d%s%s: %s", status, reason[0] ? " " : "",
-		       reason, msg[0] ? msg : "(no message)");
+		     : status == 409					 ? EBUSY
+		     : status == 400 || status == 422			 ? EINVAL
+		     : status == 401 || status == 403			 ? EACCES
+		     : status == 410					 ? ESTALE
+		     : status == 429					 ? EAGAIN
+									 : EHOSTUNREACH;
+	return err_set(e, errnum, "Kubernetes API %d%s%s: %s", status, reason[0] ? " " : "", reason,
+		       msg[0] ? msg : "(no message)");
 }
 
 void k8s_query_escape(const char *s, char *out, size_t cap)
@@ -213,8 +213,8 @@ int k8s_call(struct k8s *k, const char *method, const char *path, const cJSON *b
 	if (body && !text)
 		return err_set(e, ENOMEM, "out of memory");
 	struct http_response resp;
-	int r = exchange(k, method, path, text, text ? strlen(text) : 0, ctype, K8S_BODY_MAX,
-			 &resp, e);
+	int r = exchange(k, method, path, text, text ? strlen(text) : 0, ctype, K8S_BODY_MAX, &resp,
+			 e);
 	free(text);
 	if (r < 0)
 		return r;

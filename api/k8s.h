@@ -50,7 +50,7 @@ struct k8s {
 	char token[K8S_TOKEN_MAX];
 	int64_t token_mtime_ns;
 	uint64_t token_checked_ms;
-	char namespace[254]; /* from the kubeconfig context, unless configured */
+	char namespace[254];  /* from the kubeconfig context, unless configured */
 	pthread_mutex_t lock; /* one request at a time; guards all below too */
 	struct http_keepalive keep;
 	struct k8s_bucket reads, writes;

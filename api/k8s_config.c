@@ -83,7 +83,8 @@ static int build_tls(struct k8s *k, struct buf *ca, struct buf *cert, struct buf
 		     struct err *e)
 {
 	if (!ca->len)
-		return err_set(e, EINVAL, "no certificate authority (certificate-authority[-data])");
+		return err_set(e, EINVAL,
+			       "no certificate authority (certificate-authority[-data])");
 	if (!cert->len != !key->len)
 		return err_set(e, EINVAL, "client certificate and key go together");
 	k->tls = tls_config_client_mem(buf_head(ca), ca->len, cert->len ? buf_head(cert) : NULL,
@@ -137,8 +138,8 @@ int k8s_init_kubeconfig(struct k8s *k, const char *path, const char *context, st
 	const cJSON *cluster = cname ? named(root, "clusters", "cluster", cname) : NULL;
 	const cJSON *user = uname ? named(root, "users", "user", uname) : NULL;
 	if (!cluster || !str(cluster, "server")) {
-		r = err_set(e, EINVAL, "kubeconfig %s: cluster %s not found or has no server",
-			    path, cname ? cname : "(none)");
+		r = err_set(e, EINVAL, "kubeconfig %s: cluster %s not found or has no server", path,
+			    cname ? cname : "(none)");
 		goto out;
 	}
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cluster, "insecure-skip-tls-verify"))) {

@@ -222,7 +222,8 @@ static void create_work(void *arg)
 		if (cJSON_IsString(u))
 			uid = u->valuestring;
 		cJSON *sec = runtime_k8s_pull_secret(srv, &j->snapshot, &j->req, uid ? uid : "");
-		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets", srv->cfg.k8s_namespace);
+		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/secrets",
+			 srv->cfg.k8s_namespace);
 		r = sec ? k8s_call(srv->k8s, "POST", path, sec, NULL, NULL, &j->e) : -ENOMEM;
 		cJSON_Delete(sec);
 		if (r < 0) {
@@ -286,7 +287,8 @@ void runtime_k8s_create_settled(struct apisrv *srv, struct sbx *s)
 		return;
 	}
 	if (s->state == SBX_RUNNING && !s->deleting) {
-		stats_create_latency(srv->stats, (double)(ev_clock_ms() - s->create_started) / 1000.0);
+		stats_create_latency(srv->stats,
+				     (double)(ev_clock_ms() - s->create_started) / 1000.0);
 		log_msg(LOG_INFO, NULL, "sandbox running", "sandbox_id", s->id, NULL);
 		struct buf out;
 		buf_init(&out, 0);
@@ -295,8 +297,8 @@ void runtime_k8s_create_settled(struct apisrv *srv, struct sbx *s)
 		return;
 	}
 	if (s->deleting) {
-		reply_error(r, 409, "SANDBOX::DELETED", "Sandbox %s was deleted while it was created.",
-			    s->id);
+		reply_error(r, 409, "SANDBOX::DELETED",
+			    "Sandbox %s was deleted while it was created.", s->id);
 		return;
 	}
 	/* Upstream deletes what failed to start. */
@@ -343,8 +345,7 @@ static void create_done(void *arg)
 	create_job_free(j);
 }
 
-static void k8s_create(struct apisrv *srv, struct sbx *s, struct apival_create *rq,
-		       struct reply *r)
+static void k8s_create(struct apisrv *srv, struct sbx *s, struct apival_create *rq, struct reply *r)
 {
 	struct apival_err ae = {0};
 	struct create_job *j = calloc(1, sizeof(*j));
@@ -446,9 +447,10 @@ static void k8s_pause(struct apisrv *srv, struct sbx *s, bool resume, struct rep
 	const char *ph = s->phase;
 	if (!resume && strcmp(ph, "Succeed") != 0 && strcmp(ph, "Running") != 0) {
 		reply_error(r, 409, "KUBERNETES::INVALID_STATE", "%s (phase=%s)",
-			    !strcmp(ph, "Paused")		? "Sandbox is already paused"
-			    : !strcmp(ph, "Pausing") || !strcmp(ph, "Resuming") ? "Cannot pause: operation in progress"
-										    : "Cannot pause",
+			    !strcmp(ph, "Paused") ? "Sandbox is already paused"
+			    : !strcmp(ph, "Pausing") || !strcmp(ph, "Resuming")
+				    ? "Cannot pause: operation in progress"
+				    : "Cannot pause",
 			    ph[0] ? ph : "none");
 		return;
 	}
@@ -489,10 +491,10 @@ static void k8s_renew(struct apisrv *srv, struct sbx *s, int64_t expires_us, str
 	j->answer = ANSWER_EXPIRES;
 	j->body = cJSON_CreateObject();
 	if (runtime_k8s_pods(srv))
-		cJSON_AddStringToObject(cJSON_AddObjectToObject(cJSON_AddObjectToObject(j->body,
-											"metadata"),
-								"annotations"),
-					LBL_EXPIRES, t);
+		cJSON_AddStringToObject(
+			cJSON_AddObjectToObject(cJSON_AddObjectToObject(j->body, "metadata"),
+						"annotations"),
+			LBL_EXPIRES, t);
 	else
 		cJSON_AddStringToObject(cJSON_AddObjectToObject(j->body, "spec"), "expireTime", t);
 	call_submit(j);
@@ -540,8 +542,8 @@ static int k8s_init(struct apisrv *srv, const char *argv0, struct err *e)
 		free(k);
 		return r;
 	}
-	k8s_set_limits(k, (double)c->k8s_read_qps, (int)c->k8s_read_burst,
-		       (double)c->k8s_write_qps, (int)c->k8s_write_burst);
+	k8s_set_limits(k, (double)c->k8s_read_qps, (int)c->k8s_read_burst, (double)c->k8s_write_qps,
+		       (int)c->k8s_write_burst);
 	srv->k8s = k;
 	if (c->k8s_template_file[0]) {
 		struct buf b;

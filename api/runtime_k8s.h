@@ -54,8 +54,8 @@ struct sbx *runtime_k8s_apply(struct apisrv *srv, const cJSON *obj);
 void runtime_k8s_path(const struct apisrv *srv, const char *name, char *out, size_t cap);
 
 /* runtime_k8s_diag.c: logs and events of the sandbox's pod (runtime.h). */
-void runtime_k8s_diagnostics(struct apisrv *srv, struct sbx *s, const char *kind,
-			     const char *query, struct reply *r);
+void runtime_k8s_diagnostics(struct apisrv *srv, struct sbx *s, const char *kind, const char *query,
+			     struct reply *r);
 
 /* runtime_k8s.c */
 /* The create waiting on s has its answer: Running (202), or failed. */

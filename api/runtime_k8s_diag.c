@@ -126,11 +126,13 @@ static void diag_work(void *arg)
 	if (r >= 0 && j->events) {
 		r = events_text(j, pod);
 	} else if (r >= 0) {
-		int n = snprintf(path, sizeof(path),
-				 "/api/v1/namespaces/%s/pods/%s/log?container=sandbox&tailLines=%ld",
-				 j->srv->cfg.k8s_namespace, pod, j->tail);
+		int n = snprintf(
+			path, sizeof(path),
+			"/api/v1/namespaces/%s/pods/%s/log?container=sandbox&tailLines=%ld",
+			j->srv->cfg.k8s_namespace, pod, j->tail);
 		if (j->since_s)
-			snprintf(path + n, sizeof(path) - (size_t)n, "&sinceSeconds=%ld", j->since_s);
+			snprintf(path + n, sizeof(path) - (size_t)n, "&sinceSeconds=%ld",
+				 j->since_s);
 		r = k8s_call_text(j->srv->k8s, path, LOG_MAX, &j->text, &j->e);
 		if (r >= 0 && !j->text.len)
 			buf_puts(&j->text, "(no logs)\n");
@@ -153,8 +155,8 @@ static void diag_done(void *arg)
 	free(j);
 }
 
-void runtime_k8s_diagnostics(struct apisrv *srv, struct sbx *s, const char *kind,
-			     const char *query, struct reply *r)
+void runtime_k8s_diagnostics(struct apisrv *srv, struct sbx *s, const char *kind, const char *query,
+			     struct reply *r)
 {
 	struct diag_job *j = calloc(1, sizeof(*j));
 	if (!j) {

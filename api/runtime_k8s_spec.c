@@ -87,9 +87,10 @@ static int resources(const struct apival_create *rq, cJSON *c, struct apival_err
 			int64_t n;
 			if (!strcmp(it->valuestring, "all")) {
 				cJSON_Delete(lim);
-				return apival_fail(ae, 400, "SANDBOX::INVALID_PARAMETER",
-						   "resourceLimits.gpu: \"all\" is not supported on "
-						   "Kubernetes; give a count");
+				return apival_fail(
+					ae, 400, "SANDBOX::INVALID_PARAMETER",
+					"resourceLimits.gpu: \"all\" is not supported on "
+					"Kubernetes; give a count");
 			}
 			if (apival_gpu_parse(it->valuestring, &n) == 0 && n > 0)
 				cJSON_AddStringToObject(lim, "nvidia.com/gpu", it->valuestring);
@@ -164,8 +165,8 @@ static cJSON *sandbox_container(const struct apisrv *srv, const struct sbx *s,
 	cJSON_AddItemToArray(mounts, mount(K8S_BIN_VOLUME, K8S_BIN_DIR, false, NULL));
 	for (size_t i = 0; i < rq->num_volumes; i++) {
 		const struct apival_volume *v = &rq->volumes[i];
-		cJSON_AddItemToArray(mounts, mount(v->name, v->mount_path, v->read_only,
-						   v->sub_path));
+		cJSON_AddItemToArray(mounts,
+				     mount(v->name, v->mount_path, v->read_only, v->sub_path));
 	}
 	if (egress) {
 		cJSON *caps = cJSON_AddObjectToObject(cJSON_AddObjectToObject(c, "securityContext"),
@@ -238,8 +239,9 @@ static int volumes(const struct apisrv *srv, const struct apival_create *rq, cJS
 		cJSON *pv = cJSON_CreateObject();
 		cJSON_AddStringToObject(pv, "name", v->name);
 		if (v->kind == APIVAL_VOL_PVC) {
-			cJSON_AddStringToObject(cJSON_AddObjectToObject(pv, "persistentVolumeClaim"),
-						"claimName", v->claim);
+			cJSON_AddStringToObject(
+				cJSON_AddObjectToObject(pv, "persistentVolumeClaim"), "claimName",
+				v->claim);
 		} else {
 			if (!hostpath_allowed(srv->host_prefixes, srv->num_host_prefixes,
 					      v->host_path)) {
@@ -264,7 +266,8 @@ cJSON *runtime_k8s_pod_spec(const struct apisrv *srv, const struct sbx *s,
 {
 	bool egress = rq->network_policy != NULL;
 	cJSON *spec = cJSON_CreateObject();
-	cJSON_AddItemToArray(cJSON_AddArrayToObject(spec, "initContainers"), installer(srv, egress));
+	cJSON_AddItemToArray(cJSON_AddArrayToObject(spec, "initContainers"),
+			     installer(srv, egress));
 	cJSON *main = sandbox_container(srv, s, rq, egress, ae);
 	if (!main || volumes(srv, rq, spec, ae) < 0) {
 		cJSON_Delete(main);

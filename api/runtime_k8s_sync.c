@@ -211,7 +211,8 @@ static void failure_of(const cJSON *st, char *out, size_t cap)
 			const cJSON *code = cJSON_GetObjectItemCaseSensitive(t, "exitCode");
 			if (!cJSON_IsNumber(code) || code->valueint == 0)
 				continue;
-			const char *r = get_str(t, "reason", NULL), *m = get_str(t, "message", NULL);
+			const char *r = get_str(t, "reason", NULL),
+				   *m = get_str(t, "message", NULL);
 			const char *n = get_str(it, "name", NULL);
 			snprintf(out, cap, "container %s exited with code %d%s%s%s%s%s",
 				 n ? n : "?", code->valueint, r ? " (" : "", r ? r : "",
@@ -280,8 +281,8 @@ struct sbx *runtime_k8s_apply(struct apisrv *srv, const cJSON *obj)
 	metadata_from(s, labels);
 	const char *exp = runtime_k8s_pods(srv)
 				  ? get_str(md, "annotations", LBL_EXPIRES)
-				  : get_str(cJSON_GetObjectItemCaseSensitive(obj, "spec"), "expireTime",
-					    NULL);
+				  : get_str(cJSON_GetObjectItemCaseSensitive(obj, "spec"),
+					    "expireTime", NULL);
 	int64_t us = 0;
 	s->expires_us = exp && apival_time_parse(exp, &us) == 0 ? us : 0;
 	if (get_str(md, "deletionTimestamp", NULL))
