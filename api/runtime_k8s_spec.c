@@ -384,14 +384,28 @@ static cJSON *on_template(const cJSON *tmpl, cJSON *obj, const char *spec_path)
 	return out;
 }
 
-static cJSON *object_meta(const struct apisrv *srv, const struct sbx *s, cJSON *obj)
+/* An object {apiVersion, kind, metadata: {name, namespace}}; *md gets its metadata. */
+static cJSON *new_object(const struct apisrv *srv, const char *api, const char *kind,
+			 const char *name, cJSON **md)
 {
-	cJSON *md = cJSON_AddObjectToObject(obj, "metadata");
-	cJSON_AddStringToObject(md, "name", s->id);
-	cJSON_AddStringToObject(md, "namespace", srv->cfg.k8s_namespace);
+	cJSON *obj = cJSON_CreateObject();
+	cJSON_AddStringToObject(obj, "apiVersion", api);
+	cJSON_AddStringToObject(obj, "kind", kind);
+	*md = cJSON_AddObjectToObject(obj, "metadata");
+	cJSON_AddStringToObject(*md, "name", name);
+	cJSON_AddStringToObject(*md, "namespace", srv->cfg.k8s_namespace);
+	return obj;
+}
+
+/* The workload's own object: named by the id, with its labels and annotations. */
+static cJSON *workload_object(const struct apisrv *srv, const struct sbx *s, const char *api,
+			      const char *kind)
+{
+	cJSON *md;
+	cJSON *obj = new_object(srv, api, kind, s->id, &md);
 	cJSON_AddItemToObject(md, "labels", runtime_k8s_labels(srv, s));
 	cJSON_AddItemToObject(md, "annotations", runtime_k8s_annotations(srv, s));
-	return md;
+	return obj;
 }
 
 cJSON *runtime_k8s_workload(const struct apisrv *srv, const struct sbx *s,
@@ -400,18 +414,14 @@ cJSON *runtime_k8s_workload(const struct apisrv *srv, const struct sbx *s,
 	cJSON *spec = runtime_k8s_pod_spec(srv, s, rq, ae);
 	if (!spec)
 		return NULL;
-	cJSON *obj = cJSON_CreateObject();
+	cJSON *obj;
 	if (runtime_k8s_pods(srv)) {
-		cJSON_AddStringToObject(obj, "apiVersion", "v1");
-		cJSON_AddStringToObject(obj, "kind", "Pod");
-		object_meta(srv, s, obj);
+		obj = workload_object(srv, s, "v1", "Pod");
 		cJSON_AddStringToObject(spec, "restartPolicy", "Never");
 		cJSON_AddItemToObject(obj, "spec", spec);
 		return on_template(srv->k8s_template, obj, "spec");
 	}
-	cJSON_AddStringToObject(obj, "apiVersion", K8S_BSBX_GROUP "/" K8S_BSBX_VERSION);
-	cJSON_AddStringToObject(obj, "kind", "BatchSandbox");
-	object_meta(srv, s, obj);
+	obj = workload_object(srv, s, K8S_BSBX_GROUP "/" K8S_BSBX_VERSION, "BatchSandbox");
 	cJSON *bs = cJSON_AddObjectToObject(obj, "spec");
 	cJSON_AddNumberToObject(bs, "replicas", 1);
 	if (s->expires_us) {
@@ -470,12 +480,8 @@ cJSON *runtime_k8s_pull_secret(const struct apisrv *srv, const struct sbx *s,
 
 	char name[96];
 	snprintf(name, sizeof(name), "%s%s", K8S_PULL_SECRET_PREFIX, s->id);
-	cJSON *sec = cJSON_CreateObject();
-	cJSON_AddStringToObject(sec, "apiVersion", "v1");
-	cJSON_AddStringToObject(sec, "kind", "Secret");
-	cJSON *md = cJSON_AddObjectToObject(sec, "metadata");
-	cJSON_AddStringToObject(md, "name", name);
-	cJSON_AddStringToObject(md, "namespace", srv->cfg.k8s_namespace);
+	cJSON *md;
+	cJSON *sec = new_object(srv, "v1", "Secret", name, &md);
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(md, "labels"), LBL_ID, s->id);
 	cJSON *own = cJSON_CreateObject();
 	bool pods = runtime_k8s_pods(srv);
@@ -494,12 +500,8 @@ cJSON *runtime_k8s_pull_secret(const struct apisrv *srv, const struct sbx *s,
 
 cJSON *runtime_k8s_pvc(const struct apisrv *srv, const char *claim)
 {
-	cJSON *p = cJSON_CreateObject();
-	cJSON_AddStringToObject(p, "apiVersion", "v1");
-	cJSON_AddStringToObject(p, "kind", "PersistentVolumeClaim");
-	cJSON *md = cJSON_AddObjectToObject(p, "metadata");
-	cJSON_AddStringToObject(md, "name", claim);
-	cJSON_AddStringToObject(md, "namespace", srv->cfg.k8s_namespace);
+	cJSON *md;
+	cJSON *p = new_object(srv, "v1", "PersistentVolumeClaim", claim, &md);
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(md, "labels"), LBL_MANAGED_VOLS, "server");
 	cJSON *spec = cJSON_AddObjectToObject(p, "spec");
 	cJSON_AddItemToArray(cJSON_AddArrayToObject(spec, "accessModes"),
