@@ -117,6 +117,33 @@ check "deploy: the Role allows watching batchsandboxes" sh -c \
 check "deploy: the Deployment runs sandbox/api:latest" sh -c \
 	"kubectl -n opensandbox get deployment sandbox-api -o jsonpath='{.spec.template.spec.containers[0].image}' | grep -qx sandbox/api:latest"
 
+# In-cluster credentials: the sandbox/api image with a service-account token and CA
+# mounted where the kubelet puts them (host network, to reach the emulator on the
+# loopback), its token rotated mid-run (last: kubectl has the old token).
+mkdir -p "$work/sa" && cp "$work/emu/ca.crt" "$work/sa/ca.crt"
+iport=$(free_port)
+sa=/var/run/secrets/kubernetes.io/serviceaccount
+docker run -d --name "$inst-api" --label "k8s-emu.instance=$inst" --network host --user 0 \
+	-v "$work/emu/token:$sa/token:ro" -v "$work/sa/ca.crt:$sa/ca.crt:ro" \
+	-e KUBERNETES_SERVICE_HOST=127.0.0.1 -e KUBERNETES_SERVICE_PORT="$eport" \
+	-e OPENSANDBOX_SERVER_API_KEY="$key" sandbox/api:latest --host 127.0.0.1 --port "$iport" \
+	--runtime kubernetes --k8s-namespace opensandbox --instance "$inst-ic" >/dev/null 2>&1
+wait_http "http://127.0.0.1:$iport/health"
+H="OPEN-SANDBOX-API-KEY: $key"
+ic=$(curl -s -m 90 -X POST -H "$H" -H 'content-type: application/json' \
+	-d '{"image":{"uri":"sandbox/base:latest"},"entrypoint":["sleep","infinity"],"timeout":300,"resourceLimits":{"cpu":"100m"}}' \
+	"http://127.0.0.1:$iport/v1/sandboxes")
+id=$(echo "$ic" | sed -n 's/.*"id":"\([^"]*\)".*/\1/p')
+case "$ic" in *'"state":"Running"'*) ok "in-cluster: sandbox/api:latest with the service account creates a Running sandbox" ;;
+*) ko "in-cluster create: $ic"; docker logs "$inst-api" 2>&1 | tail -n 5 ;; esac
+curl -sk -X POST -H "Authorization: Bearer $(cat "$work/emu/admin-token")" "https://127.0.0.1:$eport/_emulator/token/rotate" >/dev/null
+sleep 1.2 # the token file is looked at once a second
+st=$(curl -s -o /dev/null -w '%{http_code}' -X PATCH -H "$H" -H 'content-type: application/json' \
+	-d '{"rotated":"yes"}' "http://127.0.0.1:$iport/v1/sandboxes/$id/metadata")
+[ "$st" = 200 ] && ok "in-cluster: a rotated token is read again (the next call passes)" || ko "in-cluster after rotation: $st"
+curl -s -X DELETE -H "$H" "http://127.0.0.1:$iport/v1/sandboxes/$id" >/dev/null
+docker rm -f "$inst-api" >/dev/null 2>&1
+
 kill "$emu_pid" 2>/dev/null
 wait "$emu_pid" 2>/dev/null
 emu_pid=""
