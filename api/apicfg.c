@@ -3,24 +3,13 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "apicfg.h"
+#include "apicfg_int.h"
 #include "json.h"
 
-enum opt_kind { OPT_STR, OPT_INT, OPT_BOOL };
-
-struct opt {
-	const char *flag; /* --flag */
-	const char *env;  /* environment variable, or NULL */
-	const char *key;  /* "section.key" in the JSON file */
-	enum opt_kind kind;
-	size_t off;
-	const char *def;
-	const char *help;
-};
-
 #define O(f) offsetof(struct apicfg, f)
-static const struct opt opts[] = {
+const struct opt apicfg_opts[] = {
 	{"host", "SANDBOX_API_HOST", "server.host", OPT_STR, O(host), "0.0.0.0", "listen address"},
 	{"port", "SANDBOX_API_PORT", "server.port", OPT_INT, O(port), "8080", "listen port"},
 	{"api-key", "OPENSANDBOX_SERVER_API_KEY", "server.api_key", OPT_STR, O(api_key), "",
@@ -163,17 +152,25 @@ static const struct opt opts[] = {
 	{"k8s-write-burst", "SANDBOX_API_K8S_WRITE_BURST", "kubernetes.write_burst", OPT_INT,
 	 O(k8s_write_burst), "0", "write burst"},
 	{"k8s-execd-init-resources", "SANDBOX_API_K8S_EXECD_INIT_RESOURCES",
-	 "kubernetes.execd_init_resources_json", OPT_STR, O(k8s_init_resources), "",
-	 "resources of the execd-installer init container, as JSON ({\"limits\":{...}})"},
+	 "kubernetes.execd_init_resources", OPT_STR, O(k8s_init_resources), "",
+	 "resources of the execd-installer init container: {limits, requests} (a TOML table, or "
+	 "JSON text)"},
+	{"volume-default-size", "SANDBOX_API_VOLUME_DEFAULT_SIZE", "storage.volume_default_size",
+	 OPT_STR, O(volume_default_size), "1Gi",
+	 "size of a PVC made for createIfNotExists (Kubernetes)"},
 };
 #undef O
+const size_t apicfg_nopts = sizeof(apicfg_opts) / sizeof(apicfg_opts[0]);
 
 void apicfg_usage(FILE *f)
 {
 	fprintf(f, "usage: sandbox-api [--config FILE] [--flag value | --flag=value]...\n"
-		   "  --config FILE  JSON config file (env SANDBOX_CONFIG_PATH); keys as shown\n");
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
-		const struct opt *o = &opts[i];
+		   "  --config FILE  config file, the upstream TOML or JSON (env "
+		   "SANDBOX_CONFIG_PATH;\n"
+		   "                 default ~/.sandbox.toml if it exists); keys as shown\n"
+		   "       sandbox-api init-config PATH --example docker|k8s [--force]\n");
+	for (size_t i = 0; i < apicfg_nopts; i++) {
+		const struct opt *o = &apicfg_opts[i];
 		fprintf(f, "  --%-22s %s\n  %24s [%s; env %s; default \"%s\"]\n", o->flag, o->help,
 			"", o->key, o->env, o->def);
 	}
@@ -181,7 +178,7 @@ void apicfg_usage(FILE *f)
 		"environment: OPENSANDBOX_INSECURE_SERVER=YES allows running without an API key\n");
 }
 
-static int set(struct apicfg *cfg, const struct opt *o, const char *v, const char *src,
+int apicfg_set(struct apicfg *cfg, const struct opt *o, const char *v, const char *src,
 	       struct err *e)
 {
 	char *p = (char *)cfg + o->off;
@@ -217,106 +214,30 @@ static int set(struct apicfg *cfg, const struct opt *o, const char *v, const cha
 	return -EINVAL;
 }
 
-static int load_file(struct apicfg *cfg, const char *path, struct err *e)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return err_set(e, errno, "config %s: %s", path, strerror(errno));
-	char *text = NULL;
-	size_t len = 0, cap = 0;
-	for (;;) {
-		if (len + 4096 > cap) {
-			char *n = realloc(text, cap = cap * 2 + 8192);
-			if (!n) {
-				free(text);
-				fclose(f);
-				return err_set(e, ENOMEM, "out of memory");
-			}
-			text = n;
-		}
-		size_t r = fread(text + len, 1, cap - len, f);
-		len += r;
-		if (r == 0 || len > (1u << 20))
-			break;
-	}
-	fclose(f);
-	struct err je = {0};
-	cJSON *root = json_parse(text, len, &je);
-	free(text);
-	if (!cJSON_IsObject(root)) {
-		cJSON_Delete(root);
-		return err_set(e, EINVAL, "config %s: %s", path,
-			       je.msg[0] ? je.msg : "not an object");
-	}
-	int r = 0;
-	for (size_t i = 0; !r && i < sizeof(opts) / sizeof(opts[0]); i++) {
-		const struct opt *o = &opts[i];
-		/* "a.b.c": one object per dotted part */
-		const cJSON *v = root;
-		for (const char *k = o->key; v && *k;) {
-			char part[48];
-			size_t n = strcspn(k, ".");
-			snprintf(part, sizeof(part), "%.*s", (int)n, k);
-			v = cJSON_IsObject(v) ? cJSON_GetObjectItemCaseSensitive(v, part) : NULL;
-			k += n + (k[n] == '.');
-		}
-		if (!v || cJSON_IsNull(v))
-			continue;
-		char num[32], *list = NULL;
-		const char *val = NULL;
-		if (cJSON_IsString(v)) {
-			val = v->valuestring;
-		} else if (cJSON_IsNumber(v)) {
-			snprintf(num, sizeof(num), "%.0f", v->valuedouble);
-			val = num;
-		} else if (cJSON_IsBool(v)) {
-			val = cJSON_IsTrue(v) ? "true" : "false";
-		} else if (cJSON_IsArray(v)) {
-			/* Lists become comma lists. */
-			size_t n = 1;
-			const cJSON *it;
-			cJSON_ArrayForEach(it, v) n +=
-				cJSON_IsString(it) ? strlen(it->valuestring) + 1 : 0;
-			list = calloc(1, n);
-			cJSON_ArrayForEach(it, v)
-			{
-				if (!list || !cJSON_IsString(it))
-					continue;
-				if (*list)
-					strcat(list, ",");
-				strcat(list, it->valuestring);
-			}
-			val = list ? list : "";
-		} else {
-			r = err_set(e, EINVAL, "config %s: %s has an unsupported type", path,
-				    o->key);
-			break;
-		}
-		char src[300];
-		snprintf(src, sizeof(src), "config %s", path);
-		r = set(cfg, o, val, src, e);
-		free(list);
-	}
-	cJSON_Delete(root);
-	return r;
-}
-
 static const struct opt *find_flag(const char *name, size_t n)
 {
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-		if (strlen(opts[i].flag) == n && strncmp(opts[i].flag, name, n) == 0)
-			return &opts[i];
+	for (size_t i = 0; i < apicfg_nopts; i++)
+		if (strlen(apicfg_opts[i].flag) == n && strncmp(apicfg_opts[i].flag, name, n) == 0)
+			return &apicfg_opts[i];
 	return NULL;
 }
 
 int apicfg_load(struct apicfg *cfg, int argc, char **argv, struct err *e)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	const size_t nopts = sizeof(opts) / sizeof(opts[0]);
+	const size_t nopts = apicfg_nopts;
 	for (size_t i = 0; i < nopts; i++)
-		if (set(cfg, &opts[i], opts[i].def, "default", e) < 0)
+		if (apicfg_set(cfg, &apicfg_opts[i], apicfg_opts[i].def, "default", e) < 0)
 			return -EINVAL;
 	const char *file = getenv("SANDBOX_CONFIG_PATH");
+	/* Like upstream: ~/.sandbox.toml when nothing else is named and it exists. */
+	char home_cfg[600] = "";
+	const char *home = getenv("HOME");
+	if (!file && home && *home) {
+		snprintf(home_cfg, sizeof(home_cfg), "%s/.sandbox.toml", home);
+		if (access(home_cfg, R_OK) == 0)
+			file = home_cfg;
+	}
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			apicfg_usage(stdout);
@@ -327,11 +248,11 @@ int apicfg_load(struct apicfg *cfg, int argc, char **argv, struct err *e)
 		else if (!strcmp(argv[i], "--config") && i + 1 < argc)
 			file = argv[++i];
 	}
-	if (file && *file && load_file(cfg, file, e) < 0)
+	if (file && *file && apicfg_load_file(cfg, file, e) < 0)
 		return -EINVAL;
 	for (size_t i = 0; i < nopts; i++) {
-		const char *v = getenv(opts[i].env);
-		if (v && *v && set(cfg, &opts[i], v, opts[i].env, e) < 0)
+		const char *v = getenv(apicfg_opts[i].env);
+		if (v && *v && apicfg_set(cfg, &apicfg_opts[i], v, apicfg_opts[i].env, e) < 0)
 			return -EINVAL;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -359,7 +280,7 @@ int apicfg_load(struct apicfg *cfg, int argc, char **argv, struct err *e)
 		}
 		char src[64];
 		snprintf(src, sizeof(src), "--%s", o->flag);
-		if (set(cfg, o, v, src, e) < 0)
+		if (apicfg_set(cfg, o, v, src, e) < 0)
 			return -EINVAL;
 	}
 	if (cfg->port == 0 || cfg->port > 65535)
@@ -386,10 +307,12 @@ int apicfg_load(struct apicfg *cfg, int argc, char **argv, struct err *e)
 
 void apicfg_free(struct apicfg *cfg)
 {
-	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
-		if (opts[i].kind != OPT_STR)
+	free(cfg->warnings);
+	cfg->warnings = NULL;
+	for (size_t i = 0; i < apicfg_nopts; i++) {
+		if (apicfg_opts[i].kind != OPT_STR)
 			continue;
-		char **s = (char **)((char *)cfg + opts[i].off);
+		char **s = (char **)((char *)cfg + apicfg_opts[i].off);
 		free(*s);
 		*s = NULL;
 	}

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * apicfg: sandbox-api configuration from, in increasing precedence, built-in
- * defaults, a JSON file (--config or SANDBOX_CONFIG_PATH; keys as in the
- * upstream TOML: {"server": {"port": 8080}, "docker": {...}}), environment
- * variables and command-line flags. Every option is in one table, which
+ * defaults, a config file (--config, SANDBOX_CONFIG_PATH or ~/.sandbox.toml:
+ * the upstream server's TOML read as is, or the same tree as JSON;
+ * apicfg_file.c), environment variables and command-line flags. Every option is in one table, which
  * also prints --help. Strings are owned by the struct (apicfg_free).
  */
 #ifndef API_APICFG_H
@@ -61,6 +61,8 @@ struct apicfg {
 	int64_t k8s_create_timeout, k8s_watch_timeout, k8s_resync;
 	int64_t k8s_read_qps, k8s_read_burst, k8s_write_qps, k8s_write_burst;
 	char *k8s_init_resources; /* JSON object text, or "" */
+	char *volume_default_size;
+	char *warnings; /* what the config file had that is not used, one per line, or NULL */
 };
 
 /*
@@ -69,6 +71,9 @@ struct apicfg {
  */
 int apicfg_load(struct apicfg *cfg, int argc, char **argv, struct err *e);
 void apicfg_usage(FILE *f);
+/* `sandbox-api init-config PATH --example docker|k8s [--force]`: writes a commented
+ * sample config (apicfg_example.c). Returns the exit status. */
+int apicfg_init_config(int argc, char **argv);
 void apicfg_free(struct apicfg *cfg);
 
 #endif

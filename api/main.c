@@ -73,6 +73,8 @@ int main(int argc, char **argv)
 	struct apisrv *srv = &S;
 	struct err e = {0};
 	int rc = 1;
+	if (argc > 1 && !strcmp(argv[1], "init-config"))
+		return apicfg_init_config(argc - 1, argv + 1);
 	int r = apicfg_load(&srv->cfg, argc, argv, &e);
 	if (r == 1)
 		return 0;
@@ -82,6 +84,13 @@ int main(int argc, char **argv)
 	}
 	int level = log_level_parse(srv->cfg.log_level);
 	log_init("sandbox-api", level < 0 ? LOG_INFO : (enum log_level)level, 2);
+	for (char *w = srv->cfg.warnings, *nl; w && *w; w = nl + 1) {
+		nl = strchr(w, '\n');
+		if (!nl)
+			break;
+		*nl = '\0';
+		log_msg(LOG_WARN, NULL, w, NULL);
+	}
 	/* Every connection is an fd: run out at the hard limit, not at 1024. */
 	if (listener_raise_fd_limit() < 0)
 		log_msg(LOG_WARN, NULL, "could not raise the open-file limit", NULL);

@@ -25,7 +25,6 @@
 #define K8S_BIN_DIR	       "/opt/opensandbox"
 #define K8S_INSTALL_DIR	       "/opt/opensandbox-install" /* the init container's view */
 #define K8S_PULL_SECRET_PREFIX "opensandbox-image-auth-"
-#define K8S_PVC_DEFAULT_SIZE   "1Gi"
 #define K8S_ENDPOINTS_ANN      "sandbox.opensandbox.io/endpoints"
 
 /* Whether the provider is plain pods. */

@@ -508,6 +508,6 @@ cJSON *runtime_k8s_pvc(const struct apisrv *srv, const char *claim)
 			     cJSON_CreateString("ReadWriteOnce"));
 	cJSON_AddStringToObject(
 		cJSON_AddObjectToObject(cJSON_AddObjectToObject(spec, "resources"), "requests"),
-		"storage", K8S_PVC_DEFAULT_SIZE);
+		"storage", srv->cfg.volume_default_size);
 	return p;
 }

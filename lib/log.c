@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,10 +29,11 @@ void log_init(const char *program, enum log_level min, int fd)
 
 int log_level_parse(const char *s)
 {
+	/* Any case: upstream configs say INFO, WARNING. */
 	for (int i = 0; i < 4; i++)
-		if (strcmp(s, names[i]) == 0 || (s[0] == '0' + i && s[1] == '\0'))
+		if (strcasecmp(s, names[i]) == 0 || (s[0] == '0' + i && s[1] == '\0'))
 			return i;
-	if (strcmp(s, "warning") == 0)
+	if (strcasecmp(s, "warning") == 0)
 		return LOG_WARN;
 	return -1;
 }

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: Apache-2.0
+/* sandbox-api's config: the upstream TOML read as is, JSON still, precedence, warnings. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "apicfg.h"
+#include "unit.h"
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static int load(struct apicfg *c, const char *path, const char *extra, struct err *e)
+{
+	char *argv[] = {"sandbox-api", "--config", (char *)path, (char *)extra, NULL};
+	return apicfg_load(c, extra ? 4 : 3, argv, e);
+}
+
+static const char upstream_toml[] =
+	"[server]\n"
+	"host = \"127.0.0.1\"\n"
+	"port = 9090\n"
+	"api_key = \"k\"\n"
+	"max_sandbox_timeout_seconds = 86400\n"
+	"timeout_keep_alive = 30\n"
+	"[log]\n"
+	"level = \"INFO\"\n"
+	"[runtime]\n"
+	"type = \"kubernetes\"\n"
+	"execd_image = \"opensandbox/execd:v1.0.19\"\n"
+	"[docker]\n"
+	"drop_capabilities = [\"NET_RAW\", \"SYS_ADMIN\"]\n"
+	"no_new_privileges = false\n"
+	"[storage]\n"
+	"allowed_host_paths = [\"/data\", \"/srv\"]\n"
+	"[kubernetes]\n"
+	"namespace = \"sandboxes\"\n"
+	"workload_provider = \"pod\"\n"
+	"read_qps = 20\n"
+	"[kubernetes.execd_init_resources.limits]\n"
+	"cpu = \"100m\"\n"
+	"[ingress]\n"
+	"mode = \"gateway\"\n"
+	"[ingress.gateway]\n"
+	"address = \"*.sbx.example.com\"\n"
+	"route.mode = \"wildcard\"\n"
+	"[ingress.secure_access]\n"
+	"active_key = \"a\"\n"
+	"keys = [{key_id = \"a\", key = \"c2VjcmV0\"}, {key_id = \"b\", key = \"b3RoZXI=\"}]\n"
+	"[secure_runtime]\n"
+	"type = \"gvisor\"\n"
+	"[egress]\n"
+	"image = \"egress:1\"\n"
+	"bogus = 1\n";
+
+TEST(apicfg_upstream_toml)
+{
+	char dir[] = "/tmp/apicfg.XXXXXX", path[96];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/sandbox.toml", dir);
+	write_file(path, upstream_toml);
+	struct apicfg c;
+	struct err e = {0};
+	CHECK_INT(load(&c, path, "--port=7070", &e), 0);
+	CHECK_STR(c.host, "127.0.0.1");
+	CHECK_INT(c.port, 7070); /* flags win over the file */
+	CHECK_STR(c.api_key, "k");
+	CHECK_INT(c.max_timeout, 86400);
+	CHECK_STR(c.log_level, "INFO");
+	CHECK_STR(c.runtime, "kubernetes");
+	CHECK_STR(c.execd_image, "opensandbox/execd:v1.0.19");
+	CHECK_STR(c.cap_drop, "NET_RAW,SYS_ADMIN");
+	CHECK(!c.no_new_privileges);
+	CHECK_STR(c.allowed_host_paths, "/data,/srv");
+	CHECK_STR(c.k8s_namespace, "sandboxes");
+	CHECK_STR(c.k8s_provider, "pod");
+	CHECK_INT(c.k8s_read_qps, 20);
+	CHECK_STR(c.k8s_init_resources, "{\"limits\":{\"cpu\":\"100m\"}}");
+	CHECK_STR(c.ingress_mode, "gateway");
+	CHECK_STR(c.gateway_address, "*.sbx.example.com");
+	CHECK_STR(c.gateway_route_mode, "wildcard");
+	CHECK_STR(c.secure_access_keys, "a:c2VjcmV0,b:b3RoZXI=");
+	CHECK_STR(c.secure_runtime, "runsc");
+	CHECK_STR(c.egress_image, "egress:1");
+	/* Keys nothing reads are named, not refused. */
+	CHECK(c.warnings && strstr(c.warnings, "unknown key egress.bogus"));
+	CHECK(c.warnings && strstr(c.warnings, "server.timeout_keep_alive is not used"));
+	apicfg_free(&c);
+
+	/* JSON keeps working, and errors name the line and key. */
+	write_file(path, "{\"server\": {\"port\": 8181}, \"docker\": {\"network_mode\": \"host\"}}");
+	CHECK_INT(load(&c, path, NULL, &e), 0);
+	CHECK_INT(c.port, 8181);
+	CHECK_STR(c.network_mode, "host");
+	apicfg_free(&c);
+	snprintf(path, sizeof(path), "%s/bad.toml", dir);
+	write_file(path, "[server]\nport = 1\nport = 2\n");
+	CHECK(load(&c, path, NULL, &e) < 0 && strstr(e.msg, "line 3") && strstr(e.msg, "port"));
+	apicfg_free(&c);
+	write_file(path, "[server]\nport = \"x\"\n");
+	CHECK(load(&c, path, NULL, &e) < 0 && strstr(e.msg, "server.port"));
+	apicfg_free(&c);
+	write_file(path, "[secure_runtime]\ntype = \"firecracker\"\n");
+	CHECK(load(&c, path, NULL, &e) < 0 && strstr(e.msg, "firecracker"));
+	apicfg_free(&c);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK_INT(system(cmd), 0);
+}
+
+TEST(apicfg_init_config_samples_load)
+{
+	char dir[] = "/tmp/apicfg.XXXXXX", path[96];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/s.toml", dir);
+	static const char *const kinds[] = {"docker", "k8s"};
+	for (int i = 0; i < 2; i++) {
+		char *argv[] = {"init-config", path, "--example", (char *)kinds[i], "--force", NULL};
+		CHECK_INT(apicfg_init_config(5, argv), 0);
+		struct apicfg c;
+		struct err e = {0};
+		CHECK_INT(load(&c, path, NULL, &e), 0);
+		CHECK(c.warnings == NULL); /* every key of a sample is one this server reads */
+		CHECK_STR(c.runtime, i ? "kubernetes" : "docker");
+		apicfg_free(&c);
+	}
+	char *argv[] = {"init-config", path, "--example", "docker", NULL};
+	CHECK_INT(apicfg_init_config(4, argv), 1); /* exists, no --force */
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK_INT(system(cmd), 0);
+}
