@@ -28,7 +28,8 @@ static const char docker_example[] =
 	"\n"
 	"[docker]\n"
 	"network_mode = \"bridge\"             # bridge, host or a user-defined network\n"
-	"drop_capabilities = [\"AUDIT_WRITE\", \"MKNOD\", \"NET_ADMIN\", \"NET_RAW\", \"SYS_ADMIN\",\n"
+	"drop_capabilities = [\"AUDIT_WRITE\", \"MKNOD\", \"NET_ADMIN\", \"NET_RAW\", "
+	"\"SYS_ADMIN\",\n"
 	"                     \"SYS_MODULE\", \"SYS_PTRACE\", \"SYS_TIME\", \"SYS_TTY_CONFIG\"]\n"
 	"no_new_privileges = true\n"
 	"pids_limit = 4096\n"
@@ -103,7 +104,8 @@ int apicfg_init_config(int argc, char **argv)
 			   : !strcmp(example, "k8s")  ? k8s_example
 						      : NULL;
 	if (!path || !text) {
-		fprintf(stderr, "usage: sandbox-api init-config PATH --example docker|k8s [--force]\n");
+		fprintf(stderr,
+			"usage: sandbox-api init-config PATH --example docker|k8s [--force]\n");
 		return 2;
 	}
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL), 0600);

@@ -27,12 +27,26 @@ static const struct {
 
 /* Upstream keys with no meaning here (uvicorn tuning, file logging, stores). */
 static const char *const ignored[] = {
-	"server.timeout_keep_alive", "server.limit_concurrency", "server.backlog",
-	"server.thread_pool_size", "server.loop", "server.http", "log.file_enabled",
-	"log.file_path", "log.access_file_path", "log.file_max_bytes", "log.file_backup_count",
-	"store.type", "store.path", "renew_intent.enabled", "renew_intent.redis",
-	"secure_runtime.k8s_runtime_class", "agent_sandbox", "storage.ossfs_mount_root",
-	"kubernetes.sandbox_create_poll_interval_seconds", "kubernetes.informer_enabled",
+	"server.timeout_keep_alive",
+	"server.limit_concurrency",
+	"server.backlog",
+	"server.thread_pool_size",
+	"server.loop",
+	"server.http",
+	"log.file_enabled",
+	"log.file_path",
+	"log.access_file_path",
+	"log.file_max_bytes",
+	"log.file_backup_count",
+	"store.type",
+	"store.path",
+	"renew_intent.enabled",
+	"renew_intent.redis",
+	"secure_runtime.k8s_runtime_class",
+	"agent_sandbox",
+	"storage.ossfs_mount_root",
+	"kubernetes.sandbox_create_poll_interval_seconds",
+	"kubernetes.informer_enabled",
 	"kubernetes.snapshot_create_timeout_seconds",
 };
 
@@ -233,7 +247,8 @@ int apicfg_load_file(struct apicfg *cfg, const char *path, struct err *e)
 	buf_free(&text);
 	if (!cJSON_IsObject(root)) {
 		cJSON_Delete(root);
-		return err_set(e, EINVAL, "config %s: %s", path, pe.msg[0] ? pe.msg : "not a table");
+		return err_set(e, EINVAL, "config %s: %s", path,
+			       pe.msg[0] ? pe.msg : "not a table");
 	}
 	for (size_t i = 0; !r && i < apicfg_nopts; i++) {
 		const cJSON *v = at_path(root, apicfg_opts[i].key);

@@ -350,3 +350,21 @@ int docker_remove_by_label(struct docker *d, const char *label, struct err *e)
 	cJSON_Delete(list);
 	return n;
 }
+
+int docker_api_minor(struct docker *d, struct err *e)
+{
+	int have = __atomic_load_n(&d->api_minor, __ATOMIC_RELAXED);
+	if (have)
+		return have;
+	cJSON *v = NULL;
+	int r = docker_json(d, "GET", "/version", NULL, &v, e);
+	const cJSON *av = cJSON_GetObjectItemCaseSensitive(v, "ApiVersion");
+	int minor = 0;
+	if (r >= 0 && cJSON_IsString(av) && sscanf(av->valuestring, "1.%d", &minor) == 1 &&
+	    minor > 0)
+		__atomic_store_n(&d->api_minor, minor, __ATOMIC_RELAXED);
+	else if (r >= 0)
+		r = err_set(e, EPROTO, "GET /version: no ApiVersion");
+	cJSON_Delete(v);
+	return r < 0 ? r : minor;
+}

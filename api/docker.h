@@ -29,6 +29,7 @@ struct docker {
 	char url[256]; /* as configured, for messages */
 	uint32_t timeout_ms;
 	unsigned long errors; /* failed calls (atomic) */
+	int api_minor;	      /* 0 until known (atomic) */
 };
 
 #define DOCKER_ID_LEN 65
@@ -73,6 +74,10 @@ int docker_logs_tail(struct docker *d, const char *cid, unsigned lines, struct b
 		     struct err *e);
 /* Removes every container carrying label "key=value" (or "key"). Returns how many. */
 int docker_remove_by_label(struct docker *d, const char *label, struct err *e);
+
+/* The minor number of the Engine API version the daemon speaks (41 for 1.41),
+ * asked once (GET /version) and remembered. -errno if it cannot be asked. */
+int docker_api_minor(struct docker *d, struct err *e);
 
 /* Percent-encodes s for a query string into out. */
 void docker_query_escape(const char *s, char *out, size_t cap);

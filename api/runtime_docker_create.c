@@ -6,6 +6,7 @@
  * 202 Pending; then /ping polling on the loop until Running.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
@@ -219,6 +220,82 @@ static int ensure_volumes(struct create_job *j)
 	return 0;
 }
 
+/* A named volume's subPath. Engine API 1.45 mounts it itself; older engines get the
+ * local volume's directory walked like a host path (no link inside the volume may lead
+ * out of it) and staged; other drivers cannot be reached that way. */
+static int stage_volume_subpath(struct create_job *j, size_t i, cJSON *binds)
+{
+	const struct apival_volume *v = &j->req.volumes[i];
+	struct docker *d = &j->srv->docker;
+	j->status = 500;
+	j->code = "VOLUME::PVC_INSPECT_FAILED";
+	int minor = docker_api_minor(d, &j->e);
+	if (minor < 0)
+		return minor;
+	if (minor >= 45) {
+		cJSON *hc = cJSON_GetObjectItem(j->body, "HostConfig");
+		cJSON *mounts = cJSON_GetObjectItem(hc, "Mounts");
+		if (!mounts)
+			mounts = cJSON_AddArrayToObject(hc, "Mounts");
+		cJSON *m = cJSON_CreateObject();
+		cJSON_AddStringToObject(m, "Type", "volume");
+		cJSON_AddStringToObject(m, "Source", v->claim);
+		cJSON_AddStringToObject(m, "Target", v->mount_path);
+		cJSON_AddBoolToObject(m, "ReadOnly", v->read_only);
+		cJSON_AddStringToObject(cJSON_AddObjectToObject(m, "VolumeOptions"), "Subpath",
+					v->sub_path);
+		cJSON_AddItemToArray(mounts, m);
+		return 0;
+	}
+	char target[400];
+	snprintf(target, sizeof(target), "/volumes/%s", v->claim);
+	cJSON *vol = NULL;
+	int r = docker_json(d, "GET", target, NULL, &vol, &j->e);
+	const cJSON *drv = cJSON_GetObjectItem(vol, "Driver");
+	const cJSON *mp = cJSON_GetObjectItem(vol, "Mountpoint");
+	char root[PATH_MAX] = "";
+	if (r >= 0 && (!cJSON_IsString(drv) || strcmp(drv->valuestring, "local") != 0)) {
+		r = err_set(&j->e, ENOTSUP,
+			    "volume %s: subPath on driver %s needs Engine API 1.45 (this daemon "
+			    "speaks 1.%d)",
+			    v->name, cJSON_IsString(drv) ? drv->valuestring : "?", minor);
+		j->status = 400;
+		j->code = "VOLUME::PVC_SUBPATH_UNSUPPORTED_DRIVER";
+	} else if (r >= 0 && cJSON_IsString(mp)) {
+		snprintf(root, sizeof(root), "%s", mp->valuestring);
+	}
+	cJSON_Delete(vol);
+	if (r < 0 || !root[0])
+		return r < 0 ? r : err_set(&j->e, EPROTO, "volume %s: no Mountpoint", v->name);
+	struct hostpath_prefix pre = {.path = root,
+				      .fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)};
+	if (pre.fd < 0)
+		return err_set(&j->e, errno, "volume %s: %s: %s", v->name, root, strerror(errno));
+	char path[PATH_MAX + 300], stage[PATH_MAX], bind[PATH_MAX + 300];
+	snprintf(path, sizeof(path), "%s/%s", root, v->sub_path);
+	struct err e = {0};
+	int fd = hostpath_open(&pre, 1, path, true, &e);
+	close(pre.fd);
+	r = fd;
+	if (fd >= 0) {
+		snprintf(stage, sizeof(stage), "%s/%s-%zu", j->srv->mounts_dir, j->id, i);
+		r = hostpath_stage(fd, stage, &e);
+		close(fd);
+	}
+	if (r < 0) {
+		err_set(&j->e, -r, "volume %s: subPath %s: %s", v->name, v->sub_path, e.msg);
+		if (fd < 0) { /* a link out of the volume, a file on the way */
+			j->status = 400;
+			j->code = "VOLUME::INVALID_SUB_PATH";
+		}
+		return r;
+	}
+	j->staged[i] = true;
+	snprintf(bind, sizeof(bind), "%s:%s:%s", stage, v->mount_path, v->read_only ? "ro" : "rw");
+	cJSON_AddItemToArray(binds, cJSON_CreateString(bind));
+	return 0;
+}
+
 /* Host volumes, on the worker: each path opened without links below its allowed prefix
  * and bind-mounted by descriptor at a staging path that the daemon is given (hostpath.h). */
 static int stage_host_volumes(struct create_job *j)
@@ -227,6 +304,12 @@ static int stage_host_volumes(struct create_job *j)
 	cJSON *binds = cJSON_GetObjectItem(cJSON_GetObjectItem(j->body, "HostConfig"), "Binds");
 	for (size_t i = 0; i < j->req.num_volumes; i++) {
 		const struct apival_volume *v = &j->req.volumes[i];
+		if (v->kind == APIVAL_VOL_PVC && v->sub_path) {
+			int r = stage_volume_subpath(j, i, binds);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		if (v->kind != APIVAL_VOL_HOST)
 			continue;
 		char path[PATH_MAX], stage[PATH_MAX], bind[PATH_MAX + 300];

@@ -207,13 +207,8 @@ cJSON *runtime_docker_main_body(struct apisrv *srv, const struct apival_create *
 			}
 			continue;
 		} else {
-			if (v->sub_path) {
-				cJSON_Delete(b);
-				apival_fail(ae, 400, "VOLUME::PVC_SUBPATH_UNSUPPORTED_DRIVER",
-					    "volume %s: subPath on a named volume is not supported",
-					    v->name);
-				return NULL;
-			}
+			if (v->sub_path)
+				continue; /* mounted on the worker, once the volume is known */
 			snprintf(bind, sizeof(bind), "%s:%s:%s", v->claim, v->mount_path,
 				 v->read_only ? "ro" : "rw");
 		}

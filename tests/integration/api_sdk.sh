@@ -227,6 +227,40 @@ s.bind(("0.0.0.0", 44772)); s.listen(64); time.sleep(90)' &
 else
 	echo "  skip - host network mode: port 44772 or 8080 is busy on this host"
 fi
+# An upstream-style TOML config read as is (port and everything else from the file).
+p=$(free_port)
+cat >"$work/sandbox.toml" <<EOF
+# as opensandbox-server init-config writes it
+[server]
+host = "127.0.0.1"
+port = $p
+[log]
+level = "WARNING"
+[runtime]
+type = "docker"
+execd_image = "sandbox/execd:latest"
+[docker]
+network_mode = "bridge"
+no_new_privileges = true
+pids_limit = 2048
+[egress]
+image = "sandbox/egressd:latest"
+mode = "dns"
+[storage]
+allowed_host_paths = []
+EOF
+OPENSANDBOX_SERVER_API_KEY=$key SANDBOX_CONFIG_PATH="$work/sandbox.toml" "$bin" --state-dir "$work/state-t" \
+	--instance "$run_id-m" >>"$work/server.log" 2>>"$work/server.err" &
+mpid=$!
+i=0
+until curl -fs -o /dev/null "http://127.0.0.1:$p/health" || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done
+check "TOML config: listening on the port from the file" curl -fs "http://127.0.0.1:$p/health"
+MODE=bridge API_DOMAIN="127.0.0.1:$p" API_KEY=$key IMAGE=$image RUN_ID=$run_id \
+	timeout 120 node --test --test-reporter=tap "$sdk/api_modes.test.mjs" >"$work/modes.out" 2>&1
+tap_count "$work/modes.out" $?
+kill -TERM "$mpid"
+wait "$mpid" || ko "TOML server: exit status $? after SIGTERM"
+
 docker network create --label "run=$run_id" "$run_id-net" >/dev/null
 dport=$(free_port)
 docker_log="$work/docker_tcp.log"

@@ -336,6 +336,28 @@ test("volumes: host paths under the allowlist (rw, ro, created), named volume as
   assert.ok(gone, `volume ${claim} was not removed with its sandbox`);
 });
 
+test("volumes: subPath of a named volume (read-write, read-only, a link out of the volume refused)", async () => {
+  const claim = `${run}-sub`;
+  const vol = (extra) => ({ name: "v", pvc: { claimName: claim, createIfNotExists: true }, mountPath: "/mnt/v", ...extra });
+  const a = await create({ entrypoint: ["sleep", "600"], volumes: [vol({ subPath: "a/b" })] });
+  await a.commands.run("echo from-sub > /mnt/v/f");
+  const whole = await create({ entrypoint: ["sleep", "600"], volumes: [vol({})] });
+  const ex = await whole.commands.run("cat /mnt/v/a/b/f; ln -s /etc /mnt/v/evil; ln -s ../../.. /mnt/v/up");
+  assert.deepEqual(texts(ex.logs.stdout), ["from-sub"]);
+  const ro = await create({ entrypoint: ["sleep", "600"], volumes: [vol({ subPath: "a/b", readOnly: true })] });
+  const w = await ro.commands.run("cat /mnt/v/f; (echo x > /mnt/v/g) 2>/dev/null && echo writable || echo read-only");
+  assert.deepEqual(texts(w.logs.stdout), ["from-sub", "read-only"]);
+  // A link the sandbox made inside the volume leads nowhere: refused, nothing created.
+  for (const sub of ["evil", "up/etc", "evil/x"]) {
+    const r = await api("POST", "/v1/sandboxes", { image: { uri: image }, entrypoint: ["sleep", "60"], resourceLimits: {}, metadata: { run }, volumes: [vol({ subPath: sub })] });
+    assert.equal(r.status, 400, `${sub}: ${r.text}`);
+    assert.equal(r.json.code, "VOLUME::INVALID_SUB_PATH", r.text);
+    assert.match(r.json.message, /symbolic link/);
+  }
+  for (const s of [a, whole, ro]) await s.kill();
+  docker("volume", "rm", claim);
+});
+
 test("volumes: refused outside the allowlist, through a symlink, missing pvc, bad subPath (nothing created)", { skip: !volroot && "no VOLROOT" }, async () => {
   fs.mkdirSync(volroot, { recursive: true });
   try { fs.symlinkSync("/etc", `${volroot}/escape`); } catch { /* made by the other build's run */ }
