@@ -245,14 +245,16 @@ static int demux_logs(const unsigned char *p, size_t len, struct buf *out)
 }
 
 /* Ten lines, but a line may be a long progress bar redrawn with '\r'. */
-#define LOGS_MAX_BODY (512 * 1024)
+#define LOGS_MAX_BODY (8u << 20)
 
-int docker_logs_tail(struct docker *d, const char *cid, unsigned lines, struct buf *out,
-		     struct err *e)
+int docker_logs(struct docker *d, const char *cid, unsigned tail, long since, bool timestamps,
+		struct buf *out, struct err *e)
 {
-	char target[256];
-	snprintf(target, sizeof(target), "/containers/%s/logs?stdout=1&stderr=1&tail=%u", cid,
-		 lines);
+	char target[320];
+	int n = snprintf(target, sizeof(target), "/containers/%s/logs?stdout=1&stderr=1&tail=%u%s",
+			 cid, tail, timestamps ? "&timestamps=1" : "");
+	if (since > 0)
+		snprintf(target + n, sizeof(target) - (size_t)n, "&since=%ld", since);
 	struct http_response resp;
 	int st = docker_call(d, "GET", target, NULL, 0, NULL, NULL, LOGS_MAX_BODY, &resp, e);
 	if (st < 0)

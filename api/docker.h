@@ -68,10 +68,12 @@ int docker_remove(struct docker *d, const char *cid, struct err *e);
 int docker_inspect(struct docker *d, const char *cid, cJSON **out, struct err *e);
 /* GET /containers/json?all=1 with filters (a JSON object text, or NULL). */
 int docker_list(struct docker *d, const char *filters, cJSON **out, struct err *e);
-/* The last `lines` lines of a container's stdout and stderr (the non-TTY stream
- * demultiplexed) appended to out as text. 0, -ENOENT or -errno. */
-int docker_logs_tail(struct docker *d, const char *cid, unsigned lines, struct buf *out,
-		     struct err *e);
+/* The last `tail` lines of a container's stdout and stderr (the non-TTY stream
+ * demultiplexed; since: Unix seconds, 0 for all; timestamps: each line prefixed
+ * with its RFC 3339 time) appended to out as text (at most 8 MiB read).
+ * 0, -ENOENT or -errno. */
+int docker_logs(struct docker *d, const char *cid, unsigned tail, long since, bool timestamps,
+		struct buf *out, struct err *e);
 /* Removes every container carrying label "key=value" (or "key"). Returns how many. */
 int docker_remove_by_label(struct docker *d, const char *label, struct err *e);
 

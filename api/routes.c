@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "secret.h"
+#include "diag.h"
 #include "gateway.h"
 #include "ingress.h"
 #include "json.h"
@@ -448,27 +449,24 @@ static void h_not_impl(struct http_conn *c, struct http_req *req, void *arg)
 		reply_error(r, 501, "SNAPSHOT::NOT_IMPLEMENTED", "Snapshots are not implemented.");
 }
 
-/* Legacy text diagnostics (logs, events) where the runtime has them; else 501. */
+/* Diagnostics (diag.h) where the runtime has them; else 501. */
 static void h_diagnostics(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct apisrv *srv = arg;
 	struct reply *r = reply_new(srv, c, req, "diagnostics");
 	if (!r)
 		return;
+	struct diag_query q;
 	const char *kind = http_req_param(req, "rest");
-	char scope[32];
-	bool scoped = http_query_get(req->query, strlen(req->query), "scope", scope,
-				     sizeof(scope)) != -ENOENT;
-	bool known = kind && (!strcmp(kind, "logs") || !strcmp(kind, "events"));
-	if (!srv->rt->diagnostics || scoped || !known || strcmp(req->method, "GET") != 0) {
+	if (!srv->rt->diagnostics || !kind || strcmp(req->method, "GET") != 0 ||
+	    diag_query_parse(kind, req->query, &q) < 0) {
 		reply_error(r, 501, "DIAGNOSTICS_NOT_IMPLEMENTED",
-			    "Diagnostics are not implemented%s.",
-			    srv->rt->diagnostics ? " for this form" : "");
+			    "Diagnostics are not implemented for this form.");
 		return;
 	}
 	struct sbx *s = lookup(srv, req, r);
 	if (s)
-		srv->rt->diagnostics(srv, s, kind, req->query, r);
+		srv->rt->diagnostics(srv, s, &q, r);
 }
 
 static void h_fallback(struct http_conn *c, struct http_req *req, void *arg)

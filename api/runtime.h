@@ -26,6 +26,7 @@
 struct apisrv;
 struct sbx;
 struct reply;
+struct diag_query;
 
 struct runtime {
 	const char *name;	       /* as --runtime takes it */
@@ -60,9 +61,9 @@ struct runtime {
 	 * sandbox's token). 0, or -1 with ae filled. */
 	int (*endpoint)(struct apisrv *srv, const struct sbx *s, unsigned port, char *ep,
 			size_t cap, bool *via_execd, struct apival_err *ae);
-	/* Legacy text diagnostics: kind "logs" or "events", query the raw query
-	 * string. NULL: not implemented (501). */
-	void (*diagnostics)(struct apisrv *srv, struct sbx *s, const char *kind, const char *query,
+	/* Diagnostics (diag.h): logs, events, inspect, summary; answers 501 for a
+	 * kind it lacks. NULL: none at all (501). */
+	void (*diagnostics)(struct apisrv *srv, struct sbx *s, const struct diag_query *q,
 			    struct reply *r);
 	/* s has just turned Failed: the runtime may add what it knows (its last
 	 * output) to the message. May be NULL. */

@@ -290,5 +290,6 @@ const struct runtime runtime_docker = {
 	.renew = docker_renew,
 	.patch_metadata = docker_patch_metadata,
 	.endpoint = docker_endpoint,
+	.diagnostics = runtime_docker_diagnostics,
 	.failed = runtime_docker_failed_logs,
 };

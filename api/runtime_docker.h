@@ -7,6 +7,7 @@
 #ifndef API_RUNTIME_DOCKER_H
 #define API_RUNTIME_DOCKER_H
 
+#include "diag.h"
 #include "sandbox_int.h"
 
 /* Status for a Docker failure: 503 when the daemon is unreachable, else fallback. */
@@ -40,6 +41,10 @@ void runtime_docker_reconcile(struct apisrv *srv);
  * before "label" (e.g. "\"type\":[\"container\"],"). */
 void runtime_docker_label_filter(struct apisrv *srv, const char *label, const char *extra,
 				 char *out, size_t cap);
+
+/* runtime_docker_diag.c: logs, events, inspect and summary (diag.h). */
+void runtime_docker_diagnostics(struct apisrv *srv, struct sbx *s, const struct diag_query *q,
+				struct reply *r);
 
 /* runtime_docker_logs.c: appends the container's last output to a Failed
  * sandbox's message (asynchronously). */

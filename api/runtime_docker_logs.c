@@ -24,7 +24,8 @@ struct logs_job {
 static void logs_work(void *arg)
 {
 	struct logs_job *j = arg;
-	j->result = docker_logs_tail(&j->srv->docker, j->cid, LOGS_TAIL_LINES, &j->text, &j->e);
+	j->result =
+		docker_logs(&j->srv->docker, j->cid, LOGS_TAIL_LINES, 0, false, &j->text, &j->e);
 }
 
 /* Appends the end of the output that fits, on one line, printable ASCII only

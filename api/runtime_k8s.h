@@ -16,6 +16,7 @@
 #ifndef API_RUNTIME_K8S_H
 #define API_RUNTIME_K8S_H
 
+#include "diag.h"
 #include "k8s.h"
 #include "sandbox_int.h"
 
@@ -53,7 +54,7 @@ struct sbx *runtime_k8s_apply(struct apisrv *srv, const cJSON *obj);
 void runtime_k8s_path(const struct apisrv *srv, const char *name, char *out, size_t cap);
 
 /* runtime_k8s_diag.c: logs and events of the sandbox's pod (runtime.h). */
-void runtime_k8s_diagnostics(struct apisrv *srv, struct sbx *s, const char *kind, const char *query,
+void runtime_k8s_diagnostics(struct apisrv *srv, struct sbx *s, const struct diag_query *q,
 			     struct reply *r);
 
 /* runtime_k8s.c */

@@ -9,53 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_parse.h"
 #include "json.h"
 #include "runtime_k8s.h"
-
-#define LOG_MAX (8u << 20)
 
 struct diag_job {
 	struct apisrv *srv;
 	struct reply *reply;
 	char id[UUID_STR_LEN];
-	bool events;
-	long tail, since_s, limit;
+	struct diag_query q;
 	struct buf text;
 	int result;
 	struct err e;
 };
-
-/* "30s", "10m", "1h", "2d" in seconds; unparseable: 10 minutes (upstream). */
-static long since_seconds(const char *v)
-{
-	char *end;
-	long n = strtol(v, &end, 10);
-	if (n <= 0 || end == v || end[0] == '\0' || end[1] != '\0')
-		return 600;
-	switch (*end) {
-	case 's':
-		return n;
-	case 'm':
-		return n * 60;
-	case 'h':
-		return n * 3600;
-	case 'd':
-		return n * 86400;
-	default:
-		return 600;
-	}
-}
-
-static long query_long(const char *q, const char *name, long def, long lo, long hi)
-{
-	char v[32];
-	if (http_query_get(q, strlen(q), name, v, sizeof(v)) < 0)
-		return def;
-	char *end;
-	long n = strtol(v, &end, 10);
-	return *v && !*end && n >= lo && n <= hi ? n : def;
-}
 
 /* The pod of the sandbox: its own name with plain pods, else found by label. */
 static int pod_name(struct diag_job *j, char *out, size_t cap)
@@ -101,7 +66,7 @@ static int events_text(struct diag_job *j, const char *pod)
 	if (r < 0)
 		return r;
 	const cJSON *items = cJSON_GetObjectItemCaseSensitive(list, "items"), *it;
-	long n = cJSON_GetArraySize(items), skip = n > j->limit ? n - j->limit : 0, i = 0;
+	long n = cJSON_GetArraySize(items), skip = n > j->q.limit ? n - j->q.limit : 0, i = 0;
 	cJSON_ArrayForEach(it, items)
 	{
 		if (i++ < skip)
@@ -123,17 +88,17 @@ static void diag_work(void *arg)
 	struct diag_job *j = arg;
 	char pod[256], path[700];
 	int r = pod_name(j, pod, sizeof(pod));
-	if (r >= 0 && j->events) {
+	if (r >= 0 && j->q.kind == DIAG_EVENTS) {
 		r = events_text(j, pod);
 	} else if (r >= 0) {
 		int n = snprintf(
 			path, sizeof(path),
 			"/api/v1/namespaces/%s/pods/%s/log?container=sandbox&tailLines=%ld",
-			j->srv->cfg.k8s_namespace, pod, j->tail);
-		if (j->since_s)
+			j->srv->cfg.k8s_namespace, pod, j->q.tail);
+		if (j->q.since_s)
 			snprintf(path + n, sizeof(path) - (size_t)n, "&sinceSeconds=%ld",
-				 j->since_s);
-		r = k8s_call_text(j->srv->k8s, path, LOG_MAX, &j->text, &j->e);
+				 j->q.since_s);
+		r = k8s_call_text(j->srv->k8s, path, DIAG_TEXT_MAX, &j->text, &j->e);
 		if (r >= 0 && !j->text.len)
 			buf_puts(&j->text, "(no logs)\n");
 	}
@@ -150,14 +115,19 @@ static void diag_done(void *arg)
 			    "%s", j->e.msg);
 		buf_free(&j->text);
 	} else {
-		reply_text(j->reply, 200, "Deprecation", "true", &j->text);
+		diag_reply(j->reply, j->id, &j->q, &j->text);
 	}
 	free(j);
 }
 
-void runtime_k8s_diagnostics(struct apisrv *srv, struct sbx *s, const char *kind, const char *query,
+void runtime_k8s_diagnostics(struct apisrv *srv, struct sbx *s, const struct diag_query *q,
 			     struct reply *r)
 {
+	if (q->kind != DIAG_LOGS && q->kind != DIAG_EVENTS) {
+		reply_error(r, 501, "DIAGNOSTICS_NOT_IMPLEMENTED",
+			    "Only logs and events are implemented on Kubernetes.");
+		return;
+	}
 	struct diag_job *j = calloc(1, sizeof(*j));
 	if (!j) {
 		reply_error(r, 500, "GENERAL::UNKNOWN_ERROR", "out of memory");
@@ -165,14 +135,9 @@ void runtime_k8s_diagnostics(struct apisrv *srv, struct sbx *s, const char *kind
 	}
 	j->srv = srv;
 	j->reply = r;
+	j->q = *q;
 	snprintf(j->id, sizeof(j->id), "%s", s->id);
-	j->events = !strcmp(kind, "events");
-	j->tail = query_long(query, "tail", 100, 1, 10000);
-	j->limit = query_long(query, "limit", 50, 1, 500);
-	char since[32];
-	if (http_query_get(query, strlen(query), "since", since, sizeof(since)) >= 0)
-		j->since_s = since_seconds(since);
-	buf_init(&j->text, LOG_MAX);
+	buf_init(&j->text, DIAG_TEXT_MAX);
 	if (jobs_submit(srv->jobs, diag_work, diag_done, j) < 0) {
 		buf_free(&j->text);
 		free(j);

@@ -336,6 +336,53 @@ test("volumes: host paths under the allowlist (rw, ro, created), named volume as
   assert.ok(gone, `volume ${claim} was not removed with its sandbox`);
 });
 
+test("diagnostics: logs, events, inspect (secrets masked), summary, the scoped JSON forms", async () => {
+  const sbx = await create({ entrypoint: ["sh", "-c", "echo hello-out; echo err-line >&2; exec sleep 600"], env: { MY_TOKEN: "s3cr3t-value", PLAIN: "plain-value" } });
+  const base = `/v1/sandboxes/${sbx.id}/diagnostics`;
+  let logs;
+  for (let i = 0; i < 50; i++) { // the entrypoint's lines follow execd's start
+    logs = await api("GET", `${base}/logs?tail=100`);
+    if (logs.text.includes("err-line")) break;
+    await sleep(100);
+  }
+  assert.equal(logs.status, 200);
+  assert.equal(logs.headers.get("deprecation"), "true");
+  assert.match(logs.headers.get("content-type"), /^text\/plain/);
+  assert.match(logs.text, /\d{4}-\d\d-\d\dT[^ ]+ hello-out/); // timestamps on
+  assert.match(logs.text, /err-line/);
+  const ev = await api("GET", `${base}/events`);
+  assert.match(ev.text, /Normal Created: container/);
+  assert.match(ev.text, /Normal Started: started/);
+  const ins = await api("GET", `${base}/inspect`);
+  assert.equal(ins.headers.get("deprecation"), null);
+  assert.match(ins.text, /MY_TOKEN=\*\*\*/);
+  assert.match(ins.text, /PLAIN=plain-value/);
+  assert.match(ins.text, /opensandbox\.io\/execd-access-token=\*\*\*/);
+  assert.ok(!ins.text.includes("s3cr3t-value"), "a secret value leaked");
+  const raw = await api("GET", `/v1/sandboxes/${sbx.id}/endpoints/44772`);
+  assert.ok(!ins.text.includes(raw.json.headers["X-EXECD-ACCESS-TOKEN"]), "the execd token leaked");
+  const sum = await api("GET", `${base}/summary?tail=5&event_limit=1`);
+  assert.match(sum.text, /== inspect[\s\S]*== events[\s\S]*== logs/);
+  const scoped = await api("GET", `${base}/logs?scope=container&tail=100`);
+  assert.equal(scoped.json.kind, "logs");
+  assert.equal(scoped.json.scope, "container");
+  assert.equal(scoped.json.delivery, "inline");
+  assert.equal(scoped.json.truncated, false);
+  assert.match(scoped.json.content, /hello-out/);
+  assert.equal(scoped.json.contentLength, Buffer.byteLength(scoped.json.content));
+  const life = await api("GET", `${base}/events?scope=lifecycle`);
+  assert.equal(life.json.kind, "events");
+  assert.match(life.json.content, /Started/);
+  for (const bad of ["logs?scope=network", "events?scope=container", "inspect?scope=x", "nope"]) {
+    const r = await api("GET", `${base}/${bad}`);
+    assert.equal(r.status, 501, bad);
+    assert.equal(r.json.code, "DIAGNOSTICS_NOT_IMPLEMENTED");
+  }
+  const none = await api("GET", `/v1/sandboxes/00000000-0000-4000-8000-000000000000/diagnostics/logs`);
+  assert.equal(none.status, 404);
+  await sbx.kill();
+});
+
 test("volumes: subPath of a named volume (read-write, read-only, a link out of the volume refused)", async () => {
   const claim = `${run}-sub`;
   const vol = (extra) => ({ name: "v", pvc: { claimName: claim, createIfNotExists: true }, mountPath: "/mnt/v", ...extra });

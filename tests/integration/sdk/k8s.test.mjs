@@ -148,7 +148,13 @@ test(`[${provider}] diagnostics: pod logs and events as text`, async () => {
   assert.equal(ev.status, 200);
   assert.match(ev.text, /Started/);
   const scoped = await api("GET", `/v1/sandboxes/${main.id}/diagnostics/logs?scope=container`);
-  assert.equal(scoped.status, 501);
+  assert.equal(scoped.status, 200);
+  assert.equal(scoped.json.delivery, "inline");
+  assert.match(scoped.json.content, /execd/);
+  const other = await api("GET", `/v1/sandboxes/${main.id}/diagnostics/logs?scope=network`);
+  assert.equal(other.status, 501);
+  const ins = await api("GET", `/v1/sandboxes/${main.id}/diagnostics/inspect`);
+  assert.equal(ins.status, 501);
 });
 
 test(`[${provider}] pause and resume`, async () => {
