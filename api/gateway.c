@@ -477,3 +477,8 @@ int gateway_endpoint(const struct apisrv *srv, const struct sbx *s, unsigned por
 		header_pair(hdrs, "OPENSANDBOX-EGRESS-AUTH", s->egress_token);
 	return 0;
 }
+
+size_t gateway_idle_upstreams(const struct apisrv *srv)
+{
+	return srv->gw ? http_proxy_idle(srv->gw->px) : 0;
+}

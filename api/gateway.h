@@ -32,6 +32,8 @@
  * --gateway-listen is set. 0, or -errno with e set. */
 int gateway_start(struct apisrv *srv, struct err *e);
 void gateway_stop(struct apisrv *srv);
+/* Idle upstream connections the gateway keeps for reuse (0 without a gateway). */
+size_t gateway_idle_upstreams(const struct apisrv *srv);
 
 /*
  * The endpoint of (s, port) in gateway form (--ingress-mode gateway): writes

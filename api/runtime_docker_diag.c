@@ -118,10 +118,10 @@ static void inspect_text(const char *id, const cJSON *ins, struct buf *o)
 	buf_printf(o, "Resources: memory %ld bytes, nano CPUs %ld, pids limit %ld\n",
 		   num(hc, "Memory"), num(hc, "NanoCpus"), num(hc, "PidsLimit"));
 	buf_printf(o, "Network mode: %s\n", str(hc, "NetworkMode"));
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(
-				       cJSON_GetObjectItemCaseSensitive(ins, "NetworkSettings"),
-				       "Networks")) buf_printf(o, "  network %s: %s\n", it->string,
-							       str(it, "IPAddress"));
+	cJSON_ArrayForEach(
+		it, cJSON_GetObjectItemCaseSensitive(
+			    cJSON_GetObjectItemCaseSensitive(ins, "NetworkSettings"), "Networks"))
+		buf_printf(o, "  network %s: %s\n", it->string, str(it, "IPAddress"));
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(hc, "PortBindings"))
 	{
 		const cJSON *b = cJSON_GetArrayItem(it, 0);
@@ -133,7 +133,9 @@ static void inspect_text(const char *id, const cJSON *ins, struct buf *o)
 	{
 		bool hide = secret_name(it->string, strlen(it->string));
 		buf_printf(o, "  %s=%s\n", it->string,
-			   hide ? "***" : cJSON_IsString(it) ? it->valuestring : "");
+			   hide			? "***"
+			   : cJSON_IsString(it) ? it->valuestring
+						: "");
 	}
 	buf_puts(o, "Env:\n");
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(cfg, "Env"))
@@ -201,7 +203,7 @@ static void diag_done(void *arg)
 	if (j->result < 0) {
 		int st = j->result == -ENOENT ? 404 : runtime_docker_status(j->result, 500);
 		reply_error(j->reply, st,
-			    st == 404   ? "DOCKER::SANDBOX_NOT_FOUND"
+			    st == 404	? "DOCKER::SANDBOX_NOT_FOUND"
 			    : st == 503 ? "DOCKER::INITIALIZATION_ERROR"
 					: "DOCKER::SANDBOX_QUERY_FAILED",
 			    "%s", j->e.msg);

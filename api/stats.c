@@ -5,6 +5,8 @@
 
 #include "stats.h"
 
+#include "gateway.h"
+#include "http_proxy.h"
 #include "k8s.h"
 #include "k8s_watch.h"
 #include "store.h"
@@ -126,6 +128,14 @@ int stats_render(struct stats *s, struct apisrv *srv, struct buf *o)
 			   "# TYPE sandbox_api_docker_errors_total counter\n"
 			   "sandbox_api_docker_errors_total %lu\n",
 			   __atomic_load_n(&srv->docker.errors, __ATOMIC_RELAXED));
+	r = r ? r
+	      : buf_printf(o,
+			   "# HELP sandbox_api_upstream_idle Idle upstream connections kept for "
+			   "reuse.\n"
+			   "# TYPE sandbox_api_upstream_idle gauge\n"
+			   "sandbox_api_upstream_idle{proxy=\"server\"} %zu\n"
+			   "sandbox_api_upstream_idle{proxy=\"gateway\"} %zu\n",
+			   http_proxy_idle(srv->proxy), gateway_idle_upstreams(srv));
 	if (!r && srv->k8s)
 		r = k8s_render(srv, o);
 	return r;

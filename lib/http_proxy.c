@@ -85,6 +85,11 @@ static void exch_free(struct exch *x)
 	free(x);
 }
 
+size_t http_proxy_idle(const struct http_proxy *px)
+{
+	return px ? http_upstream_pool_idle(px->pool) : 0;
+}
+
 void http_proxy_free(struct http_proxy *px)
 {
 	if (!px)

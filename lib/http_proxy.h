@@ -78,6 +78,8 @@ struct http_proxy;
 /* An engine on loop with cfg (copied; NULL for defaults), or NULL (ENOMEM). */
 struct http_proxy *http_proxy_new(struct ev_loop *loop, const struct http_proxy_config *cfg);
 /* Frees the engine and its idle pool; call after the server's connections are gone. */
+/* Idle upstream connections the engine keeps for reuse now (each holds an fd). */
+size_t http_proxy_idle(const struct http_proxy *px);
 void http_proxy_free(struct http_proxy *px);
 
 /* Forwards req (on a stream_body route) to t and relays the answer on c. */

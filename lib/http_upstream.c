@@ -66,6 +66,11 @@ static void unlink_idle(struct http_upstream *u)
 	 * connection and giving it back costs no heap update per request. */
 }
 
+size_t http_upstream_pool_idle(const struct http_upstream_pool *pool)
+{
+	return pool->nidle;
+}
+
 void http_upstream_pool_free(struct http_upstream_pool *pool)
 {
 	if (!pool)

@@ -58,6 +58,8 @@ struct http_upstream {
 /* A pool keeping at most max_idle idle connections for idle_ms each. NULL on ENOMEM. */
 struct http_upstream_pool *http_upstream_pool_new(struct ev_loop *loop, size_t max_idle,
 						  uint32_t idle_ms);
+/* How many idle connections the pool keeps now. */
+size_t http_upstream_pool_idle(const struct http_upstream_pool *pool);
 /* Closes the idle connections and frees the pool (connections in use are the callers'). */
 void http_upstream_pool_free(struct http_upstream_pool *pool);
 
