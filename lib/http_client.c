@@ -448,7 +448,8 @@ static bool handle_head(struct http_client *c)
 	c->keep_ok = c->keep && h.keep_alive && h.body_kind != HTTP_BODY_UNTIL_CLOSE;
 	http_body_init(&c->dec, h.body_kind, h.content_length);
 	c->state = ST_BODY;
-	if (h.body_kind == HTTP_BODY_NONE) {
+	/* "Content-Length: 0" is complete too: a kept connection sends nothing more. */
+	if (h.body_kind == HTTP_BODY_NONE || c->dec.done) {
 		client_finish(c, 0);
 		return false;
 	}

@@ -682,6 +682,54 @@ TEST(http_client_keepalive_reuse_and_retry)
 	waitpid(pid, NULL, 0);
 }
 
+/* "Content-Length: 0" ends the answer at its head: on a kept connection the
+ * server stays silent after it, so waiting for body bytes would wait until
+ * the timeout. */
+TEST(http_client_keepalive_empty_body)
+{
+	struct err e = {0};
+	int lfd = sock_listen_tcp("127.0.0.1", 0, &e);
+	int port = sock_local_port(lfd);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct ev_loop *loop = ev_loop_new(NULL);
+		struct http_server *s = http_server_new(loop, NULL, NULL);
+		http_server_route(s, "POST", "/echo", h_echo, NULL, NULL);
+		http_server_listen_fd(s, lfd, NULL);
+		uint64_t end = ev_clock_ms() + 4000;
+		while (ev_clock_ms() < end)
+			ev_run_once(loop, 50);
+		_exit(0);
+	}
+	close(lfd);
+	struct http_endpoint ep;
+	char url[64];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	http_endpoint_parse(&ep, url, NULL, 0, &e);
+	struct http_keepalive keep = {0};
+	struct http_client_request rq = {.method = "POST",
+					 .target = "/echo",
+					 .body = "",
+					 .body_len = 0,
+					 .has_body = true,
+					 .timeout_ms = 2000,
+					 .keep = &keep};
+	struct http_response resp;
+	for (int i = 0; i < 2; i++) {
+		uint64_t t0 = ev_clock_ms();
+		CHECK_INT(http_request_sync(&ep, &rq, 1024, &resp, &e), 0);
+		CHECK(ev_clock_ms() - t0 < 1000);
+		CHECK_INT(resp.status, 200);
+		CHECK_INT(resp.body.len, 0);
+		http_response_free(&resp);
+		CHECK(keep.t != NULL); /* and the connection is kept */
+	}
+	CHECK_INT(keep.opened, 1);
+	http_keepalive_close(&keep);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
 TEST(http_client_sync_request)
 {
 	/* The sync client needs the server on another thread's loop: fork a child server. */
