@@ -11,6 +11,9 @@
 
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
+/* A watch that ends sooner than this without one event is a failure: answered
+ * at once forever (a proxy, a 410 for every version), it would spin. */
+#define BRIEF_WATCH_MS 1000
 
 struct k8s_watch {
 	struct ev_loop *loop;
@@ -24,6 +27,8 @@ struct k8s_watch {
 	char rv[64];		   /* last resourceVersion seen */
 	struct http_client *watch; /* the running watch, or NULL */
 	int watch_status;	   /* status of its answer */
+	uint64_t watch_started_ms;
+	unsigned long watch_lines; /* events and bookmarks it brought */
 	bool gone;		   /* the watch said 410: relist */
 	bool listing;		   /* a LIST job is running */
 	bool stopped;		   /* k8s_watch_stop ran while listing: the job frees */
@@ -108,27 +113,26 @@ static void list_done(void *arg)
 		free(j);
 		if (!w->watch)
 			schedule_retry(w, true);
+		else if (w->resync_s) /* a resync's: the watch goes on, a later resync retries */
+			ev_timer_start(w->loop, &w->resync, (uint64_t)w->resync_s * 1000);
 		return;
 	}
 	w->stats.lists++;
-	w->backoff_ms = 0;
 	w->synced = true;
 	w->cbs.on_list(w->arg, items);
 	/* A resync's list is newer than the running watch: restart it from here. */
 	snprintf(w->rv, sizeof(w->rv), "%s", rv->valuestring);
 	cJSON_Delete(j->list);
 	free(j);
-	if (w->watch) {
-		http_client_cancel(w->watch);
-		w->watch = NULL;
-	}
-	watch_start(w);
+	watch_start(w); /* in place of the running one, if any */
 	if (w->resync_s)
 		ev_timer_start(w->loop, &w->resync, (uint64_t)w->resync_s * 1000);
 }
 
 static void list_start(struct k8s_watch *w)
 {
+	if (w->listing)
+		return; /* the running list starts a new watch when it ends */
 	struct list_job *j = calloc(1, sizeof(*j));
 	if (!j) {
 		schedule_retry(w, true);
@@ -166,6 +170,7 @@ static void watch_event(struct k8s_watch *w, const char *text, size_t len)
 		cJSON_Delete(ev);
 		return;
 	}
+	w->watch_lines++;
 	const cJSON *rv = cJSON_GetObjectItemCaseSensitive(
 		cJSON_GetObjectItemCaseSensitive(obj, "metadata"), "resourceVersion");
 	if (cJSON_IsString(rv))
@@ -212,8 +217,8 @@ static void watch_data(struct http_client *c, const char *data, size_t len, void
 		buf_reset(&w->line);
 		data = nl + 1;
 		len -= n + 1;
-		if (!w->watch)
-			return; /* stopped from a callback */
+		if (w->watch != c)
+			return; /* cancelled from a callback */
 	}
 }
 
@@ -222,11 +227,17 @@ static void watch_done(struct http_client *c, int result, void *arg)
 	struct k8s_watch *w = arg;
 	w->watch = NULL;
 	buf_reset(&w->line);
+	bool brief = !w->watch_lines && ev_clock_ms() - w->watch_started_ms < BRIEF_WATCH_MS;
+	if (!brief)
+		w->backoff_ms = 0; /* the server was well enough */
 	if (w->gone) {
 		/* History is gone: only a new LIST knows the present. */
 		w->gone = false;
 		w->rv[0] = '\0';
-		list_start(w);
+		if (brief)
+			schedule_retry(w, true); /* 410 at once, again: relist after a pause */
+		else
+			list_start(w);
 		return;
 	}
 	if (result < 0 && http_client_retryable(c)) {
@@ -239,7 +250,11 @@ static void watch_done(struct http_client *c, int result, void *arg)
 		schedule_retry(w, false);
 		return;
 	}
-	w->backoff_ms = 0;
+	if (brief) {
+		log_msg(LOG_WARN, NULL, "kubernetes watch ended at once", "path", w->path, NULL);
+		schedule_retry(w, false);
+		return;
+	}
 	watch_start(w); /* timeoutSeconds ended it: go on from the last version */
 }
 
@@ -263,7 +278,15 @@ static void watch_start(struct k8s_watch *w)
 	struct http_client_cbs cbs = {
 		.on_head = watch_head, .on_data = watch_data, .on_done = watch_done};
 	struct err e = {0};
+	/* One watch at a time: a retry timer armed before a list restarted the
+	 * watch must not start a second one, and a line cut short is no event. */
+	ev_timer_stop(w->loop, &w->retry);
+	if (w->watch)
+		http_client_cancel(w->watch);
+	buf_reset(&w->line);
 	w->watch_status = 0;
+	w->watch_lines = 0;
+	w->watch_started_ms = ev_clock_ms();
 	w->gone = false;
 	w->watch = http_client_start(w->loop, &w->k->ep, &rq, &cbs, w, &e);
 	memset(auth, 0, sizeof(auth));

@@ -4,8 +4,10 @@
  * then WATCHes from the list's resourceVersion (on the loop, one long HTTPS
  * response of newline-delimited events), re-watching from the last version
  * seen when a watch ends, relisting on 410 Gone and every resync period, and
- * retrying with a capped backoff when the server cannot be reached. A watch
- * that ends cleanly (timeoutSeconds) leaves its connection for the next one.
+ * retrying with a capped backoff when the server cannot be reached or when a
+ * watch ends within a second without an event (410 for every version, an
+ * empty answer). One LIST and one watch at a time. A watch that ends cleanly
+ * (timeoutSeconds) leaves its connection for the next one.
  *
  * Ownership: the informer is the caller's (k8s_watch_stop frees it); objects
  * handed to callbacks are valid during the call only.
