@@ -186,6 +186,7 @@ static int exchange(struct k8s *k, const char *method, const char *path, const c
 		.body_len = body_len,
 		.has_body = body != NULL,
 		.timeout_ms = K8S_CALL_TIMEOUT,
+		.deadline_ms = K8S_CALL_DEADLINE,
 		.keep = &k->keep,
 	};
 	if (k->ep.server_name[0] == '\0')

@@ -31,10 +31,11 @@
 #include "err.h"
 #include "http_client.h"
 
-#define K8S_TOKEN_MAX	 8192
-#define K8S_BODY_MAX	 (64u << 20) /* a LIST of many objects */
-#define K8S_SA_DIR	 "/var/run/secrets/kubernetes.io/serviceaccount"
-#define K8S_CALL_TIMEOUT 30000 /* ms without progress */
+#define K8S_TOKEN_MAX	  8192
+#define K8S_BODY_MAX	  (64u << 20) /* a LIST of many objects */
+#define K8S_SA_DIR	  "/var/run/secrets/kubernetes.io/serviceaccount"
+#define K8S_CALL_TIMEOUT  30000	 /* ms without progress */
+#define K8S_CALL_DEADLINE 120000 /* ms for a whole call: a server that drips holds every call */
 
 struct k8s_bucket {
 	double rate, burst; /* tokens per second, bucket size; rate 0 = unlimited */

@@ -273,6 +273,7 @@ static void watch_start(struct k8s_watch *w)
 		.target = target,
 		.headers = hdrs,
 		.timeout_ms = (w->watch_timeout_s + 30) * 1000,
+		.deadline_ms = (w->watch_timeout_s + 60) * 1000, /* past timeoutSeconds: stuck */
 		.keep = &w->keep, /* the next watch goes on the same connection */
 	};
 	struct http_client_cbs cbs = {

@@ -29,6 +29,7 @@ struct http_client {
 	struct ev_timer timer;
 	struct ev_timer kick; /* resumes reading buffered input outside epoll */
 	uint32_t timeout_ms;
+	uint64_t deadline; /* ev_clock_ms() by which the exchange ends, or 0 */
 	size_t max_head;
 	bool is_head; /* the request was HEAD */
 	struct http_keepalive *keep;
@@ -50,6 +51,19 @@ struct http_client {
 static void client_io(struct ev_loop *loop, int fd, uint32_t events, void *arg);
 static void client_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg);
 static void client_kick(struct ev_loop *loop, struct ev_timer *t, void *arg);
+
+/* (Re)starts the timer after progress: timeout_ms of quiet, but never past the deadline. */
+static void arm_timer(struct http_client *c)
+{
+	uint64_t ms = c->timeout_ms;
+	if (c->deadline) {
+		uint64_t now = ev_clock_ms();
+		uint64_t left = c->deadline > now ? c->deadline - now : 0;
+		if (left < ms)
+			ms = left;
+	}
+	ev_timer_start(c->loop, &c->timer, ms);
+}
 
 /* The retire step: on_done (unless cancelled or upgraded), then the free. */
 static void client_retired(void *obj)
@@ -236,6 +250,8 @@ struct http_client *http_client_start(struct ev_loop *loop, const struct http_en
 	c->arg = arg;
 	c->fd = -1;
 	c->timeout_ms = rq->timeout_ms ? rq->timeout_ms : 60000;
+	if (rq->deadline_ms)
+		c->deadline = ev_clock_ms() + rq->deadline_ms;
 	c->max_head = rq->max_head ? rq->max_head : HTTP_DEFAULT_MAX_HEAD;
 	c->is_head = strcmp(rq->method, "HEAD") == 0;
 	c->stream_body = rq->stream_body;
@@ -261,7 +277,7 @@ struct http_client *http_client_start(struct ev_loop *loop, const struct http_en
 			err_set(e, -r, "ev_add");
 			goto fail;
 		}
-		ev_timer_start(loop, &c->timer, c->timeout_ms);
+		arm_timer(c);
 		return c;
 	}
 	int fd = ep->kind == HTTP_EP_UNIX ? sock_connect_unix(ep->path, e)
@@ -278,7 +294,7 @@ struct http_client *http_client_start(struct ev_loop *loop, const struct http_en
 		err_set(e, -r, "ev_add");
 		goto fail;
 	}
-	ev_timer_start(loop, &c->timer, c->timeout_ms);
+	arm_timer(c);
 	return c;
 fail:
 	if (c->t)
@@ -332,7 +348,7 @@ static void flush_out(struct http_client *c)
 			return;
 		}
 		buf_consume(&c->out, (size_t)n);
-		ev_timer_start(c->loop, &c->timer, c->timeout_ms);
+		arm_timer(c);
 	}
 	while (!c->out.len && c->body_left) {
 		ssize_t n = transport_write(c->t, c->body, c->body_left);
@@ -344,7 +360,7 @@ static void flush_out(struct http_client *c)
 		}
 		c->body += n;
 		c->body_left -= (size_t)n;
-		ev_timer_start(c->loop, &c->timer, c->timeout_ms);
+		arm_timer(c);
 	}
 	int r = transport_flush(c->t);
 	if (r < 0 && r != -EAGAIN)
@@ -575,7 +591,7 @@ static void client_read(struct http_client *c, uint32_t events)
 		}
 		buf_commit(&c->in, (size_t)n);
 		c->got_bytes = true;
-		ev_timer_start(c->loop, &c->timer, c->timeout_ms);
+		arm_timer(c);
 		if (!process_input(c))
 			return;
 	}
@@ -601,5 +617,10 @@ static void client_timeout(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	struct http_client *c = arg;
 	(void)loop;
 	(void)t;
-	fail(c, ETIMEDOUT, c->state == ST_CONNECTING ? "connect timed out" : "server timed out");
+	const char *why = "server timed out";
+	if (c->state == ST_CONNECTING)
+		why = "connect timed out";
+	else if (c->deadline && ev_clock_ms() >= c->deadline)
+		why = "server too slow (deadline)";
+	fail(c, ETIMEDOUT, why);
 }

@@ -70,9 +70,10 @@ struct http_client_request {
 				     * stay valid until on_done (or http_client_cancel) */
 	size_t body_len;
 	bool has_body;
-	bool stream_body;    /* body follows via http_client_write (chunked) */
-	uint32_t timeout_ms; /* max time without progress; default 60 s */
-	size_t max_head;     /* response head limit; default 64 KiB */
+	bool stream_body;     /* body follows via http_client_write (chunked) */
+	uint32_t timeout_ms;  /* max time without progress; default 60 s */
+	uint32_t deadline_ms; /* max time for the whole exchange; 0: none */
+	size_t max_head;      /* response head limit; default 64 KiB */
 	/* Reuse the holder's connection, and leave it there after a response that
 	 * allows it (else the connection closes, as "Connection: close" asks). */
 	struct http_keepalive *keep;

@@ -112,6 +112,13 @@ static void h_sse(struct http_conn *c, struct http_req *req, void *arg)
 	ev_timer_start(f->loop, &f->sse_timer, 5);
 }
 
+/* The same stream, a tick every 5 ms for 5 s: always progressing, never done soon. */
+static void h_drip(struct http_conn *c, struct http_req *req, void *arg)
+{
+	h_sse(c, req, arg);
+	((struct fixture *)arg)->sse_left = 1000;
+}
+
 static void upload_data(struct http_conn *c, const char *data, size_t len, bool done, void *arg)
 {
 	struct fixture *f = arg;
@@ -151,6 +158,7 @@ static void fixture_init(struct fixture *f, const struct http_server_config *cfg
 	http_server_route(f->srv, "GET", "/items/:id/logs", h_params, f, NULL);
 	http_server_route(f->srv, "*", "/files/*rest", h_rest, f, NULL);
 	http_server_route(f->srv, "GET", "/sse", h_sse, f, NULL);
+	http_server_route(f->srv, "GET", "/drip", h_drip, f, NULL);
 	http_server_route(f->srv, "PUT", "/upload", h_upload, f, &stream);
 	char url[64];
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d", f->port);
@@ -405,6 +413,50 @@ TEST(http_server_expect_continue)
 	CHECK(b.data && strncmp(b.data, "HTTP/1.1 413 ", 13) == 0);
 	CHECK_INT(ht_count(&b, "100 Continue"), 0);
 	buf_free(&b);
+	fixture_free(&f);
+}
+
+struct drip_result {
+	bool done;
+	int result;
+	size_t bytes;
+	char error[128];
+};
+
+static void drip_data(struct http_client *c, const char *data, size_t len, void *arg)
+{
+	(void)c;
+	(void)data;
+	((struct drip_result *)arg)->bytes += len;
+}
+
+static void drip_done(struct http_client *c, int result, void *arg)
+{
+	struct drip_result *d = arg;
+	d->done = true;
+	d->result = result;
+	snprintf(d->error, sizeof(d->error), "%s", http_client_error(c));
+}
+
+/* A server that drips keeps a no-progress timeout from ever firing; the
+ * deadline ends the exchange anyway. */
+TEST(http_client_deadline)
+{
+	struct fixture f;
+	struct err e = {0};
+	fixture_init(&f, NULL);
+	struct http_client_request rq = {
+		.method = "GET", .target = "/drip", .timeout_ms = 2000, .deadline_ms = 300};
+	struct http_client_cbs cbs = {.on_data = drip_data, .on_done = drip_done};
+	struct drip_result d = {0};
+	uint64_t t0 = ev_clock_ms();
+	CHECK(http_client_start(f.loop, &f.ep, &rq, &cbs, &d, &e) != NULL);
+	ht_run_until(f.loop, &d.done, 3000);
+	CHECK(d.done);
+	CHECK_INT(d.result, -ETIMEDOUT);
+	CHECK(strstr(d.error, "deadline") != NULL);
+	CHECK(d.bytes > 0);
+	CHECK(ev_clock_ms() - t0 < 1500);
 	fixture_free(&f);
 }
 
