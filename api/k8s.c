@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include "ev.h"
-#include "json.h"
 #include "tls.h"
 
 #define TOKEN_RECHECK_MS 1000
@@ -205,6 +204,22 @@ static int exchange(struct k8s *k, const char *method, const char *path, const c
 	return 0;
 }
 
+/*
+ * The API server's JSON as it is. Unlike json_parse, a \u0000 is let through
+ * (cJSON ends that string there): annotations and status messages may hold
+ * one (a container's termination message is the sandbox's to write), and
+ * refusing it would fail every LIST of the collection, not just one object.
+ */
+static cJSON *parse_answer(const char *text, size_t len, struct err *e)
+{
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (!root)
+		err_set(e, EINVAL, "invalid JSON near byte %zu",
+			end && end >= text ? (size_t)(end - text) : 0);
+	return root;
+}
+
 int k8s_call(struct k8s *k, const char *method, const char *path, const cJSON *body,
 	     const char *ctype, cJSON **out, struct err *e)
 {
@@ -226,7 +241,7 @@ int k8s_call(struct k8s *k, const char *method, const char *path, const cJSON *b
 		return r;
 	}
 	if (out && resp.body.len) {
-		*out = json_parse(buf_head(&resp.body), resp.body.len, e);
+		*out = parse_answer(buf_head(&resp.body), resp.body.len, e);
 		if (!*out) {
 			http_response_free(&resp);
 			return err_wrap(e, "Kubernetes API answer to %s %s", method, path);

@@ -45,6 +45,12 @@ static void h_pod(struct http_conn *c, struct http_req *req, void *arg)
 		status(c, 404, "NotFound", "pods \\\"missing\\\" not found");
 		return;
 	}
+	if (!strcmp(name, "nul")) { /* an annotation with a NUL, as the API server escapes it */
+		static const char nul[] = "{\"kind\":\"Pod\",\"metadata\":{\"name\":\"nul\","
+					  "\"annotations\":{\"a\":\"x\\u0000y\"}}}";
+		http_resp_send(c, 200, "application/json", nul, sizeof(nul) - 1);
+		return;
+	}
 	if (!strcmp(name, "gone")) {
 		status(c, 410, "Expired", "too old resource version");
 		return;
@@ -186,6 +192,10 @@ TEST(k8s_kubeconfig_calls_and_errors)
 	cJSON_Delete(body);
 	CHECK_INT(k8s_call(&k, "GET", "/api/v1/namespaces/ns/pods/gone", NULL, NULL, NULL, &e),
 		  -ESTALE);
+	/* A \u0000 in one string does not make the whole answer unreadable. */
+	CHECK_INT(k8s_call(&k, "GET", "/api/v1/namespaces/ns/pods/nul", NULL, NULL, &out, &e), 200);
+	CHECK(out != NULL);
+	cJSON_Delete(out);
 	CHECK_INT(k8s_connections(&k), 1); /* error answers keep the connection too */
 
 	/* A rotated token file is read again (checked at most once a second). */
