@@ -157,7 +157,24 @@ void jobs_free(struct jobs *j)
 	pthread_mutex_unlock(&j->mu);
 	for (size_t i = 0; i < j->nthreads; i++)
 		pthread_join(j->threads[i], NULL);
-	run_done(j);
+	/* A done() may queue more work (a create that ends by deleting what it
+	 * made): with the workers gone it runs here, so none is left undone. */
+	for (;;) {
+		run_done(j);
+		pthread_mutex_lock(&j->mu);
+		struct job *jb = j->in_head;
+		if (jb) {
+			j->in_head = jb->next;
+			if (!j->in_head)
+				j->in_tail = NULL;
+		}
+		pthread_mutex_unlock(&j->mu);
+		if (!jb)
+			break;
+		jb->work(jb->arg);
+		jb->next = NULL;
+		j->out_head = j->out_tail = jb;
+	}
 	if (j->efd >= 0) {
 		ev_del(j->loop, j->efd);
 		close(j->efd);

@@ -21,7 +21,8 @@ typedef void jobs_fn(void *arg);
 struct jobs *jobs_new(struct ev_loop *loop, size_t n, struct err *e);
 /* Queues a job. 0 or -ENOMEM. */
 int jobs_submit(struct jobs *j, jobs_fn *work, jobs_fn *done, void *arg);
-/* Waits for queued jobs to finish (their done() runs), stops the workers, frees. */
+/* Waits for queued jobs to finish (their done() runs), stops the workers, frees.
+ * Jobs that a done() queues meanwhile run on the caller's thread. */
 void jobs_free(struct jobs *j);
 
 #endif

@@ -134,8 +134,14 @@ static void deleted(struct call_job *j, struct sbx *s)
 		fail_reply(j, "KUBERNETES::API_ERROR");
 		return;
 	}
-	if (s)
+	if (s) {
+		/* A resume that came while the delete ran waits on s: it ends here. */
+		if (s->create_reply) {
+			s->deleting = true;
+			runtime_k8s_create_settled(j->srv, s);
+		}
 		store_remove(j->srv->store, s);
+	}
 	if (j->reply)
 		reply_empty(j->reply, 204);
 	log_msg(LOG_INFO, NULL, "sandbox deleted", "sandbox_id", j->id, NULL);
@@ -335,6 +341,12 @@ static void create_done(void *arg)
 		create_job_free(j);
 		return;
 	}
+	if (srv->stopping) { /* no loop is left to wait on: as k8s_stop answers */
+		reply_error(j->reply, 503, "KUBERNETES::INITIALIZATION_ERROR",
+			    "sandbox-api is shutting down; sandbox %s is still starting", s->id);
+		create_job_free(j);
+		return;
+	}
 	s->create_reply = j->reply;
 	s->ready.cb = on_ready_deadline;
 	s->ready.arg = s;
@@ -413,6 +425,13 @@ static void patched(struct call_job *j, struct sbx *s)
 	}
 	if (j->answer == ANSWER_EXPIRES) {
 		sandbox_reply_expires(j->reply, s->expires_us);
+	} else if (j->answer == ANSWER_RESUMED && s->deleting) {
+		/* Nothing would answer a wait on a record that goes. */
+		reply_error(j->reply, 409, "KUBERNETES::INVALID_STATE",
+			    "Sandbox %s is being deleted.", s->id);
+	} else if (j->answer == ANSWER_RESUMED && j->srv->stopping) {
+		reply_error(j->reply, 503, "KUBERNETES::INITIALIZATION_ERROR",
+			    "sandbox-api is shutting down; sandbox %s is resuming", s->id);
 	} else if (j->answer == ANSWER_RESUMED && !s->create_reply) {
 		/* 202 once it runs again: the SDK connects to execd right after. */
 		s->create_reply = j->reply;
@@ -445,6 +464,12 @@ static void k8s_pause(struct apisrv *srv, struct sbx *s, bool resume, struct rep
 		return;
 	}
 	const char *ph = s->phase;
+	if (s->deleting) {
+		reply_error(r, 409, "KUBERNETES::INVALID_STATE",
+			    "Cannot %s: sandbox %s is being deleted", resume ? "resume" : "pause",
+			    s->id);
+		return;
+	}
 	if (!resume && strcmp(ph, "Succeed") != 0 && strcmp(ph, "Running") != 0) {
 		reply_error(r, 409, "KUBERNETES::INVALID_STATE", "%s (phase=%s)",
 			    !strcmp(ph, "Paused") ? "Sandbox is already paused"
@@ -571,6 +596,7 @@ static int k8s_start(struct apisrv *srv, struct err *e)
 
 static void k8s_stop(struct apisrv *srv)
 {
+	srv->stopping = true; /* jobs that end from now on answer at once (jobs_free) */
 	k8s_watch_stop(srv->k8s_watch);
 	srv->k8s_watch = NULL;
 	/* Creates still waiting for Running get an answer (their workloads stay:
