@@ -5,6 +5,8 @@
  * seen is applied to its record (adopted if new), each one gone removes it.
  * Status follows server.md 4.8.
  */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,29 @@ static const char *get_str(const cJSON *obj, const char *a, const char *b)
 	if (b)
 		v = cJSON_GetObjectItemCaseSensitive(v, b);
 	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Ids are UUIDs (this server makes them): anything else labelled so is not a
+ * sandbox of ours, and would not even make a path or a URL. */
+static bool id_ok(const char *id)
+{
+	for (int i = 0; i < UUID_STR_LEN - 1; i++) {
+		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+		if (dash ? id[i] != '-' : !isxdigit((unsigned char)id[i]))
+			return false;
+	}
+	return id[UUID_STR_LEN - 1] == '\0';
+}
+
+/* The sandbox's address, if v is an IP address (a name would be resolved,
+ * blocking, where the proxy connects). */
+static void set_ip(struct sbx *s, const char *v)
+{
+	unsigned char a[16];
+	s->ip[0] = '\0';
+	if (v && strlen(v) < sizeof(s->ip) &&
+	    (inet_pton(AF_INET, v, a) == 1 || inet_pton(AF_INET6, v, a) == 1))
+		snprintf(s->ip, sizeof(s->ip), "%s", v);
 }
 
 void runtime_k8s_path(const struct apisrv *srv, const char *name, char *out, size_t cap)
@@ -97,6 +122,8 @@ static void adopt(struct apisrv *srv, struct sbx *s, const cJSON *obj)
 	token_from(ann, LBL_EGRESS_TOKEN, s->egress_token);
 	const char *v = get_str(ann, LBL_RENEW, NULL);
 	s->renew_extend = v ? strtoll(v, NULL, 10) : 0;
+	if (s->renew_extend < 300 || s->renew_extend > 86400) /* what a create may ask */
+		s->renew_extend = 0;
 	v = get_str(ann, LBL_OS, NULL);
 	snprintf(s->plat_os, sizeof(s->plat_os), "%s", v ? v : "");
 	v = get_str(ann, LBL_ARCH, NULL);
@@ -148,8 +175,7 @@ static void state_of_bsbx(struct sbx *s, const cJSON *obj)
 	if (eps) {
 		cJSON *arr = cJSON_Parse(eps);
 		const cJSON *ip = cJSON_GetArrayItem(arr, 0);
-		if (cJSON_IsString(ip))
-			snprintf(s->ip, sizeof(s->ip), "%s", ip->valuestring);
+		set_ip(s, cJSON_IsString(ip) ? ip->valuestring : NULL);
 		cJSON_Delete(arr);
 	}
 	const char *phase = get_str(st, "phase", NULL);
@@ -228,8 +254,7 @@ static void state_of_pod(struct sbx *s, const cJSON *obj)
 {
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(obj, "status");
 	const char *phase = get_str(st, "phase", NULL);
-	const char *ip = get_str(st, "podIP", NULL);
-	snprintf(s->ip, sizeof(s->ip), "%s", ip ? ip : "");
+	set_ip(s, get_str(st, "podIP", NULL));
 	snprintf(s->phase, sizeof(s->phase), "%s", phase ? phase : "");
 	const cJSON *sched = condition(st, "PodScheduled");
 	const char *unsched = get_str(sched, "message", NULL);
@@ -268,7 +293,7 @@ struct sbx *runtime_k8s_apply(struct apisrv *srv, const cJSON *obj)
 	const cJSON *md = cJSON_GetObjectItemCaseSensitive(obj, "metadata");
 	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(md, "labels");
 	const char *id = get_str(labels, LBL_ID, NULL);
-	if (!id || strlen(id) >= UUID_STR_LEN || !ours(srv, labels))
+	if (!id || !id_ok(id) || !ours(srv, labels))
 		return NULL;
 	struct sbx *s = store_find(srv->store, id);
 	if (!s) {

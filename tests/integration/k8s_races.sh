@@ -1,0 +1,184 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# sandbox-api's Kubernetes runtime (ASan/UBSan build) against the emulator
+# without its kubelet and controller (no Docker needed; the test writes the
+# BatchSandbox status itself): the orders of events that lost an answer, a
+# workload or memory, and objects that others may edit. Fault rules of the
+# emulator's admin API widen the races. Every sandbox-api ends with SIGTERM:
+# exit status 0 and no sanitizer report.
+# Ends with "k8s_races: N passed, N failed"; exits 77 without node or kubectl.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/integration/lib.sh"
+emu_dir="$top/tests/k8s"
+B=${BUILD:-build}
+command -v node >/dev/null && command -v kubectl >/dev/null || { echo "skip: node or kubectl missing"; exit 77; }
+[ -d "$emu_dir/node_modules" ] || (cd "$emu_dir" && npm ci --no-audit --no-fund --silent) ||
+	{ ko "npm ci in $emu_dir"; summary k8s_races; exit 1; }
+bin=$top/$B/test/api-san
+[ -x "$bin" ] || { ko "$bin is not built"; summary k8s_races; exit 1; }
+
+work=$(mktemp -d)
+inst="k8sraces-$$"
+emu_pid="" pid=""
+cleanup() {
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+	[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
+	if [ "$fail" -gt 0 ]; then
+		rm -rf "${TMPDIR:-/tmp}/k8s-races-failed"
+		mkdir -p "${TMPDIR:-/tmp}/k8s-races-failed" && cp "$work"/*.log "${TMPDIR:-/tmp}/k8s-races-failed/" 2>/dev/null
+		echo "  logs: ${TMPDIR:-/tmp}/k8s-races-failed"
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1
+
+eport=$(free_port)
+node "$emu_dir/emulator.mjs" --listen "127.0.0.1:$eport" --state-dir "$work/emu" \
+	--instance "$inst" --namespace opensandbox --no-kubelet >"$work/emu.log" 2>&1 &
+emu_pid=$!
+i=0
+until grep -q '^k8s-emu ready' "$work/emu.log" 2>/dev/null || [ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
+check "emulator started" grep -q '^k8s-emu ready' "$work/emu.log"
+export KUBECONFIG="$work/emu/kubeconfig"
+check "CRD applied with kubectl" kubectl apply -f "$top/deploy/kubernetes/crd-batchsandbox.yaml"
+kc() { kubectl -n opensandbox "$@"; }
+fault() { # fault JSON: one rule on the emulator's admin API
+	curl -s --cacert "$work/emu/ca.crt" -H "Authorization: Bearer $(cat "$work/emu/admin-token")" \
+		-H 'content-type: application/json' -d "$1" "https://127.0.0.1:$eport/_emulator/faults" >/dev/null
+}
+
+key=k
+H="OPEN-SANDBOX-API-KEY: $key"
+port="" api="" n=0
+start_api() { # start_api [ARGS]: a new sandbox-api (log api-N.log), its instance label "$inst"
+	n=$((n + 1))
+	port=$(free_port)
+	api="http://127.0.0.1:$port"
+	OPENSANDBOX_SERVER_API_KEY=$key "$bin" --port "$port" --runtime kubernetes \
+		--kubeconfig "$KUBECONFIG" --k8s-namespace opensandbox --instance "$inst" \
+		--execd-image sandbox/execd:latest --egress-image sandbox/egressd:latest \
+		--k8s-create-timeout 20 --state-dir "$work/state" "$@" >"$work/api-$n.log" 2>&1 &
+	pid=$!
+	wait_http "$api/health"
+}
+stop_api() { # stop_api NAME: SIGTERM, then exit status 0 and no sanitizer report
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	pid=""
+	[ $rc -eq 0 ] && ok "$1: SIGTERM, exit 0" || ko "$1: exit status $rc"
+	if sanitizer_report "$work/api-$n.log"; then ko "$1: sanitizer report"; else ok "$1: no sanitizer report"; fi
+}
+body='{"image":{"uri":"sandbox/base:latest"},"entrypoint":["sleep","infinity"],"timeout":600,"resourceLimits":{"cpu":"250m"}}'
+create() { curl -s -m "${1:-30}" -X POST -H "$H" -H 'content-type: application/json' -d "$body" "$api/v1/sandboxes"; }
+ids() { curl -s -H "$H" "$api/v1/sandboxes?pageSize=100" | sed 's/"id":"/\n/g' | sed -n '2,$s/".*//p'; }
+# The controller's part, by hand: the pod's address, then a phase.
+phase() { # phase ID PHASE
+	kc patch batchsandbox "$1" --subresource=status --type=merge -p \
+		"{\"status\":{\"replicas\":1,\"allocated\":1,\"ready\":1,\"taskRunning\":0,\"taskSucceed\":0,\"taskFailed\":0,\"taskPending\":0,\"taskUnknown\":0,\"phase\":\"$2\"}}" >/dev/null
+}
+running() { # running: creates a sandbox and makes it Running; prints its id
+	create >"$work/create.out" &
+	cp=$!
+	i=0
+	id=""
+	while [ -z "$id" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		id=$(ids | head -n 1)
+		i=$((i + 1))
+	done
+	i=0
+	until kc get batchsandbox "$id" >/dev/null 2>&1 || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+	kc annotate batchsandbox "$id" 'sandbox.opensandbox.io/endpoints=["10.9.9.9"]' --overwrite >/dev/null
+	phase "$id" Succeed
+	wait $cp
+	echo "$id"
+}
+state_of() { curl -s -H "$H" "$api/v1/sandboxes/$1" | sed -n 's/.*"state":"\([^"]*\)".*/\1/p'; }
+
+# 1. A resume answered after a delete began: before, it waited on a record the
+#    delete then removed, and was never answered. The watch is held back so the
+#    delete's own answer comes first.
+start_api
+id=$(running)
+phase "$id" Paused
+i=0
+until [ "$(state_of "$id")" = Paused ] || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+fault '{"kind":"slow","verb":"watch","delayMs":5000,"count":1}'
+fault '{"kind":"dropWatch","count":1}'
+fault '{"kind":"slow","verb":"patch","delayMs":800,"count":1}'
+sleep 0.3
+curl -s -m 15 -o "$work/resume.out" -w '%{http_code}' -X POST -H "$H" "$api/v1/sandboxes/$id/resume" >"$work/resume.code" &
+rp=$!
+sleep 0.2
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "$H" "$api/v1/sandboxes/$id")
+wait $rp
+[ "$code" = 204 ] && ok "delete during resume: 204" || ko "delete during resume: $code"
+case "$(cat "$work/resume.code")" in
+409 | 202) grep -q '"code"\|^$' "$work/resume.out" && ok "the resume is answered ($(cat "$work/resume.code"))" ||
+	ko "resume: $(cat "$work/resume.out")" ;;
+*) ko "resume answered $(cat "$work/resume.code") (000: never)" ;;
+esac
+stop_api "delete during resume"
+
+# 2. SIGTERM while a create's POST is on its way: the create ends answered,
+#    nothing leaks.
+start_api
+fault '{"kind":"slow","verb":"create","delayMs":1500,"count":1}'
+create >/dev/null &
+cp=$!
+sleep 0.4
+stop_api "SIGTERM during create"
+wait $cp
+
+# 3. A delete while the create's POST is on its way, then SIGTERM: the delete
+#    said 204, so the workload must go too (the create's end deletes it).
+kc delete batchsandboxes -l "opensandbox.io/instance=$inst" >/dev/null 2>&1
+start_api
+fault '{"kind":"slow","verb":"create","delayMs":1500,"count":1}'
+create >/dev/null &
+cp=$!
+i=0
+id=""
+while [ -z "$id" ] && [ $i -lt 50 ]; do sleep 0.05; id=$(ids | head -n 1); i=$((i + 1)); done
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "$H" "$api/v1/sandboxes/$id")
+[ "$code" = 204 ] && ok "delete during create: 204" || ko "delete during create: $code"
+stop_api "delete during create, then SIGTERM"
+wait $cp
+left=$(kc get batchsandboxes -l "opensandbox.io/instance=$inst" -o name | wc -l)
+[ "$left" -eq 0 ] && ok "the deleted sandbox's workload is gone" || ko "$left workloads left after the delete"
+
+# 4. Objects others may edit, seen by a new server.
+start_api
+a=$(running)
+b=$(running)
+c=$(running)
+d=$(running)
+kc patch batchsandbox "$a" --type=merge -p '{"metadata":{"annotations":{"note":"a\u0000b"}}}' >/dev/null
+kc annotate batchsandbox "$b" opensandbox.io/access-renew-extend-seconds=9223372036854775807 --overwrite >/dev/null
+kc annotate batchsandbox "$c" 'sandbox.opensandbox.io/endpoints=["localhost"]' --overwrite >/dev/null
+kc label batchsandbox "$d" opensandbox.io/id= --overwrite >/dev/null
+stop_api "objects edited"
+start_api
+i=0
+until ids | grep -q "$a" || [ $i -ge 50 ]; do sleep 0.1; i=$((i + 1)); done
+ids | grep -q "$a" && ok "an annotation with \\u0000 does not hide the collection" || ko "no list with a \\u0000 annotation"
+curl -s -m 5 -o /dev/null -H "$H" "$api/sandboxes/$b/proxy/8080/" # renew on access
+check "a huge renew-extend annotation is ignored on access" curl -fs "$api/health"
+got=$(curl -s -H "$H" "$api/v1/sandboxes/$c/endpoints/8080")
+case "$got" in *POD_IP_NOT_AVAILABLE*) ok "a host name as the pod's address is refused" ;; *) ko "endpoint: $got" ;; esac
+ids | grep -qvE '^[0-9a-f-]{36}$' && ko "a sandbox id that is no UUID: $(ids | grep -vE '^[0-9a-f-]{36}$' | head -n 1)" ||
+	ok "objects whose id label is no UUID are not adopted"
+for q in 'since=9223372036854775807d' 'since=99999999999999999h' 'tail=-1&limit=99999999999999999999'; do
+	curl -s -o /dev/null -H "$H" "$api/v1/sandboxes/$a/diagnostics/logs?$q"
+done
+check "diagnostics with huge since/tail/limit: still serving" curl -fs "$api/health"
+stop_api "edited objects"
+kc delete batchsandboxes -l "opensandbox.io/instance=$inst" >/dev/null 2>&1
+
+kill "$emu_pid" 2>/dev/null
+wait "$emu_pid" 2>/dev/null
+emu_pid=""
+summary k8s_races
