@@ -57,6 +57,47 @@ static void bucket_take(struct k8s_bucket *b)
 	}
 }
 
+/* Reads the token file (its mtime: mt), keeping the last token on failure. Lock held. */
+static int token_read(struct k8s *k, int64_t mt, struct err *e)
+{
+	struct buf b;
+	buf_init(&b, K8S_TOKEN_MAX - 1);
+	int r = buf_read_file(&b, k->token_file);
+	if (r < 0) {
+		err_set(e, -r, "tokenFile %s: %s", k->token_file,
+			r == -EFBIG ? "over 8 KiB" : strerror(-r));
+		buf_free(&b);
+		return r;
+	}
+	size_t n = b.len;
+	const char *p = buf_head(&b);
+	while (n && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' '))
+		n--;
+	if (n && !memchr(p, '\n', n) && !memchr(p, '\r', n) && !memchr(p, '\0', n)) {
+		memcpy(k->token, p, n);
+		k->token[n] = '\0';
+		k->token_mtime_ns = mt;
+	} else {
+		r = err_set(e, EINVAL, "tokenFile %s: %s", k->token_file,
+			    n ? "not one line of text" : "empty");
+	}
+	buf_free(&b);
+	return r;
+}
+
+int k8s_token_load(struct k8s *k, struct err *e)
+{
+	struct stat st;
+	if (stat(k->token_file, &st) < 0)
+		return err_set(e, errno, "tokenFile %s: %s", k->token_file, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return err_set(e, EINVAL, "tokenFile %s: not a regular file", k->token_file);
+	pthread_mutex_lock(&k->lock);
+	int r = token_read(k, (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec, e);
+	pthread_mutex_unlock(&k->lock);
+	return r;
+}
+
 /* Re-reads a token file that changed (kubelet rotates projected tokens). Lock held. */
 static void token_refresh(struct k8s *k)
 {
@@ -67,25 +108,13 @@ static void token_refresh(struct k8s *k)
 		return;
 	k->token_checked_ms = now;
 	struct stat st;
-	if (stat(k->token_file, &st) < 0)
+	if (stat(k->token_file, &st) < 0 || !S_ISREG(st.st_mode))
 		return; /* keep the last one: the next check may find it back */
 	int64_t mt = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 	if (mt == k->token_mtime_ns && k->token[0])
 		return;
-	struct buf b;
-	buf_init(&b, K8S_TOKEN_MAX - 1);
-	if (buf_read_file(&b, k->token_file) == 0) {
-		size_t n = b.len;
-		const char *p = buf_head(&b);
-		while (n && (p[n - 1] == '\n' || p[n - 1] == '\r' || p[n - 1] == ' '))
-			n--;
-		if (n && !memchr(p, '\n', n) && !memchr(p, '\r', n)) {
-			memcpy(k->token, p, n);
-			k->token[n] = '\0';
-			k->token_mtime_ns = mt;
-		}
-	}
-	buf_free(&b);
+	struct err e = {0};
+	token_read(k, mt, &e);
 }
 
 void k8s_auth_header(struct k8s *k, char *out, size_t cap)
@@ -160,9 +189,11 @@ static int exchange(struct k8s *k, const char *method, const char *path, const c
 		    size_t body_len, const char *ctype, size_t max, struct http_response *resp,
 		    struct err *e)
 {
-	char auth[K8S_TOKEN_MAX + 32], ct[96];
+	char auth[K8S_TOKEN_MAX + 32], ct[96], target[2048];
 	const char *hdrs[5];
 	size_t n = 0;
+	if ((size_t)snprintf(target, sizeof(target), "%s%s", k->prefix, path) >= sizeof(target))
+		return err_set(e, ENAMETOOLONG, "Kubernetes API path too long: %.80s...", path);
 	pthread_mutex_lock(&k->lock);
 	bucket_take(is_write(method) ? &k->writes : &k->reads);
 	token_refresh(k);
@@ -179,7 +210,7 @@ static int exchange(struct k8s *k, const char *method, const char *path, const c
 	hdrs[n] = NULL;
 	struct http_client_request rq = {
 		.method = method,
-		.target = path,
+		.target = target,
 		.headers = hdrs,
 		.body = body,
 		.body_len = body_len,

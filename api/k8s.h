@@ -46,6 +46,7 @@ struct k8s_bucket {
 struct k8s {
 	struct http_endpoint ep;
 	char server[300]; /* as configured, for messages */
+	char prefix[256]; /* the server URL's path ("" or "/k8s/clusters/c-x"): before every path */
 	struct tls_config *tls;
 	char token_file[512]; /* re-read when it changes; "" = static token */
 	char token[K8S_TOKEN_MAX];
@@ -60,8 +61,11 @@ struct k8s {
 
 /*
  * From a kubeconfig file (context NULL: its current-context). Relative file
- * names in it are taken from the kubeconfig's folder. 0 or -errno with e set
- * (exec credential plugins and insecure-skip-tls-verify are refused).
+ * names in it are taken from the kubeconfig's folder; a path in the server
+ * URL prefixes every request. 0 or -errno with e set: exec credential
+ * plugins, insecure-skip-tls-verify, fields that are not strings, a user the
+ * file lacks, a tokenFile that cannot be read now and files over 4 MiB are
+ * refused, each with its reason.
  */
 int k8s_init_kubeconfig(struct k8s *k, const char *path, const char *context, struct err *e);
 /* From the in-cluster service account ($KUBERNETES_SERVICE_HOST/PORT, K8S_SA_DIR). */
@@ -80,6 +84,9 @@ int k8s_call(struct k8s *k, const char *method, const char *path, const cJSON *b
 	     const char *ctype, cJSON **out, struct err *e);
 /* Same, with the answer as raw text (pods/log). */
 int k8s_call_text(struct k8s *k, const char *path, size_t max, struct buf *out, struct err *e);
+
+/* Reads k->token_file now (at start: a missing or unusable file is an error). 0 or -errno. */
+int k8s_token_load(struct k8s *k, struct err *e);
 
 /* "Authorization: Bearer <token>" for a watch request, or "" (client
  * certificates); the token file is re-read first if it changed. */

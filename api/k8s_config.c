@@ -32,13 +32,44 @@ static const char *str(const cJSON *obj, const char *key)
 	return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
 }
 
-/* A file named in the kubeconfig, relative to its folder. */
-static void resolve(const char *base_dir, const char *name, char *out, size_t cap)
+/* The fields read from a kubeconfig, where they are read: each is a string if
+ * present. A number or a list there is refused, not taken for "not set" (a
+ * token: 12345 would otherwise mean calls without credentials). */
+static const char *const string_fields[] = {"server",
+					    "certificate-authority",
+					    "certificate-authority-data",
+					    "tls-server-name",
+					    "token",
+					    "tokenFile",
+					    "client-certificate",
+					    "client-certificate-data",
+					    "client-key",
+					    "client-key-data",
+					    "cluster",
+					    "user",
+					    "namespace",
+					    NULL};
+
+static int check_strings(const cJSON *obj, const char *what, const char *name, struct err *e)
 {
-	if (name[0] == '/')
-		snprintf(out, cap, "%s", name);
-	else
-		snprintf(out, cap, "%s/%s", base_dir, name);
+	if (obj && !cJSON_IsObject(obj))
+		return err_set(e, EINVAL, "%s %s: not a mapping", what, name);
+	for (const char *const *f = string_fields; *f; f++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, *f);
+		if (v && !cJSON_IsString(v) && !cJSON_IsNull(v))
+			return err_set(e, EINVAL, "%s %s: %s must be a string", what, name, *f);
+	}
+	return 0;
+}
+
+/* A file named in the kubeconfig, relative to its folder. */
+static int resolve(const char *base_dir, const char *name, char *out, size_t cap, struct err *e)
+{
+	int n = name[0] == '/' ? snprintf(out, cap, "%s", name)
+			       : snprintf(out, cap, "%s/%s", base_dir, name);
+	if (n < 0 || (size_t)n >= cap)
+		return err_set(e, ENAMETOOLONG, "file name too long: %.64s...", name);
+	return 0;
 }
 
 /* PEM text from "<key>-data" (base64) or the file "<key>"; NULL, empty buf, if neither. */
@@ -59,10 +90,12 @@ static int pem_source(const cJSON *obj, const char *key, const char *base_dir, s
 		return 0;
 	}
 	if (file) {
-		resolve(base_dir, file, path, sizeof(path));
+		if (resolve(base_dir, file, path, sizeof(path), e) < 0)
+			return -ENAMETOOLONG;
 		int r = buf_read_file(out, path);
 		if (r < 0)
-			return err_set(e, -r, "%s %s: %s", key, path, strerror(-r));
+			return err_set(e, -r, "%s %s: %s", key, path,
+				       r == -EFBIG ? "over 4 MiB" : strerror(-r));
 	}
 	return 0;
 }
@@ -71,11 +104,18 @@ static int set_server(struct k8s *k, const char *server, const char *tls_name, s
 {
 	if (strncmp(server, "https://", 8) != 0)
 		return err_set(e, EINVAL, "server %s: only https:// is supported", server);
-	if (http_endpoint_parse(&k->ep, server, NULL, 0, e) < 0)
+	/* A path (Rancher's /k8s/clusters/<id>, an API proxy's) goes before every request's. */
+	if (http_endpoint_parse(&k->ep, server, k->prefix, sizeof(k->prefix), e) < 0)
 		return -EINVAL;
+	if (strpbrk(server + 8, "?#"))
+		return err_set(e, EINVAL, "server %s: a query or fragment is not supported",
+			       server);
 	snprintf(k->server, sizeof(k->server), "%s", server);
-	if (tls_name)
+	if (tls_name) {
+		if (strlen(tls_name) >= sizeof(k->ep.server_name))
+			return err_set(e, EINVAL, "tls-server-name too long");
 		snprintf(k->ep.server_name, sizeof(k->ep.server_name), "%s", tls_name);
+	}
 	return 0;
 }
 
@@ -106,9 +146,9 @@ int k8s_init_kubeconfig(struct k8s *k, const char *path, const char *context, st
 	init_common(k);
 	struct buf text, ca, cert, key;
 	buf_init(&text, KUBECONFIG_MAX);
-	buf_init(&ca, 0);
-	buf_init(&cert, 0);
-	buf_init(&key, 0);
+	buf_init(&ca, KUBECONFIG_MAX);
+	buf_init(&cert, KUBECONFIG_MAX);
+	buf_init(&key, KUBECONFIG_MAX);
 	cJSON *root = NULL;
 	int r = buf_read_file(&text, path);
 	if (r < 0) {
@@ -134,12 +174,25 @@ int k8s_init_kubeconfig(struct k8s *k, const char *path, const char *context, st
 			    ctx_name ? ctx_name : "(no current-context)");
 		goto out;
 	}
+	if ((r = check_strings(ctx, "context", ctx_name, e)) < 0) {
+		err_wrap(e, "kubeconfig %s", path);
+		goto out;
+	}
 	const char *cname = str(ctx, "cluster"), *uname = str(ctx, "user");
 	const cJSON *cluster = cname ? named(root, "clusters", "cluster", cname) : NULL;
 	const cJSON *user = uname ? named(root, "users", "user", uname) : NULL;
 	if (!cluster || !str(cluster, "server")) {
 		r = err_set(e, EINVAL, "kubeconfig %s: cluster %s not found or has no server", path,
 			    cname ? cname : "(none)");
+		goto out;
+	}
+	if (uname && !user) {
+		r = err_set(e, EINVAL, "kubeconfig %s: user %s not found", path, uname);
+		goto out;
+	}
+	if ((r = check_strings(cluster, "cluster", cname, e)) < 0 ||
+	    (r = check_strings(user, "user", uname, e)) < 0) {
+		err_wrap(e, "kubeconfig %s", path);
 		goto out;
 	}
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(cluster, "insecure-skip-tls-verify"))) {
@@ -170,7 +223,12 @@ int k8s_init_kubeconfig(struct k8s *k, const char *path, const char *context, st
 		}
 		snprintf(k->token, sizeof(k->token), "%s", str(user, "token"));
 	} else if (str(user, "tokenFile")) {
-		resolve(dir, str(user, "tokenFile"), k->token_file, sizeof(k->token_file));
+		if ((r = resolve(dir, str(user, "tokenFile"), k->token_file, sizeof(k->token_file),
+				 e)) < 0 ||
+		    (r = k8s_token_load(k, e)) < 0) {
+			err_wrap(e, "kubeconfig %s", path);
+			goto out;
+		}
 	}
 	r = build_tls(k, &ca, &cert, &key, e);
 	if (r < 0)
@@ -219,5 +277,8 @@ int k8s_init_incluster(struct k8s *k, struct err *e)
 		return r;
 	}
 	snprintf(k->token_file, sizeof(k->token_file), "%s/token", K8S_SA_DIR);
-	return 0;
+	r = k8s_token_load(k, e); /* automountServiceAccountToken: false leaves none */
+	if (r < 0)
+		k8s_free(k);
+	return r;
 }

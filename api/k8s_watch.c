@@ -260,11 +260,12 @@ static void watch_done(struct http_client *c, int result, void *arg)
 
 static void watch_start(struct k8s_watch *w)
 {
-	char target[1400], auth[K8S_TOKEN_MAX + 32];
-	snprintf(target, sizeof(target),
-		 "%s?watch=true&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%u%s%s",
-		 w->path, w->rv, w->watch_timeout_s, w->selector[0] ? "&labelSelector=" : "",
-		 w->selector);
+	char target[1700], auth[K8S_TOKEN_MAX + 32];
+	snprintf(
+		target, sizeof(target),
+		"%s%s?watch=true&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%u%s%s",
+		w->k->prefix, w->path, w->rv, w->watch_timeout_s,
+		w->selector[0] ? "&labelSelector=" : "", w->selector);
 	k8s_auth_header(w->k, auth, sizeof(auth));
 	const char *hdrs[] = {auth[0] ? auth : "Accept: application/json",
 			      "Accept: application/json", NULL};

@@ -99,6 +99,7 @@ static pid_t serve_tls(int *port)
 		http_server_route(s, "PATCH", "/api/v1/namespaces/ns/pods/:name", h_pod, NULL, NULL);
 		http_server_route(s, "POST", "/api/v1/namespaces/ns/pods", h_create, NULL, NULL);
 		http_server_route(s, "GET", "/whoami", h_whoami, NULL, NULL);
+		http_server_route(s, "GET", "/pre/fix/whoami", h_whoami, NULL, NULL);
 		http_server_listen_fd(s, lfd, NULL);
 		uint64_t end = ev_clock_ms() + 8000;
 		while (ev_clock_ms() < end)
@@ -216,6 +217,19 @@ TEST(k8s_kubeconfig_calls_and_errors)
 	buf_free(&who);
 	k8s_free(&k);
 
+	/* A path in the server URL (Rancher's /k8s/clusters/<id>) goes before every path. */
+	snprintf(url, sizeof(url), "https://localhost:%d/pre/fix/", port);
+	snprintf(text, sizeof(text), kubeconfig_fmt, url, "file");
+	write_file(path, text);
+	CHECK_INT(k8s_init_kubeconfig(&k, path, NULL, &e), 0);
+	CHECK_STR(k.prefix, "/pre/fix");
+	buf_init(&who, 4096);
+	CHECK_INT(k8s_call_text(&k, "/whoami", 4096, &who, &e), 200);
+	CHECK_STR(buf_cstr(&who), "Bearer tok2");
+	buf_free(&who);
+	k8s_free(&k);
+	snprintf(url, sizeof(url), "https://localhost:%d", port);
+
 	/* Refused set-ups, each with a reason. */
 	snprintf(text, sizeof(text), kubeconfig_fmt, url, "plugin");
 	write_file(path, text);
@@ -224,6 +238,42 @@ TEST(k8s_kubeconfig_calls_and_errors)
 	snprintf(text, sizeof(text), kubeconfig_fmt, "http://localhost:1", "file");
 	write_file(path, text);
 	CHECK(k8s_init_kubeconfig(&k, path, NULL, &e) < 0 && strstr(e.msg, "https"));
+	static const struct {
+		const char *cluster, *user, *why;
+	} bad[] = {
+		{"certificate-authority: ca.pem", "token: 12345", "token must be a string"},
+		{"certificate-authority: ca.pem", "token: [a]", "token must be a string"},
+		{"certificate-authority: ca.pem", "tokenFile: absent", "tokenFile"},
+		{"certificate-authority: ca.pem", "tokenFile: /dev/zero", "not a regular file"},
+		{"certificate-authority: /dev/zero", "token: t", "over 4 MiB"},
+		{"certificate-authority: 5", "token: t", "certificate-authority must be a string"},
+		{"tls-server-name: LONG", "token: t", "tls-server-name too long"},
+		{"certificate-authority: ca.pem", "[token]", "not a mapping"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char cl[400];
+		if (strstr(bad[i].cluster, "LONG"))
+			snprintf(cl, sizeof(cl), "tls-server-name: x%0300d", 0);
+		else
+			snprintf(cl, sizeof(cl), "%s", bad[i].cluster);
+		snprintf(text, sizeof(text),
+			 "clusters:\n- name: c\n  cluster:\n    server: %s\n    %s\n"
+			 "users:\n- name: u\n  user: %s%s%s\n"
+			 "contexts:\n- name: x\n  context: {cluster: c, user: u}\n"
+			 "current-context: x\n",
+			 url, cl, bad[i].user[0] == '[' ? "" : "{", bad[i].user,
+			 bad[i].user[0] == '[' ? "" : "}");
+		write_file(path, text);
+		e = (struct err){0};
+		CHECK(k8s_init_kubeconfig(&k, path, NULL, &e) < 0);
+		if (!strstr(e.msg, bad[i].why))
+			unit_fail(__FILE__, __LINE__, "case %zu: %s", i, e.msg);
+	}
+	/* A context that names a user the file does not have. */
+	snprintf(text, sizeof(text), kubeconfig_fmt, url, "nobody");
+	write_file(path, text);
+	CHECK(k8s_init_kubeconfig(&k, path, NULL, &e) < 0 &&
+	      strstr(e.msg, "user nobody not found"));
 	snprintf(path, sizeof(path), "%s/absent", dir);
 	CHECK_INT(k8s_init_kubeconfig(&k, path, NULL, &e), -ENOENT);
 
