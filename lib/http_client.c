@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "sock.h"
@@ -235,6 +236,16 @@ static int build_request(struct http_client *c, const struct http_client_request
 	return r;
 }
 
+/* An idle kept connection the server has not closed (nor written to: an idle
+ * connection has nothing to say). Checked before reuse, so a request rarely
+ * goes out on a connection already gone. */
+static bool idle_alive(int fd)
+{
+	char b;
+	ssize_t n = recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 struct http_client *http_client_start(struct ev_loop *loop, const struct http_endpoint *ep,
 				      const struct http_client_request *rq,
 				      const struct http_client_cbs *cbs, void *arg, struct err *e)
@@ -265,6 +276,8 @@ struct http_client *http_client_start(struct ev_loop *loop, const struct http_en
 		goto fail;
 	}
 	c->keep = rq->keep;
+	if (c->keep && c->keep->t && !idle_alive(c->keep->t->fd))
+		http_keepalive_close(c->keep); /* closed while idle, or it spoke: not reused */
 	if (c->keep && c->keep->t) {
 		c->t = c->keep->t;
 		c->keep->t = NULL;
@@ -323,7 +336,9 @@ const char *http_client_error(const struct http_client *c)
 
 bool http_client_retryable(const struct http_client *c)
 {
-	return c->reused && !c->got_bytes;
+	/* Only a close: after a timeout the server may have the request, and a
+	 * POST sent twice creates twice (or fails on the first one's name). */
+	return c->reused && !c->got_bytes && (c->result == -ECONNRESET || c->result == -EPIPE);
 }
 
 void http_keepalive_close(struct http_keepalive *k)

@@ -109,9 +109,11 @@ void http_client_pause(struct http_client *c, bool pause);
 
 /* The reason of a failure, valid in on_done. */
 const char *http_client_error(const struct http_client *c);
-/* In on_done after a failure: the request went over a kept connection and not
- * one byte of answer came (the server had closed it while idle), so sending
- * it again on a new connection is safe. */
+/* In on_done after a failure: the request went over a kept connection that
+ * the server closed before one byte of answer (it had closed it while idle),
+ * so sending it again on a new connection is safe. Not after a timeout: the
+ * server may have the request. (A kept connection found closed, or not
+ * silent, before reuse is not reused.) */
 bool http_client_retryable(const struct http_client *c);
 
 /* A whole response, for http_request_sync. */
@@ -125,8 +127,9 @@ struct http_response {
 
 /*
  * Blocking request on a private loop. max_body caps the kept body (a larger
- * body fails with -EFBIG). With rq->keep, a request that fails as
- * http_client_retryable() says is sent once more on a new connection. resp must be released with
+ * body fails with -EFBIG). With rq->keep, a request other than a POST that
+ * fails as http_client_retryable() says is sent once more on a new
+ * connection. resp must be released with
  * http_response_free. Returns 0 (any HTTP status) or -errno with e set.
  */
 int http_request_sync(const struct http_endpoint *ep, const struct http_client_request *rq,

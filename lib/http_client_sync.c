@@ -103,7 +103,11 @@ int http_request_sync(const struct http_endpoint *ep, const struct http_client_r
 {
 	bool retry = false;
 	int r = request_once(ep, rq, max_body, resp, &retry, e);
-	if (retry) {
+	/* A POST is not sent twice: a close right after it may have followed its
+	 * processing (a second one creates twice, or fails on the first's name). */
+	if (retry && strcmp(rq->method, "POST") == 0) {
+		r = err_set(e, ECONNRESET, "connection closed before the response");
+	} else if (retry) {
 		http_response_free(resp);
 		r = request_once(ep, rq, max_body, resp, &retry, e);
 		if (retry) /* cannot happen: the second try is on a new connection */

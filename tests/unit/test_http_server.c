@@ -734,6 +734,77 @@ TEST(http_client_keepalive_reuse_and_retry)
 	waitpid(pid, NULL, 0);
 }
 
+static int hang_hits;
+
+static void h_hang(struct http_conn *c, struct http_req *req, void *arg)
+{
+	(void)c;
+	(void)req;
+	(void)arg;
+	hang_hits++; /* and no answer */
+}
+
+static void h_hang_count(struct http_conn *c, struct http_req *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	char out[16];
+	int n = snprintf(out, sizeof(out), "%d", hang_hits);
+	http_resp_send(c, 200, "text/plain", out, (size_t)n);
+}
+
+/* A request on a kept connection that times out is not sent again: the
+ * server has it (a POST twice would create twice). */
+TEST(http_client_keepalive_timeout_not_retried)
+{
+	struct err e = {0};
+	int lfd = sock_listen_tcp("127.0.0.1", 0, &e);
+	int port = sock_local_port(lfd);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct ev_loop *loop = ev_loop_new(NULL);
+		struct http_server *s = http_server_new(loop, NULL, NULL);
+		http_server_route(s, "POST", "/echo", h_echo, NULL, NULL);
+		http_server_route(s, "POST", "/hang", h_hang, NULL, NULL);
+		http_server_route(s, "GET", "/count", h_hang_count, NULL, NULL);
+		http_server_listen_fd(s, lfd, NULL);
+		uint64_t end = ev_clock_ms() + 4000;
+		while (ev_clock_ms() < end)
+			ev_run_once(loop, 50);
+		_exit(0);
+	}
+	close(lfd);
+	struct http_endpoint ep;
+	char url[64];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	http_endpoint_parse(&ep, url, NULL, 0, &e);
+	struct http_keepalive keep = {0};
+	struct http_client_request rq = {.method = "POST",
+					 .target = "/echo",
+					 .body = "ping",
+					 .body_len = 4,
+					 .has_body = true,
+					 .timeout_ms = 300,
+					 .keep = &keep};
+	struct http_response resp;
+	CHECK_INT(http_request_sync(&ep, &rq, 1024, &resp, &e), 0);
+	http_response_free(&resp);
+	CHECK(keep.t != NULL);
+	rq.target = "/hang";
+	CHECK_INT(http_request_sync(&ep, &rq, 1024, &resp, &e), -ETIMEDOUT);
+	http_response_free(&resp);
+	rq.method = "GET";
+	rq.target = "/count";
+	rq.has_body = false;
+	rq.body_len = 0;
+	CHECK_INT(http_request_sync(&ep, &rq, 1024, &resp, &e), 0);
+	CHECK_SPAN(buf_head(&resp.body), resp.body.len, "1");
+	http_response_free(&resp);
+	http_keepalive_close(&keep);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
 /* "Content-Length: 0" ends the answer at its head: on a kept connection the
  * server stays silent after it, so waiting for body bytes would wait until
  * the timeout. */
