@@ -103,6 +103,7 @@ struct sbx {
 	bool pause_failed, resume_failed;
 	struct reply *create_reply; /* a create, or a resume when resuming */
 	bool resuming;
+	bool unsure; /* its create failed unanswered: its workload is deleted if it shows */
 };
 
 #define APISRV_MAX_HOST_PREFIXES 32

@@ -134,6 +134,10 @@ static void deleted(struct call_job *j, struct sbx *s)
 		fail_reply(j, "KUBERNETES::API_ERROR");
 		return;
 	}
+	if (s && s->unsure) { /* it lingers: the workload may still come */
+		s->deleting = false;
+		return;
+	}
 	if (s) {
 		/* A resume that came while the delete ran waits on s: it ends here. */
 		if (s->create_reply) {
@@ -158,6 +162,11 @@ static void delete_workload(struct apisrv *srv, struct sbx *s, struct reply *r)
 	call_submit(j);
 }
 
+void runtime_k8s_delete(struct apisrv *srv, struct sbx *s)
+{
+	delete_workload(srv, s, NULL);
+}
+
 /* --- create ---------------------------------------------------------------- */
 
 struct create_job {
@@ -167,6 +176,7 @@ struct create_job {
 	struct apival_create req;
 	cJSON *workload, *created;
 	struct sbx snapshot; /* what the pull secret needs (id), copied on the loop */
+	bool unsure;	     /* the POST failed with no answer: the API server may have it */
 	int result, status;
 	const char *code;
 	struct err e;
@@ -219,8 +229,10 @@ static void create_work(void *arg)
 		goto fail;
 	runtime_k8s_path(srv, NULL, path, sizeof(path));
 	r = k8s_call(srv->k8s, "POST", path, j->workload, NULL, &j->created, &j->e);
-	if (r < 0)
+	if (r < 0) {
+		j->unsure = r == -EHOSTUNREACH; /* no connection, a timeout, a 5xx */
 		goto fail;
+	}
 	if (j->req.auth_user) {
 		const char *uid = NULL;
 		const cJSON *u = cJSON_GetObjectItemCaseSensitive(
@@ -313,6 +325,17 @@ void runtime_k8s_create_settled(struct apisrv *srv, struct sbx *s)
 	delete_workload(srv, s, NULL);
 }
 
+static void on_unsure_end(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	struct sbx *s = arg;
+	if (!s->deleting)
+		store_remove(s->srv->store, s);
+	else /* its delete is on its way: look again later */
+		ev_timer_start(s->srv->loop, &s->ready, 1000);
+}
+
 static void create_done(void *arg)
 {
 	struct create_job *j = arg;
@@ -329,7 +352,20 @@ static void create_done(void *arg)
 		log_msg(LOG_ERROR, NULL, "sandbox create failed", "sandbox_id", s->id, "error",
 			j->e.msg, NULL);
 		reply_error(j->reply, j->status, j->code, "%s", j->e.msg);
-		store_remove(srv->store, s);
+		if (j->unsure && !srv->stopping) {
+			/* The POST may yet be applied (or was, its answer lost): the
+			 * record lingers out of sight and deletes the workload if it
+			 * shows (runtime_k8s_apply), so no sandbox lives that its
+			 * client was told failed. */
+			s->unsure = true;
+			s->doomed = true;
+			s->ready.cb = on_unsure_end;
+			s->ready.arg = s;
+			ev_timer_start(srv->loop, &s->ready, K8S_UNSURE_MS);
+			delete_workload(srv, s, NULL);
+		} else {
+			store_remove(srv->store, s);
+		}
 		create_job_free(j);
 		return;
 	}

@@ -27,6 +27,9 @@
 #define K8S_INSTALL_DIR	       "/opt/opensandbox-install" /* the init container's view */
 #define K8S_PULL_SECRET_PREFIX "opensandbox-image-auth-"
 #define K8S_ENDPOINTS_ANN      "sandbox.opensandbox.io/endpoints"
+/* How long a create that failed with no answer watches for its workload: past
+ * the API server's own request timeout (60 s) and our call deadline. */
+#define K8S_UNSURE_MS (5u * 60 * 1000)
 
 /* Whether the provider is plain pods. */
 static inline bool runtime_k8s_pods(const struct apisrv *srv)
@@ -58,6 +61,8 @@ void runtime_k8s_diagnostics(struct apisrv *srv, struct sbx *s, const struct dia
 			     struct reply *r);
 
 /* runtime_k8s.c */
+/* Deletes the workload of s (a job; s->deleting meanwhile), answering no one. */
+void runtime_k8s_delete(struct apisrv *srv, struct sbx *s);
 /* The create waiting on s has its answer: Running (202), or failed. */
 void runtime_k8s_create_settled(struct apisrv *srv, struct sbx *s);
 /* Upstream's status for a failed call. */

@@ -296,6 +296,11 @@ struct sbx *runtime_k8s_apply(struct apisrv *srv, const cJSON *obj)
 	if (!id || !id_ok(id) || !ours(srv, labels))
 		return NULL;
 	struct sbx *s = store_find(srv->store, id);
+	if (s && s->unsure) { /* its create failed: the workload is not to be */
+		if (!s->deleting)
+			runtime_k8s_delete(srv, s);
+		return NULL;
+	}
 	if (!s) {
 		if (store_removed_since(srv->store, id, ev_clock_ms() - 5000))
 			return NULL; /* an event that was on its way when we deleted it */
@@ -329,8 +334,8 @@ struct sbx *runtime_k8s_apply(struct apisrv *srv, const cJSON *obj)
 
 static void gone(struct apisrv *srv, struct sbx *s)
 {
-	if (s->provisioning)
-		return; /* its create job decides */
+	if (s->provisioning || s->unsure)
+		return; /* its create job decides, or its timer */
 	s->deleting = true;
 	if (s->create_reply)
 		runtime_k8s_create_settled(srv, s);

@@ -150,7 +150,26 @@ wait $cp
 left=$(kc get batchsandboxes -l "opensandbox.io/instance=$inst" -o name | wc -l)
 [ "$left" -eq 0 ] && ok "the deleted sandbox's workload is gone" || ko "$left workloads left after the delete"
 
-# 4. Objects others may edit, seen by a new server.
+# 4. A create whose POST the API server applied, its answer lost (the connection
+#    cut): before, the POST went again (409 AlreadyExists: the create failed on
+#    its own workload, which stayed). Now it is not sent twice, the create
+#    fails, and the workload it may have made is deleted.
+kc delete batchsandboxes -l "opensandbox.io/instance=$inst" >/dev/null 2>&1
+start_api
+ids >/dev/null # the kept connection is in use before the POST
+fault '{"kind":"reset","verb":"create","after":true,"count":1}'
+got=$(create)
+case "$got" in *KUBERNETES::INITIALIZATION_ERROR*) ok "answer lost: the create fails (503)" ;; *) ko "answer lost: $got" ;; esac
+i=0
+until [ "$(kc get batchsandboxes -l "opensandbox.io/instance=$inst" -o name | wc -l)" -eq 0 ] || [ $i -ge 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ $i -lt 50 ] && ok "answer lost: the workload it made is deleted" || ko "answer lost: the workload stays"
+[ -z "$(ids)" ] && ok "answer lost: no sandbox listed" || ko "answer lost: listed $(ids)"
+stop_api "answer lost"
+
+# 5. Objects others may edit, seen by a new server.
 start_api
 a=$(running)
 b=$(running)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fault injection rules, set through the admin API (POST /_emulator/faults):
 //   {"kind": K, "match": "substring of path?query", "regex": "...", "verb": "watch",
-//    "count": N (default: unlimited; dropWatch: 1), "delayMs": N, "code": N, "reset": bool}
+//    "count": N (default: unlimited; dropWatch: 1), "delayMs": N, "code": N, "reset": bool,
+//    "after": bool}
 // kinds:
 //   status500    answer a 500 InternalError Status ("status" with "code" for any other code)
 //   slow         wait delayMs before handling the request (a watch: before its first byte)
@@ -10,7 +11,8 @@
 //                over, new matching watches are ended delayMs after they start;
 //                "reset": true cuts the TCP connection instead of ending the stream
 //   expireToken  bearer-token requests get 401 Unauthorized, as with an expired token
-//   reset        cut the TCP connection without an answer
+//   reset        cut the TCP connection without an answer; "after": true handles the
+//                request first (a create is stored), then cuts instead of answering
 // Each hit counts down "count"; a rule at 0 is removed.
 export const KINDS = ["status500", "status", "slow", "gone410", "dropWatch", "expireToken", "reset"];
 
@@ -32,6 +34,7 @@ export class Faults {
 			delayMs: Number(spec.delayMs || 0),
 			code: spec.kind === "status500" ? 500 : Number(spec.code || 500),
 			reset: !!spec.reset,
+			after: !!spec.after,
 			retryAfterSeconds: spec.retryAfterSeconds,
 		};
 		if (r.regex !== undefined) r.re = new RegExp(r.regex);

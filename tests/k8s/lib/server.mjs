@@ -143,6 +143,7 @@ export class ApiServer {
 
 	send(res, code, obj, headers = {}) {
 		if (res.headersSent) return;
+		if (res.k8sEmuCut) return res.socket.destroy(); // a "reset" fault with "after"
 		const body = JSON.stringify(obj);
 		res.writeHead(code, { "Content-Type": "application/json", "Cache-Control": "no-cache, private", "Audit-Id": randomUUID(), "Content-Length": Buffer.byteLength(body), ...headers });
 		res.end(body);
@@ -192,7 +193,9 @@ export class ApiServer {
 		this.count(verb, user?.user);
 		const slow = this.faults.take(["slow"], full, verb);
 		if (slow) await new Promise((r) => setTimeout(r, slow.delayMs));
-		if (this.faults.take(["reset"], full, verb)) return req.socket.destroy();
+		const cut = this.faults.take(["reset"], full, verb);
+		if (cut && !cut.after) return req.socket.destroy();
+		if (cut) res.k8sEmuCut = true;
 		const st = this.faults.take(["status500", "status"], full, verb);
 		if (st) {
 			await this.drain(req);
