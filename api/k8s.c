@@ -245,8 +245,8 @@ static cJSON *parse_answer(const char *text, size_t len, struct err *e)
 {
 	const char *end = NULL;
 	cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-	if (!root)
-		err_set(e, EINVAL, "invalid JSON near byte %zu",
+	if (!root) /* the server's fault, not the request's: EPROTO, not EINVAL (400) */
+		err_set(e, EPROTO, "invalid JSON near byte %zu",
 			end && end >= text ? (size_t)(end - text) : 0);
 	return root;
 }

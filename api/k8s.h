@@ -17,7 +17,7 @@
  * with e holding the API server's Status message: -ENOENT (404), -EEXIST
  * (409 AlreadyExists), -EBUSY (409 Conflict), -EINVAL (400, 422), -EACCES
  * (401, 403), -ESTALE (410 Gone), -EHOSTUNREACH (no connection, 5xx,
- * timeouts).
+ * timeouts), -EPROTO (a 2xx answer that is no JSON).
  */
 #ifndef API_K8S_H
 #define API_K8S_H

@@ -230,7 +230,8 @@ static void create_work(void *arg)
 	runtime_k8s_path(srv, NULL, path, sizeof(path));
 	r = k8s_call(srv->k8s, "POST", path, j->workload, NULL, &j->created, &j->e);
 	if (r < 0) {
-		j->unsure = r == -EHOSTUNREACH; /* no connection, a timeout, a 5xx */
+		/* no connection, a timeout, a 5xx, a 2xx that cannot be read */
+		j->unsure = r == -EHOSTUNREACH || r == -EPROTO;
 		goto fail;
 	}
 	if (j->req.auth_user) {
