@@ -31,6 +31,7 @@ void k8s_free(struct k8s *k)
 	tls_config_free(k->tls);
 	k->tls = NULL;
 	pthread_mutex_destroy(&k->lock);
+	pthread_mutex_destroy(&k->token_lock);
 	memset(k->token, 0, sizeof(k->token));
 }
 
@@ -57,7 +58,7 @@ static void bucket_take(struct k8s_bucket *b)
 	}
 }
 
-/* Reads the token file (its mtime: mt), keeping the last token on failure. Lock held. */
+/* Reads the token file (its mtime: mt), keeping the last token on failure. token_lock held. */
 static int token_read(struct k8s *k, int64_t mt, struct err *e)
 {
 	struct buf b;
@@ -92,13 +93,13 @@ int k8s_token_load(struct k8s *k, struct err *e)
 		return err_set(e, errno, "tokenFile %s: %s", k->token_file, strerror(errno));
 	if (!S_ISREG(st.st_mode))
 		return err_set(e, EINVAL, "tokenFile %s: not a regular file", k->token_file);
-	pthread_mutex_lock(&k->lock);
+	pthread_mutex_lock(&k->token_lock);
 	int r = token_read(k, (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec, e);
-	pthread_mutex_unlock(&k->lock);
+	pthread_mutex_unlock(&k->token_lock);
 	return r;
 }
 
-/* Re-reads a token file that changed (kubelet rotates projected tokens). Lock held. */
+/* Re-reads a token file that changed (kubelet rotates projected tokens). token_lock held. */
 static void token_refresh(struct k8s *k)
 {
 	if (!k->token_file[0])
@@ -119,21 +120,18 @@ static void token_refresh(struct k8s *k)
 
 void k8s_auth_header(struct k8s *k, char *out, size_t cap)
 {
-	pthread_mutex_lock(&k->lock);
+	pthread_mutex_lock(&k->token_lock);
 	token_refresh(k);
 	if (k->token[0])
 		snprintf(out, cap, "Authorization: Bearer %s", k->token);
 	else if (cap)
 		out[0] = '\0';
-	pthread_mutex_unlock(&k->lock);
+	pthread_mutex_unlock(&k->token_lock);
 }
 
 unsigned long k8s_connections(struct k8s *k)
 {
-	pthread_mutex_lock(&k->lock);
-	unsigned long n = k->keep.opened;
-	pthread_mutex_unlock(&k->lock);
-	return n;
+	return __atomic_load_n(&k->opened, __ATOMIC_RELAXED);
 }
 
 int k8s_status_errno(int status, const char *body, size_t len, struct err *e)
@@ -196,11 +194,9 @@ static int exchange(struct k8s *k, const char *method, const char *path, const c
 		return err_set(e, ENAMETOOLONG, "Kubernetes API path too long: %.80s...", path);
 	pthread_mutex_lock(&k->lock);
 	bucket_take(is_write(method) ? &k->writes : &k->reads);
-	token_refresh(k);
-	if (k->token[0]) {
-		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", k->token);
+	k8s_auth_header(k, auth, sizeof(auth));
+	if (auth[0])
 		hdrs[n++] = auth;
-	}
 	hdrs[n++] = "Accept: application/json";
 	if (body) {
 		snprintf(ct, sizeof(ct), "Content-Type: %s", ctype ? ctype : "application/json");
@@ -225,6 +221,7 @@ static int exchange(struct k8s *k, const char *method, const char *path, const c
 	int r = http_request_sync(&k->ep, &rq, max, resp, e);
 	if (r < 0)
 		k->failures++;
+	__atomic_store_n(&k->opened, k->keep.opened, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&k->lock);
 	memset(auth, 0, sizeof(auth));
 	if (r < 0) {

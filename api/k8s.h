@@ -49,10 +49,14 @@ struct k8s {
 	char prefix[256]; /* the server URL's path ("" or "/k8s/clusters/c-x"): before every path */
 	struct tls_config *tls;
 	char token_file[512]; /* re-read when it changes; "" = static token */
+	char namespace[254];  /* from the kubeconfig context, unless configured */
+	/* The loop takes this one (watches' credentials), never `lock`, which a
+	 * worker holds for a whole call: held only to read or refresh the token. */
+	pthread_mutex_t token_lock;
 	char token[K8S_TOKEN_MAX];
 	int64_t token_mtime_ns;
 	uint64_t token_checked_ms;
-	char namespace[254];  /* from the kubeconfig context, unless configured */
+	unsigned long opened; /* keep.opened, for the loop to read (atomic) */
 	pthread_mutex_t lock; /* one request at a time; guards all below too */
 	struct http_keepalive keep;
 	struct k8s_bucket reads, writes;

@@ -139,6 +139,7 @@ static void init_common(struct k8s *k)
 {
 	memset(k, 0, sizeof(*k));
 	pthread_mutex_init(&k->lock, NULL);
+	pthread_mutex_init(&k->token_lock, NULL);
 }
 
 int k8s_init_kubeconfig(struct k8s *k, const char *path, const char *context, struct err *e)

@@ -2,6 +2,7 @@
 /* The Kubernetes client: kubeconfig, one kept TLS connection, Status errors, token refresh. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,42 @@ static void h_whoami(struct http_conn *c, struct http_req *req, void *arg)
 	http_resp_send(c, 200, "text/plain", a ? a : "", a ? strlen(a) : 0);
 }
 
+/* GET /slow answers after 1.5 s (a timer: the server's loop goes on). */
+static struct ev_loop *slow_loop;
+struct slow {
+	struct http_conn *c;
+	struct ev_timer t;
+};
+
+static void slow_gone(struct http_conn *c, void *arg)
+{
+	(void)c;
+	((struct slow *)arg)->c = NULL;
+}
+
+static void slow_fire(struct ev_loop *loop, struct ev_timer *t, void *arg)
+{
+	(void)loop;
+	(void)t;
+	struct slow *sl = arg;
+	if (sl->c) {
+		http_conn_on_close(sl->c, NULL, NULL);
+		http_resp_send(sl->c, 200, "application/json", "{}", 2);
+	}
+	free(sl);
+}
+
+static void h_slow(struct http_conn *c, struct http_req *req, void *arg)
+{
+	(void)req;
+	(void)arg;
+	struct slow *sl = calloc(1, sizeof(*sl));
+	sl->c = c;
+	http_conn_on_close(c, slow_gone, sl);
+	ev_timer_init(&sl->t, slow_fire, sl);
+	ev_timer_start(slow_loop, &sl->t, 1500);
+}
+
 static pid_t serve_tls(int *port)
 {
 	struct err e = {0};
@@ -93,6 +130,7 @@ static pid_t serve_tls(int *port)
 		struct tls_config *scfg =
 			tls_config_server(testpki_path("srv.pem"), testpki_path("srv.key"), NULL, &e);
 		struct ev_loop *loop = ev_loop_new(NULL);
+		slow_loop = loop;
 		struct http_server_config cfg = {.tls = scfg};
 		struct http_server *s = http_server_new(loop, &cfg, NULL);
 		http_server_route(s, "GET", "/api/v1/namespaces/ns/pods/:name", h_pod, NULL, NULL);
@@ -100,6 +138,7 @@ static pid_t serve_tls(int *port)
 		http_server_route(s, "POST", "/api/v1/namespaces/ns/pods", h_create, NULL, NULL);
 		http_server_route(s, "GET", "/whoami", h_whoami, NULL, NULL);
 		http_server_route(s, "GET", "/pre/fix/whoami", h_whoami, NULL, NULL);
+		http_server_route(s, "GET", "/slow", h_slow, NULL, NULL);
 		http_server_listen_fd(s, lfd, NULL);
 		uint64_t end = ev_clock_ms() + 8000;
 		while (ev_clock_ms() < end)
@@ -149,6 +188,13 @@ static const char kubeconfig_fmt[] =
 	"  user:\n"
 	"    exec:\n"
 	"      command: aws\n";
+
+static void *slow_call(void *arg)
+{
+	struct err e = {0};
+	CHECK_INT(k8s_call(arg, "GET", "/slow", NULL, NULL, NULL, &e), 200);
+	return NULL;
+}
 
 TEST(k8s_kubeconfig_calls_and_errors)
 {
@@ -215,6 +261,18 @@ TEST(k8s_kubeconfig_calls_and_errors)
 	k8s_auth_header(&k, hdr, sizeof(hdr));
 	CHECK_STR(hdr, "Authorization: Bearer tok2");
 	buf_free(&who);
+
+	/* A call in flight holds the call lock for its whole length; what the loop
+	 * asks meanwhile (a watch's credentials, the metrics) must not wait for it. */
+	pthread_t th;
+	CHECK_INT(pthread_create(&th, NULL, slow_call, &k), 0);
+	usleep(300 * 1000);
+	uint64_t t0 = ev_clock_ms();
+	k8s_auth_header(&k, hdr, sizeof(hdr));
+	CHECK_INT(k8s_connections(&k), 1);
+	CHECK(ev_clock_ms() - t0 < 300);
+	CHECK_STR(hdr, "Authorization: Bearer tok2");
+	pthread_join(th, NULL);
 	k8s_free(&k);
 
 	/* A path in the server URL (Rancher's /k8s/clusters/<id>) goes before every path. */
