@@ -3,6 +3,7 @@
 #include "k8s_watch.h"
 
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ struct k8s_watch {
 	char selector[512]; /* escaped */
 	uint32_t watch_timeout_s, resync_s;
 	char rv[64];		   /* last resourceVersion seen */
+	char addr[64];		   /* the API server's address as the last LIST resolved it */
 	struct http_client *watch; /* the running watch, or NULL */
 	int watch_status;	   /* status of its answer */
 	uint64_t watch_started_ms;
@@ -42,6 +44,7 @@ struct k8s_watch {
 
 struct list_job {
 	struct k8s_watch *w;
+	char host[256], addr[64]; /* the API server's name, and its address (numeric) */
 	char target[1200];
 	cJSON *list;
 	int r;
@@ -67,10 +70,10 @@ static void on_retry(struct ev_loop *loop, struct ev_timer *t, void *arg)
 	(void)loop;
 	(void)t;
 	struct k8s_watch *w = arg;
-	if (w->rv[0])
+	if (w->rv[0] && w->addr[0])
 		watch_start(w);
 	else
-		list_start(w);
+		list_start(w); /* also finds the server's address again */
 }
 
 static void on_resync(struct ev_loop *loop, struct ev_timer *t, void *arg)
@@ -85,10 +88,29 @@ static void on_resync(struct ev_loop *loop, struct ev_timer *t, void *arg)
 
 /* --- LIST ------------------------------------------------------------------ */
 
+/*
+ * The API server's name resolved here, on a worker: a watch connects on the
+ * loop, where getaddrinfo could wait seconds for DNS (kubeconfigs name their
+ * servers: EKS, AKS) and hold every request meanwhile.
+ */
+static void resolve(const char *host, char *out, size_t cap)
+{
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+	out[0] = '\0';
+	if (getaddrinfo(host, NULL, &hints, &ai) != 0)
+		return;
+	if (getnameinfo(ai->ai_addr, ai->ai_addrlen, out, (socklen_t)cap, NULL, 0,
+			NI_NUMERICHOST) != 0)
+		out[0] = '\0';
+	freeaddrinfo(ai);
+}
+
 static void list_work(void *arg)
 {
 	struct list_job *j = arg;
 	j->r = k8s_call(j->w->k, "GET", j->target, NULL, NULL, &j->list, &j->e);
+	if (j->r >= 0)
+		resolve(j->host, j->addr, sizeof(j->addr));
 }
 
 static void list_done(void *arg)
@@ -119,6 +141,7 @@ static void list_done(void *arg)
 	}
 	w->stats.lists++;
 	w->synced = true;
+	snprintf(w->addr, sizeof(w->addr), "%s", j->addr);
 	w->cbs.on_list(w->arg, items);
 	/* A resync's list is newer than the running watch: restart it from here. */
 	snprintf(w->rv, sizeof(w->rv), "%s", rv->valuestring);
@@ -139,6 +162,7 @@ static void list_start(struct k8s_watch *w)
 		return;
 	}
 	j->w = w;
+	snprintf(j->host, sizeof(j->host), "%s", w->k->ep.host);
 	snprintf(j->target, sizeof(j->target), "%s%s%s", w->path,
 		 w->selector[0] ? "?labelSelector=" : "", w->selector);
 	w->listing = true;
@@ -247,6 +271,8 @@ static void watch_done(struct http_client *c, int result, void *arg)
 	if (result < 0 || w->watch_status != 200) {
 		log_msg(LOG_WARN, NULL, "kubernetes watch failed", "path", w->path, "error",
 			result < 0 ? http_client_error(c) : "non-200 answer", NULL);
+		if (result < 0)
+			w->addr[0] = '\0'; /* it may have moved: the retry lists and resolves */
 		schedule_retry(w, false);
 		return;
 	}
@@ -260,7 +286,16 @@ static void watch_done(struct http_client *c, int result, void *arg)
 
 static void watch_start(struct k8s_watch *w)
 {
-	char target[1700], auth[K8S_TOKEN_MAX + 32];
+	char target[1700], auth[K8S_TOKEN_MAX + 32], host[300];
+	if (!w->addr[0]) { /* the LIST's worker could not resolve the name: no lookup here */
+		if (w->watch)
+			http_client_cancel(w->watch);
+		w->watch = NULL;
+		log_msg(LOG_WARN, NULL, "kubernetes watch failed", "path", w->path, "error",
+			"cannot resolve the API server's name", NULL);
+		schedule_retry(w, false);
+		return;
+	}
 	snprintf(
 		target, sizeof(target),
 		"%s%s?watch=true&allowWatchBookmarks=true&resourceVersion=%s&timeoutSeconds=%u%s%s",
@@ -279,6 +314,11 @@ static void watch_start(struct k8s_watch *w)
 	};
 	struct http_client_cbs cbs = {
 		.on_head = watch_head, .on_data = watch_data, .on_done = watch_done};
+	/* To the address the LIST resolved; Host and the TLS name stay the server's. */
+	struct http_endpoint ep = w->k->ep;
+	snprintf(host, sizeof(host), strchr(ep.host, ':') ? "[%s]:%u" : "%s:%u", ep.host, ep.port);
+	snprintf(ep.host, sizeof(ep.host), "%s", w->addr);
+	rq.host = host;
 	struct err e = {0};
 	/* One watch at a time: a retry timer armed before a list restarted the
 	 * watch must not start a second one, and a line cut short is no event. */
@@ -290,11 +330,12 @@ static void watch_start(struct k8s_watch *w)
 	w->watch_lines = 0;
 	w->watch_started_ms = ev_clock_ms();
 	w->gone = false;
-	w->watch = http_client_start(w->loop, &w->k->ep, &rq, &cbs, w, &e);
+	w->watch = http_client_start(w->loop, &ep, &rq, &cbs, w, &e);
 	memset(auth, 0, sizeof(auth));
 	if (!w->watch) {
 		log_msg(LOG_WARN, NULL, "kubernetes watch failed", "path", w->path, "error", e.msg,
 			NULL);
+		w->addr[0] = '\0';
 		schedule_retry(w, false);
 		return;
 	}

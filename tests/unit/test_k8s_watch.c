@@ -29,6 +29,7 @@ static const char *const case_names[C_NCASES] = {"empty", "gone", "partial", "ov
 
 static struct ev_loop *srv_loop;
 static int lists[C_NCASES], watches[C_NCASES];
+static char watch_host[128]; /* Host of the last watch */
 
 /* An answer given later: a delayed list, or a watch's next step. */
 struct later {
@@ -104,6 +105,8 @@ static void h_coll(struct http_conn *c, struct http_req *req, void *arg)
 		return;
 	}
 	int n = ++watches[k];
+	const char *h = http_req_header(req, "Host");
+	snprintf(watch_host, sizeof(watch_host), "%s", h ? h : "");
 	switch (k) {
 	case C_EMPTY:
 		http_resp_send(c, 200, "application/json", "", 0);
@@ -129,11 +132,12 @@ static void h_count(struct http_conn *c, struct http_req *req, void *arg)
 {
 	(void)arg;
 	(void)req;
-	char out[200];
-	int n = snprintf(out, sizeof(out),
-			 "{\"lists\":[%d,%d,%d,%d,%d],\"watches\":[%d,%d,%d,%d,%d]}", lists[0],
-			 lists[1], lists[2], lists[3], lists[4], watches[0], watches[1], watches[2],
-			 watches[3], watches[4]);
+	char out[400];
+	int n = snprintf(
+		out, sizeof(out),
+		"{\"lists\":[%d,%d,%d,%d,%d],\"watches\":[%d,%d,%d,%d,%d],\"host\":\"%s\"}",
+		lists[0], lists[1], lists[2], lists[3], lists[4], watches[0], watches[1],
+		watches[2], watches[3], watches[4], watch_host);
 	http_resp_send(c, 200, "application/json", out, (size_t)n);
 }
 
@@ -201,6 +205,24 @@ static int server_count(struct k8s *k, int kase, bool list)
 	}
 	cJSON_Delete(out);
 	return n;
+}
+
+/* The Host header of the server's last watch. */
+static void server_host(const char *kubeconfig, char *out, size_t cap)
+{
+	struct k8s k;
+	struct err e = {0};
+	cJSON *o = NULL;
+	out[0] = '\0';
+	if (k8s_init_kubeconfig(&k, kubeconfig, NULL, &e) < 0)
+		return;
+	if (k8s_call(&k, "GET", "/count", NULL, NULL, &o, &e) == 200) {
+		const cJSON *h = cJSON_GetObjectItem(o, "host");
+		if (cJSON_IsString(h))
+			snprintf(out, cap, "%s", h->valuestring);
+	}
+	cJSON_Delete(o);
+	k8s_free(&k);
 }
 
 /* Runs one informer on case kase for ms, then stops it and its jobs. */
@@ -280,6 +302,12 @@ TEST(k8s_watch_hostile_server)
 	run_case(path, C_PARTIAL, 1, 1600, &seen, &sl, &sw);
 	CHECK_INT(sw, 2);
 	CHECK_INT(seen.events, 1);
+	/* The watch connects to the address its LIST resolved (on a worker, not
+	 * on the loop), under the server's own name. */
+	char host[128], want[64];
+	server_host(path, host, sizeof(host));
+	snprintf(want, sizeof(want), "localhost:%d", port);
+	CHECK_STR(host, want);
 
 	/* 410 while a resync's list runs: one list at a time (the second is
 	 * not started; stopping while a list runs frees once). */
