@@ -326,6 +326,14 @@ void runtime_k8s_create_settled(struct apisrv *srv, struct sbx *s)
 	delete_workload(srv, s, NULL);
 }
 
+static size_t unsure_count(struct apisrv *srv)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < store_count(srv->store); i++)
+		n += store_at(srv->store, i)->unsure;
+	return n;
+}
+
 static void on_unsure_end(struct ev_loop *loop, struct ev_timer *t, void *arg)
 {
 	(void)loop;
@@ -353,7 +361,7 @@ static void create_done(void *arg)
 		log_msg(LOG_ERROR, NULL, "sandbox create failed", "sandbox_id", s->id, "error",
 			j->e.msg, NULL);
 		reply_error(j->reply, j->status, j->code, "%s", j->e.msg);
-		if (j->unsure && !srv->stopping) {
+		if (j->unsure && !srv->stopping && unsure_count(srv) < K8S_UNSURE_MAX) {
 			/* The POST may yet be applied (or was, its answer lost): the
 			 * record lingers out of sight and deletes the workload if it
 			 * shows (runtime_k8s_apply), so no sandbox lives that its

@@ -29,7 +29,8 @@
 #define K8S_ENDPOINTS_ANN      "sandbox.opensandbox.io/endpoints"
 /* How long a create that failed with no answer watches for its workload: past
  * the API server's own request timeout (60 s) and our call deadline. */
-#define K8S_UNSURE_MS (5u * 60 * 1000)
+#define K8S_UNSURE_MS  (5u * 60 * 1000)
+#define K8S_UNSURE_MAX 256 /* such records at once (a storm of failing creates) */
 
 /* Whether the provider is plain pods. */
 static inline bool runtime_k8s_pods(const struct apisrv *srv)
