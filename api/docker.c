@@ -24,24 +24,6 @@ int docker_init(struct docker *d, const char *host, uint32_t timeout_ms, struct 
 	return 0;
 }
 
-void docker_query_escape(const char *s, char *out, size_t cap)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0;
-	for (; *s && n + 4 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.' || c == '~') {
-			out[n++] = (char)c;
-		} else {
-			out[n++] = '%';
-			out[n++] = hex[c >> 4];
-			out[n++] = hex[c & 15];
-		}
-	}
-	out[n] = '\0';
-}
-
 int docker_call(struct docker *d, const char *method, const char *target, const char *body,
 		size_t len, const char *ctype, const char *const *headers, size_t max_body,
 		struct http_response *resp, struct err *e)
@@ -124,7 +106,7 @@ int docker_json(struct docker *d, const char *method, const char *target, const 
 int docker_image_inspect(struct docker *d, const char *ref, cJSON **out, struct err *e)
 {
 	char esc[1024], target[1100];
-	docker_query_escape(ref, esc, sizeof(esc));
+	http_query_escape(ref, esc, sizeof(esc));
 	/* '/' and ':' are path characters of the reference here. */
 	snprintf(target, sizeof(target), "/images/%s/json", ref);
 	if (strpbrk(ref, "?#% "))
@@ -154,12 +136,12 @@ int docker_image_pull(struct docker *d, const char *ref, const char *auth_b64, c
 		snprintf(tag, sizeof(tag), "%s", colon + 1);
 		*colon = '\0';
 	}
-	docker_query_escape(repo, er, sizeof(er));
-	docker_query_escape(tag, et, sizeof(et));
+	http_query_escape(repo, er, sizeof(er));
+	http_query_escape(tag, et, sizeof(et));
 	int n = snprintf(target, sizeof(target), "/images/create?fromImage=%s&tag=%s", er, et);
 	if (platform && *platform) {
 		char ep[64];
-		docker_query_escape(platform, ep, sizeof(ep));
+		http_query_escape(platform, ep, sizeof(ep));
 		snprintf(target + n, sizeof(target) - (size_t)n, "&platform=%s", ep);
 	}
 	char auth[2048];
@@ -213,7 +195,7 @@ int docker_put_archive(struct docker *d, const char *cid, const char *path, cons
 		       size_t len, struct err *e)
 {
 	char target[512], esc[300];
-	docker_query_escape(path, esc, sizeof(esc));
+	http_query_escape(path, esc, sizeof(esc));
 	snprintf(target, sizeof(target), "/containers/%s/archive?path=%s", cid, esc);
 	struct http_response resp;
 	int st = docker_call(d, "PUT", target, tar, len, "application/x-tar", NULL, 0, &resp, e);
@@ -270,7 +252,7 @@ int docker_get_archive(struct docker *d, const char *cid, const char *path, stru
 		       struct err *e)
 {
 	char target[512], esc[300];
-	docker_query_escape(path, esc, sizeof(esc));
+	http_query_escape(path, esc, sizeof(esc));
 	snprintf(target, sizeof(target), "/containers/%s/archive?path=%s", cid, esc);
 	struct http_response resp;
 	int st = docker_call(d, "GET", target, NULL, 0, NULL, NULL, 0, &resp, e);
@@ -315,7 +297,7 @@ int docker_list(struct docker *d, const char *filters, cJSON **out, struct err *
 {
 	char target[1400], esc[1200];
 	if (filters) {
-		docker_query_escape(filters, esc, sizeof(esc));
+		http_query_escape(filters, esc, sizeof(esc));
 		snprintf(target, sizeof(target), "/containers/json?all=1&filters=%s", esc);
 	} else {
 		snprintf(target, sizeof(target), "/containers/json?all=1");

@@ -81,7 +81,4 @@ int docker_remove_by_label(struct docker *d, const char *label, struct err *e);
  * asked once (GET /version) and remembered. -errno if it cannot be asked. */
 int docker_api_minor(struct docker *d, struct err *e);
 
-/* Percent-encodes s for a query string into out. */
-void docker_query_escape(const char *s, char *out, size_t cap);
-
 #endif

@@ -158,25 +158,6 @@ int k8s_status_errno(int status, const char *body, size_t len, struct err *e)
 		       msg[0] ? msg : "(no message)");
 }
 
-void k8s_query_escape(const char *s, char *out, size_t cap)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-	for (; *s && o + 4 < cap; s++) {
-		unsigned char c = (unsigned char)*s;
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '_' || c == '.' || c == '~') {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	if (cap)
-		out[o < cap ? o : cap - 1] = '\0';
-}
-
 static bool is_write(const char *method)
 {
 	return strcmp(method, "GET") != 0;

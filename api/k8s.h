@@ -101,7 +101,4 @@ unsigned long k8s_connections(struct k8s *k);
 /* -errno of an HTTP status and the Status body it came with (e filled). */
 int k8s_status_errno(int status, const char *body, size_t len, struct err *e);
 
-/* Percent-encodes s for a query value. */
-void k8s_query_escape(const char *s, char *out, size_t cap);
-
 #endif

@@ -360,7 +360,7 @@ struct k8s_watch *k8s_watch_start(struct ev_loop *loop, struct jobs *jobs, struc
 	w->arg = arg;
 	snprintf(w->path, sizeof(w->path), "%s", cfg->path);
 	if (cfg->label_selector)
-		k8s_query_escape(cfg->label_selector, w->selector, sizeof(w->selector));
+		http_query_escape(cfg->label_selector, w->selector, sizeof(w->selector));
 	w->watch_timeout_s = cfg->watch_timeout_s ? cfg->watch_timeout_s : 60;
 	w->resync_s = cfg->resync_s;
 	buf_init(&w->line, K8S_WATCH_LINE_MAX);

@@ -71,7 +71,7 @@ static void image_work(void *arg)
 		/* A user-defined network: a missing one is a configuration error worth naming. */
 		char target[300];
 		snprintf(target, sizeof(target), "/networks/");
-		docker_query_escape(net, target + strlen(target), sizeof(target) - strlen(target));
+		http_query_escape(net, target + strlen(target), sizeof(target) - strlen(target));
 		r = docker_json(d, "GET", target, NULL, NULL, &j->e);
 		if (r == -ENOENT) {
 			err_set(&j->e, ENOENT,

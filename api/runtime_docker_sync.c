@@ -464,7 +464,7 @@ static void events_connect(struct apisrv *srv)
 	char filters[400], esc[1200], target[1300];
 	runtime_docker_label_filter(srv, LBL_ID, "\"type\":[\"container\"],", filters,
 				    sizeof(filters));
-	docker_query_escape(filters, esc, sizeof(esc));
+	http_query_escape(filters, esc, sizeof(esc));
 	snprintf(target, sizeof(target), "/events?filters=%s", esc);
 	struct http_client_request rq = {
 		.method = "GET", .target = target, .timeout_ms = UINT32_MAX};

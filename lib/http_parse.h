@@ -180,5 +180,8 @@ long http_query_get(const char *query, size_t len, const char *name, char *out, 
  * '-', '.'), or an IPv6 literal in brackets, then an optional ":port" (1..65535);
  * at most 255 bytes. Anything else (userinfo, paths, spaces, controls) is not. */
 bool http_host_valid(const char *s);
+/* Percent-encodes s for a query value (all but unreserved characters) into out,
+ * NUL-terminated, cut short rather than overflow cap. */
+void http_query_escape(const char *s, char *out, size_t cap);
 
 #endif

@@ -127,14 +127,15 @@ static pid_t serve_tls(int *port)
 	*port = sock_local_port(lfd);
 	pid_t pid = fork();
 	if (pid == 0) {
-		struct tls_config *scfg =
-			tls_config_server(testpki_path("srv.pem"), testpki_path("srv.key"), NULL, &e);
+		struct tls_config *scfg = tls_config_server(testpki_path("srv.pem"),
+							    testpki_path("srv.key"), NULL, &e);
 		struct ev_loop *loop = ev_loop_new(NULL);
 		slow_loop = loop;
 		struct http_server_config cfg = {.tls = scfg};
 		struct http_server *s = http_server_new(loop, &cfg, NULL);
 		http_server_route(s, "GET", "/api/v1/namespaces/ns/pods/:name", h_pod, NULL, NULL);
-		http_server_route(s, "PATCH", "/api/v1/namespaces/ns/pods/:name", h_pod, NULL, NULL);
+		http_server_route(s, "PATCH", "/api/v1/namespaces/ns/pods/:name", h_pod, NULL,
+				  NULL);
 		http_server_route(s, "POST", "/api/v1/namespaces/ns/pods", h_create, NULL, NULL);
 		http_server_route(s, "GET", "/whoami", h_whoami, NULL, NULL);
 		http_server_route(s, "GET", "/pre/fix/whoami", h_whoami, NULL, NULL);
@@ -168,26 +169,25 @@ static void copy_file(const char *from, const char *to)
 	buf_free(&b);
 }
 
-static const char kubeconfig_fmt[] =
-	"apiVersion: v1\n"
-	"kind: Config\n"
-	"current-context: emu\n"
-	"clusters:\n"
-	"- name: emu\n"
-	"  cluster:\n"
-	"    server: %s\n"
-	"    certificate-authority: ca.pem\n"
-	"contexts:\n"
-	"- name: emu\n"
-	"  context: {cluster: emu, user: %s, namespace: sandboxes}\n"
-	"users:\n"
-	"- name: file\n"
-	"  user:\n"
-	"    tokenFile: token\n"
-	"- name: plugin\n"
-	"  user:\n"
-	"    exec:\n"
-	"      command: aws\n";
+static const char kubeconfig_fmt[] = "apiVersion: v1\n"
+				     "kind: Config\n"
+				     "current-context: emu\n"
+				     "clusters:\n"
+				     "- name: emu\n"
+				     "  cluster:\n"
+				     "    server: %s\n"
+				     "    certificate-authority: ca.pem\n"
+				     "contexts:\n"
+				     "- name: emu\n"
+				     "  context: {cluster: emu, user: %s, namespace: sandboxes}\n"
+				     "users:\n"
+				     "- name: file\n"
+				     "  user:\n"
+				     "    tokenFile: token\n"
+				     "- name: plugin\n"
+				     "  user:\n"
+				     "    exec:\n"
+				     "      command: aws\n";
 
 static void *slow_call(void *arg)
 {
@@ -354,8 +354,8 @@ TEST(k8s_status_errno_and_escape)
 	CHECK_INT(k8s_status_errno(500, NULL, 0, &e), -EHOSTUNREACH);
 	CHECK_INT(k8s_status_errno(429, NULL, 0, &e), -EAGAIN);
 	char q[64];
-	k8s_query_escape("opensandbox.io/id,!x=y z", q, sizeof(q));
+	http_query_escape("opensandbox.io/id,!x=y z", q, sizeof(q));
 	CHECK_STR(q, "opensandbox.io%2Fid%2C%21x%3Dy%20z");
-	k8s_query_escape("abcdef", q, 4); /* truncated, still terminated */
+	http_query_escape("abcdef", q, 4); /* truncated, still terminated */
 	CHECK(strlen(q) < 4);
 }
