@@ -201,24 +201,30 @@ test("a WebSocket in the sandbox works through every route form", async () => {
     assert.match(await ptyThrough(base, headers), /gw-42/, JSON.stringify(headers));
 });
 
-test("renew-on-access moves expiresAt, at most once per interval", async () => {
+test("renew-on-access moves expiresAt, at most once per interval", async (t) => {
   const id = await create({ timeout: 120, extensions: { "access.renew.extend.seconds": "900" } });
-  const before = Date.parse((await api("GET", `/v1/sandboxes/${id}`)).json.expiresAt);
+  const expires = async () => Date.parse((await api("GET", `/v1/sandboxes/${id}`)).json.expiresAt);
+  const before = await expires();
+  const t0 = Date.now(); // the renewal happens after this
   assert.equal((await gwGet("/", { "OpenSandbox-Ingress-To": `${id}-8080` })).status, 200);
-  const first = Date.parse((await api("GET", `/v1/sandboxes/${id}`)).json.expiresAt);
+  const first = await expires();
   assert.ok(first > before + 600_000, `extended to about now+900 s (${before} -> ${first})`);
-  await sleep(1100);
+  // --renew-min-interval is 2 s. On a loaded machine the next access may land
+  // after it, so "not again" is asserted only when it provably came sooner.
+  await sleep(1000);
   assert.equal((await gwGet("/", { "OpenSandbox-Ingress-To": `${id}-8080` })).status, 200);
-  const second = Date.parse((await api("GET", `/v1/sandboxes/${id}`)).json.expiresAt);
-  assert.equal(second, first, "not again within --renew-min-interval");
+  const answered = Date.now();
+  const second = await expires();
+  if (answered - t0 < 2000) assert.equal(second, first, "not again within --renew-min-interval");
+  else t.diagnostic(`second access ${answered - t0} ms after the first: not checked`);
   await sleep(2200);
   assert.equal((await gwGet(`/${id}/8080/`)).status, 200);
-  const third = Date.parse((await api("GET", `/v1/sandboxes/${id}`)).json.expiresAt);
-  assert.ok(third > first, "again after the interval");
+  const third = await expires();
+  assert.ok(third > second, "again after the interval");
   // The server proxy counts as access too.
   await sleep(2200);
   await fetch(`http://${domain}/sandboxes/${id}/proxy/8080/`, { headers: H });
-  const fourth = Date.parse((await api("GET", `/v1/sandboxes/${id}`)).json.expiresAt);
+  const fourth = await expires();
   assert.ok(fourth > third, "the server proxy renews as well");
 });
 
