@@ -190,3 +190,23 @@ void cfg_keys_free(struct cfg_keys *k)
 	k->slot = NULL;
 	k->cap = k->n = 0;
 }
+
+void *cfg_oom(struct cfg_status *st)
+{
+	if (!st->failed)
+		err_set(st->e, ENOMEM, "out of memory");
+	st->failed = true;
+	return NULL;
+}
+
+cJSON *cfg_node(struct cfg_status *st, cJSON *n, size_t max, bool *over)
+{
+	if (!n)
+		return cfg_oom(st);
+	if (++st->nodes > max) {
+		cJSON_Delete(n);
+		*over = true;
+		return NULL;
+	}
+	return n;
+}

@@ -2,7 +2,8 @@
 /*
  * cfg: what the two config parsers (lib/yaml, lib/toml) share: the check
  * every input passes before it is parsed, a NUL-terminated working copy,
- * line and column numbers for messages, UTF-8 for escapes, and an index of
+ * line and column numbers for messages, the first failure and the count of
+ * values made, UTF-8 for escapes, and an index of
  * (object, key) pairs so that duplicate checks and lookups stay linear
  * however many keys an object has.
  *
@@ -13,12 +14,14 @@
 #ifndef LIB_CFG_H
 #define LIB_CFG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <cJSON.h>
 
 #include "buf.h"
+#include "err.h"
 
 /* NULL when text may be parsed: valid UTF-8 (no overlong forms, surrogates or
  * code points past U+10FFFF), no NUL, no control character but TAB, LF and CR,
@@ -37,6 +40,20 @@ void cfg_position(const char *s, size_t off, unsigned *line, unsigned *col);
 /* Appends code point cp in UTF-8. 0; -EINVAL for a surrogate or a value past
  * U+10FFFF; -ENOMEM or -ENOBUFS from the buffer. */
 int cfg_utf8_put(struct buf *b, uint32_t cp);
+
+/* A parse's first failure (e holds it once failed is set; later ones are
+ * dropped) and the count of values made, kept the same way by both parsers. */
+struct cfg_status {
+	struct err *e;
+	bool failed;
+	size_t nodes;
+};
+
+/* Records "out of memory" unless a failure is held already; returns NULL. */
+void *cfg_oom(struct cfg_status *st);
+/* Counts the new value n (NULL: out of memory, recorded) against max. n when
+ * it fits; otherwise n is freed, *over set, and the caller reports where. */
+cJSON *cfg_node(struct cfg_status *st, cJSON *n, size_t max, bool *over);
 
 struct cfg_key {
 	const cJSON *parent; /* the object holding the key; NULL marks a free slot */

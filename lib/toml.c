@@ -33,38 +33,27 @@ void *toml_fail(struct toml_parser *p, size_t at, const char *fmt, ...)
 	unsigned line, col;
 	va_list ap;
 
-	if (p->failed)
+	if (p->st.failed)
 		return NULL;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	cfg_position(p->s, at, &line, &col);
 	if (p->path_len)
-		err_set(p->e, EINVAL, "line %u: %s '%s': %s", line,
+		err_set(p->st.e, EINVAL, "line %u: %s '%s': %s", line,
 			p->path_is_key ? "key" : "table", p->path, msg);
 	else
-		err_set(p->e, EINVAL, "line %u: %s", line, msg);
-	p->failed = true;
-	return NULL;
-}
-
-void *toml_oom(struct toml_parser *p)
-{
-	if (!p->failed)
-		err_set(p->e, ENOMEM, "out of memory");
-	p->failed = true;
+		err_set(p->st.e, EINVAL, "line %u: %s", line, msg);
+	p->st.failed = true;
 	return NULL;
 }
 
 cJSON *toml_node(struct toml_parser *p, cJSON *n, size_t at)
 {
-	if (!n)
-		return toml_oom(p);
-	if (++p->nodes > TOML_MAX_NODES) {
-		cJSON_Delete(n);
-		return toml_fail(p, at, "more than %d values", TOML_MAX_NODES);
-	}
-	return n;
+	bool over = false;
+
+	n = cfg_node(&p->st, n, TOML_MAX_NODES, &over);
+	return over ? toml_fail(p, at, "more than %d values", TOML_MAX_NODES) : n;
 }
 
 static bool bare(char c)
@@ -122,7 +111,7 @@ static int read_key(struct toml_parser *p, struct key *k)
 			p->pos = at + n;
 		}
 		if (r < 0 || buf_append(&k->text, "", 1) < 0) {
-			toml_oom(p);
+			cfg_oom(&p->st);
 			return -1;
 		}
 		toml_skip(p, false);
@@ -143,10 +132,10 @@ static struct cfg_key *add(struct toml_parser *p, cJSON *t, const char *name, cJ
 		return NULL;
 	if (!cJSON_AddItemToObject(t, name, v)) {
 		cJSON_Delete(v);
-		return toml_oom(p);
+		return cfg_oom(&p->st);
 	}
 	if (!(e = cfg_keys_add(&p->keys, t, v)))
-		return toml_oom(p);
+		return cfg_oom(&p->st);
 	e->kind = kind;
 	e->at = at;
 	return e;
@@ -355,7 +344,7 @@ static cJSON *document(struct toml_parser *p)
 
 cJSON *toml_parse(const char *text, size_t len, struct err *e)
 {
-	struct toml_parser p = {.e = e};
+	struct toml_parser p = {.st.e = e};
 	const char *why;
 	size_t bad, n;
 	cJSON *root;

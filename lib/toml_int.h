@@ -30,14 +30,12 @@ enum toml_kind {
 struct toml_parser {
 	const char *s; /* working copy; s[pos] is the next character */
 	size_t pos;
-	size_t nodes;	      /* values made */
 	struct buf tmp;	      /* the string being read */
 	struct cfg_keys keys; /* every table's keys */
 	char path[160];	      /* the key or table being read, for messages */
 	size_t path_len;
-	bool path_is_key; /* path names a key (else a table, or nothing) */
-	struct err *e;
-	bool failed; /* e holds the first failure */
+	bool path_is_key;     /* path names a key (else a table, or nothing) */
+	struct cfg_status st; /* the first failure; values made */
 };
 
 static inline bool toml_ws(char c)
@@ -49,7 +47,6 @@ static inline bool toml_ws(char c)
  * returns NULL. */
 void *toml_fail(struct toml_parser *p, size_t at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void *toml_oom(struct toml_parser *p);
 /* Counts a new value against TOML_MAX_NODES, or fails (freeing it). */
 cJSON *toml_node(struct toml_parser *p, cJSON *n, size_t at);
 

@@ -19,7 +19,7 @@
 static int put(struct toml_parser *p, const char *c, size_t n)
 {
 	if (buf_append(&p->tmp, c, n) < 0) {
-		toml_oom(p);
+		cfg_oom(&p->st);
 		return -1;
 	}
 	return 0;
@@ -74,7 +74,7 @@ static int escape(struct toml_parser *p, size_t i, size_t *len)
 	if (r == -EINVAL)
 		toml_fail(p, i, "escape is not a Unicode scalar value");
 	else if (r < 0)
-		toml_oom(p);
+		cfg_oom(&p->st);
 	return r < 0 ? -1 : 0;
 }
 
@@ -237,7 +237,7 @@ static int number(struct toml_parser *p, const char *t, size_t n, size_t at, dou
 			return -1;
 	const char *c = buf_cstr(&p->tmp);
 	if (!c) {
-		toml_oom(p);
+		cfg_oom(&p->st);
 		return -1;
 	}
 	*out = strtod(c, NULL);
@@ -364,7 +364,7 @@ cJSON *toml_value(struct toml_parser *p, int depth, bool *inline_table_out)
 		if (string(p) < 0)
 			return NULL;
 		return buf_cstr(&p->tmp) ? toml_node(p, cJSON_CreateString(buf_head(&p->tmp)), at)
-					 : toml_oom(p);
+					 : cfg_oom(&p->st);
 	case '[':
 		return array(p, depth);
 	case '{':

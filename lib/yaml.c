@@ -25,34 +25,23 @@ void *yaml_fail(struct yaml_parser *p, size_t at, const char *fmt, ...)
 	unsigned line, col;
 	va_list ap;
 
-	if (p->failed)
+	if (p->st.failed)
 		return NULL;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	cfg_position(p->s, at, &line, &col);
-	err_set(p->e, EINVAL, "line %u, column %u: %s", line, col, msg);
-	p->failed = true;
-	return NULL;
-}
-
-void *yaml_oom(struct yaml_parser *p)
-{
-	if (!p->failed)
-		err_set(p->e, ENOMEM, "out of memory");
-	p->failed = true;
+	err_set(p->st.e, EINVAL, "line %u, column %u: %s", line, col, msg);
+	p->st.failed = true;
 	return NULL;
 }
 
 cJSON *yaml_node(struct yaml_parser *p, cJSON *n, size_t at)
 {
-	if (!n)
-		return yaml_oom(p);
-	if (++p->nodes > YAML_MAX_NODES) {
-		cJSON_Delete(n);
-		return yaml_fail(p, at, "more than %d values", YAML_MAX_NODES);
-	}
-	return n;
+	bool over = false;
+
+	n = cfg_node(&p->st, n, YAML_MAX_NODES, &over);
+	return over ? yaml_fail(p, at, "more than %d values", YAML_MAX_NODES) : n;
 }
 
 /* Past the end of the line holding i: the next line's start, or the end. */
@@ -220,7 +209,7 @@ static cJSON *block_seq(struct yaml_parser *p, int ind);
 static cJSON *block_map(struct yaml_parser *p, int ind);
 
 /* After a collection's entry: whether another follows at ind (pos then at
- * it); false at the collection's end or after a failure (p->failed). */
+ * it); false at the collection's end or after a failure (p->st.failed). */
 static bool next_entry(struct yaml_parser *p, int ind)
 {
 	if (!next_content(p) || at_marker(p))
@@ -275,7 +264,7 @@ static cJSON *block_seq(struct yaml_parser *p, int ind)
 			goto fail;
 		cJSON_AddItemToArray(a, v);
 		if (!next_entry(p, ind)) {
-			if (p->failed)
+			if (p->st.failed)
 				goto fail;
 			break;
 		}
@@ -305,7 +294,7 @@ static int read_key(struct yaml_parser *p, size_t colon)
 		end--;
 	buf_reset(&p->tmp);
 	if (buf_append(&p->tmp, s + p->pos, end - p->pos) < 0 || !buf_cstr(&p->tmp)) {
-		yaml_oom(p);
+		cfg_oom(&p->st);
 		return -1;
 	}
 	p->pos = end;
@@ -349,7 +338,7 @@ static cJSON *block_map(struct yaml_parser *p, int ind)
 		if (r < 0)
 			goto fail;
 	} while (next_entry(p, ind));
-	if (p->failed)
+	if (p->st.failed)
 		goto fail;
 	p->depth--;
 	return m;
@@ -438,7 +427,7 @@ static cJSON *document(struct yaml_parser *p)
 
 cJSON *yaml_parse(const char *text, size_t len, struct err *e)
 {
-	struct yaml_parser p = {.e = e};
+	struct yaml_parser p = {.st.e = e};
 	const char *why;
 	size_t bad, n;
 	cJSON *root;

@@ -71,11 +71,11 @@ int yaml_add_key(struct yaml_parser *p, cJSON *map, const char *key, cJSON *v, s
 
 	if (!cJSON_AddItemToObject(map, key, v)) {
 		cJSON_Delete(v);
-		yaml_oom(p);
+		cfg_oom(&p->st);
 		return -1;
 	}
 	if (!(k = cfg_keys_add(&p->keys, map, v))) {
-		yaml_oom(p);
+		cfg_oom(&p->st);
 		return -1;
 	}
 	k->at = at;
@@ -90,14 +90,14 @@ char *yaml_map_key(struct yaml_parser *p, cJSON *map, size_t at)
 	char *key = buf_cstr(&p->tmp);
 
 	if (!key)
-		return yaml_oom(p);
+		return cfg_oom(&p->st);
 	if ((k = cfg_keys_find(&p->keys, map, key))) {
 		unsigned line, col;
 		cfg_position(p->s, k->at, &line, &col);
 		return yaml_fail(p, at, "duplicate key '%.64s' (first on line %u)", key, line);
 	}
 	if (!(key = strdup(key)))
-		return yaml_oom(p);
+		return cfg_oom(&p->st);
 	return key;
 }
 

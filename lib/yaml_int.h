@@ -21,11 +21,9 @@ struct yaml_parser {
 	const char *s; /* working copy; s[pos] is the next character */
 	size_t pos;
 	int depth;	      /* collections open */
-	size_t nodes;	      /* values made */
 	struct buf tmp;	      /* the scalar being read */
 	struct cfg_keys keys; /* every mapping's keys */
-	struct err *e;
-	bool failed; /* e holds the first failure */
+	struct cfg_status st; /* the first failure; values made */
 };
 
 static inline bool yaml_blank(char c)
@@ -48,8 +46,6 @@ static inline bool yaml_flow_indicator(char c)
  * counts); returns NULL. */
 void *yaml_fail(struct yaml_parser *p, size_t at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* Records ENOMEM; returns NULL. */
-void *yaml_oom(struct yaml_parser *p);
 /* Counts a new value against YAML_MAX_NODES; frees it and fails when over
  * (or when n is NULL: out of memory). */
 cJSON *yaml_node(struct yaml_parser *p, cJSON *n, size_t at);

@@ -21,7 +21,7 @@
 static int put(struct yaml_parser *p, const char *c, size_t n)
 {
 	if (buf_append(&p->tmp, c, n) < 0) {
-		yaml_oom(p);
+		cfg_oom(&p->st);
 		return -1;
 	}
 	return 0;
@@ -232,7 +232,7 @@ cJSON *yaml_string(struct yaml_parser *p, size_t at)
 {
 	const char *t = buf_cstr(&p->tmp);
 
-	return t ? yaml_node(p, cJSON_CreateString(t), at) : yaml_oom(p);
+	return t ? yaml_node(p, cJSON_CreateString(t), at) : cfg_oom(&p->st);
 }
 
 static bool all_digits(const char *t, int base)
@@ -329,7 +329,7 @@ cJSON *yaml_resolve(struct yaml_parser *p, size_t at)
 	double d;
 
 	if (!t)
-		return yaml_oom(p);
+		return cfg_oom(&p->st);
 	if (!*t || !strcmp(t, "~") || one_of(t, "null", "Null", "NULL"))
 		return yaml_node(p, cJSON_CreateNull(), at);
 	if (one_of(t, "true", "True", "TRUE"))
