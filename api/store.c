@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "apival.h"
+#include "file.h"
 #include "http_client.h"
 #include "json.h"
 #include "log.h"
@@ -27,7 +28,7 @@ struct store {
 	struct sbx **v;
 	size_t n, cap;
 	unsigned char used[(PORT_MAX - PORT_MIN + 1 + 7) / 8];
-	char path[512], tmp[520];
+	char path[512];
 	cJSON *loaded; /* "sandboxes" object of the file read at start-up */
 	bool dirty;
 	/* Recently removed ids, so a Docker list taken before a removal does not bring
@@ -107,7 +108,6 @@ struct store *store_new(struct apisrv *srv, const char *dir, struct err *e)
 		return NULL;
 	}
 	snprintf(st->path, sizeof(st->path), "%s/state.json", dir);
-	snprintf(st->tmp, sizeof(st->tmp), "%s/.state.json.tmp", dir);
 	st->loaded = read_state(st->path);
 	ev_on_turn(srv->loop, on_turn, st);
 	return st;
@@ -302,31 +302,9 @@ int store_save(struct store *st, struct err *e)
 	cJSON_Delete(root);
 	if (!text)
 		return err_set(e, ENOMEM, "out of memory");
-	int r = 0;
-	int fd = open(st->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = err_set(e, errno, "%s: %s", st->tmp, strerror(errno));
-		goto out;
-	}
-	size_t len = strlen(text), off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			r = err_set(e, errno ? errno : EIO, "%s: %s", st->tmp, strerror(errno));
-			close(fd);
-			goto out;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) < 0 || close(fd) < 0) {
-		r = err_set(e, errno, "%s: %s", st->tmp, strerror(errno));
-		goto out;
-	}
-	if (rename(st->tmp, st->path) < 0)
-		r = err_set(e, errno, "rename %s: %s", st->path, strerror(errno));
-out:
+	int r = file_write_atomic(st->path, text, strlen(text), 0600);
+	if (r < 0)
+		err_set(e, -r, "%s: %s", st->path, strerror(-r));
 	free(text);
 	return r;
 }

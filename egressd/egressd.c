@@ -2,7 +2,6 @@
 /* Applying a policy change (kernel first, then the swap) and persisting it. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <unistd.h>
 
 #include "egressd.h"
+#include "file.h"
 
 int egressd_apply(struct egressd *x, struct policy *user, struct policy *always_deny,
 		  struct policy *always_allow, struct err *e)
@@ -48,58 +48,20 @@ int egressd_apply(struct egressd *x, struct policy *user, struct policy *always_
 int egressd_persist(const struct egressd *x, const struct policy *p, struct err *e)
 {
 	const char *path = x->policy_file;
-	char tmp[4096], dir[4096];
 	struct buf b;
 	struct stat st;
 	mode_t mode = 0600;
-	int fd = -1, r = 0;
+	int r;
 
 	if (!path || !*path)
 		return 0;
-	if (stat(path, &st) == 0)
+	if (stat(path, &st) == 0) /* an operator's chmod survives the rewrite */
 		mode = st.st_mode & 07777;
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
-		return err_set(e, ENAMETOOLONG, "policy file path too long");
 	buf_init(&b, 0);
-	if ((r = policy_to_json(p, &b, true)) < 0 || (r = buf_puts(&b, "\n")) < 0) {
-		err_set(e, -r, "serialise policy");
-		goto out;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0) {
-		r = err_set(e, errno, "create %s", tmp);
-		goto out;
-	}
-	fchmod(fd, mode);
-	for (size_t off = 0; off < b.len;) {
-		ssize_t n = write(fd, buf_head(&b) + off, b.len - off);
-		if (n < 0) {
-			r = err_set(e, errno, "write %s", tmp);
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) < 0) {
-		r = err_set(e, errno, "fsync %s", tmp);
-		goto out;
-	}
-	close(fd);
-	fd = -1;
-	if (rename(tmp, path) < 0) {
-		r = err_set(e, errno, "rename %s to %s", tmp, path);
-		goto out;
-	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-out:
-	if (fd >= 0)
-		close(fd);
-	if (r < 0)
-		unlink(tmp);
+	if ((r = policy_to_json(p, &b, true)) < 0 || (r = buf_puts(&b, "\n")) < 0)
+		r = err_set(e, -r, "serialise policy");
+	else if ((r = file_write_atomic(path, buf_head(&b), b.len, mode)) < 0)
+		r = err_set(e, -r, "write %s: %s", path, strerror(-r));
 	buf_free(&b);
 	return r;
 }

@@ -15,45 +15,18 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "file.h"
 
 #define INSTALL_MAX (64u << 20)
 
-/* Writes data to dir/name through a temporary file and a rename (mode 0755). */
+/* Writes data to dir/name atomically, mode 0755. */
 static int put_file(const char *dir, const char *name, const struct buf *data, struct err *e)
 {
-	char path[PATH_MAX], tmp[PATH_MAX];
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path) ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", dir, name) >= sizeof(tmp))
+	char path[PATH_MAX];
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, name) >= sizeof(path))
 		return err_set(e, ENAMETOOLONG, "%s: path too long", dir);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
-	if (fd < 0)
-		return err_set(e, errno, "%s: %s", tmp, strerror(errno));
-	const char *p = data->data + data->off;
-	size_t left = data->len;
-	while (left) {
-		ssize_t n = write(fd, p, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int r = err_set(e, n < 0 ? errno : EIO, "%s: write failed", tmp);
-			close(fd);
-			unlink(tmp);
-			return r;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
-	if (fchmod(fd, 0755) < 0 || fsync(fd) < 0 || close(fd) < 0) {
-		int r = err_set(e, errno, "%s: %s", tmp, strerror(errno));
-		unlink(tmp);
-		return r;
-	}
-	if (rename(tmp, path) < 0) {
-		int r = err_set(e, errno, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		return r;
-	}
-	return 0;
+	int r = file_write_atomic(path, data->data + data->off, data->len, 0755);
+	return r < 0 ? err_set(e, -r, "%s: %s", path, strerror(-r)) : 0;
 }
 
 static int copy_in(const char *src, const char *dir, const char *name, struct err *e)

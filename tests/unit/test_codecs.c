@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-/* buf, json helpers, base64, uuid, ws_accept, log. */
+/* buf, file, json helpers, base64, uuid, ws_accept, log. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base64.h"
 #include "secret.h"
 #include "buf.h"
+#include "file.h"
 #include "json.h"
 #include "log.h"
 #include "unit.h"
@@ -37,6 +39,31 @@ TEST(buf_append_consume_limit)
 	CHECK_INT(b.len, 4000);
 	CHECK(memcmp(buf_head(&b) + 3996, "0999", 4) == 0);
 	buf_free(&b);
+}
+
+TEST(file_write_atomic_replaces_whole)
+{
+	char dir[] = "/tmp/unit-file-XXXXXX", path[64], tmp[96];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	CHECK_INT(file_write_atomic(path, "old content", 11, 0640), 0);
+	CHECK_INT(file_write_atomic(path, "new", 3, 0600), 0);
+	struct buf b;
+	buf_init(&b, 0);
+	CHECK_INT(buf_read_file(&b, path), 0);
+	CHECK_SPAN(buf_head(&b), b.len, "new");
+	buf_free(&b);
+	struct stat st;
+	CHECK_INT(stat(path, &st), 0);
+	CHECK_INT(st.st_mode & 07777, 0600);
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+	CHECK(access(tmp, F_OK) < 0); /* renamed away */
+	/* A directory that is not there: the error, and nothing left behind. */
+	char missing[96];
+	snprintf(missing, sizeof(missing), "%s/no/such", dir);
+	CHECK_INT(file_write_atomic(missing, "x", 1, 0600), -ENOENT);
+	unlink(path);
+	CHECK_INT(rmdir(dir), 0); /* empty: no temporary file stayed */
 }
 
 TEST(json_escape)
