@@ -56,6 +56,7 @@ enum sbx_state {
 #define LBL_IMAGE	"opensandbox.io/image"
 #define LBL_EGRESS_PORT "opensandbox.io/egress-port"
 #define LBL_INSTANCE	"opensandbox.io/instance"
+#define LBL_SNAPSHOT	"opensandbox.io/snapshot-id"
 
 #define EXECD_PORT    44772
 #define HTTP_APP_PORT 8080
@@ -63,11 +64,12 @@ enum sbx_state {
 
 struct sbx {
 	char id[UUID_STR_LEN];
-	char cid[DOCKER_ID_LEN];     /* main container ("" until created) */
-	char sidecar[DOCKER_ID_LEN]; /* egress sidecar, or "" */
-	char *image;
-	char *entrypoint; /* compact JSON array */
-	cJSON *metadata;  /* object of strings, never NULL */
+	char cid[DOCKER_ID_LEN];	/* main container ("" until created) */
+	char sidecar[DOCKER_ID_LEN];	/* egress sidecar, or "" */
+	char *image;			/* for a restore: the snapshot's image */
+	char snapshot_id[UUID_STR_LEN]; /* restored from this snapshot, or "" */
+	char *entrypoint;		/* compact JSON array */
+	cJSON *metadata;		/* object of strings, never NULL */
 	char plat_os[16], plat_arch[16];
 	int64_t created_us;
 	int64_t expires_us; /* 0: manual cleanup */
@@ -114,6 +116,7 @@ struct k8s;
 struct k8s_watch;
 
 struct runtime;
+struct snapshots;
 
 struct apisrv {
 	struct apicfg cfg;
@@ -125,6 +128,7 @@ struct apisrv {
 	struct jobs *jobs;
 	struct docker docker;
 	struct store *store;
+	struct snapshots *snaps; /* snapshot.h; NULL when the runtime has none */
 	struct stats *stats;
 	char endpoint_host[256]; /* host in returned endpoints */
 	char internal_host[64];	 /* how this host reaches mapped ports */

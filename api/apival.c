@@ -616,12 +616,21 @@ int apival_create_parse(const char *body, size_t len, int64_t max_timeout, struc
 		apival_fail(ae, 422, VALIDATION, "exactly one of image and snapshotId is required");
 		goto fail;
 	}
-	if (has_snap) {
-		apival_fail(ae, 501, "SNAPSHOT::NOT_IMPLEMENTED",
-			    "snapshots are not implemented by this server");
-		goto fail;
-	}
+	if (has_snap)
+		c->snapshot_id = snap->valuestring; /* resolved by the server (snapshot.h) */
 	it = cJSON_GetObjectItem(root, "entrypoint");
+	if ((!it || cJSON_IsNull(it)) && has_snap) {
+		/* A restore keeps running what the snapshot holds. */
+		static const char *const idle[] = {"tail", "-f", "/dev/null"};
+		cJSON *dflt = cJSON_CreateStringArray(idle, 3);
+		if (!dflt || (it ? !cJSON_ReplaceItemInObject(root, "entrypoint", dflt)
+				 : !cJSON_AddItemToObject(root, "entrypoint", dflt))) {
+			cJSON_Delete(dflt);
+			apival_fail(ae, 500, "GENERAL::UNKNOWN_ERROR", "out of memory");
+			goto fail;
+		}
+		it = dflt;
+	}
 	if (!it || cJSON_IsNull(it)) {
 		apival_fail(ae, 422, VALIDATION, "entrypoint: field required with image");
 		goto fail;
@@ -725,4 +734,6 @@ void apival_create_free(struct apival_create *c)
 {
 	cJSON_Delete(c->root);
 	c->root = NULL;
+	free(c->restore_image);
+	c->restore_image = NULL;
 }

@@ -18,7 +18,9 @@
 
 #include <cJSON.h>
 
+#include "buf.h"
 #include "err.h"
+#include "uuid.h"
 
 struct apival_err {
 	int status;	  /* 400, 404, 409, 422, 501 ... */
@@ -46,7 +48,9 @@ struct apival_volume {
 
 struct apival_create {
 	cJSON *root;
-	const char *image;		   /* trimmed uri */
+	const char *image;		   /* trimmed uri; for a restore, restore_image */
+	const char *snapshot_id;	   /* restore from this snapshot, or NULL */
+	char *restore_image;		   /* owned: the snapshot's image, set by the server */
 	const char *auth_user, *auth_pass; /* both or neither */
 	const cJSON *entrypoint;	   /* non-empty array of strings */
 	int64_t timeout;		   /* seconds; 0 = manual cleanup */
@@ -80,15 +84,22 @@ int apival_metadata_check(const cJSON *obj, bool patch, struct apival_err *ae);
 /* List query. */
 #define APIVAL_MAX_STATES    8
 #define APIVAL_MAX_PAGE_SIZE 200
+#define APIVAL_MAX_NAME	     256
 struct apival_list {
 	char states[APIVAL_MAX_STATES][16];
 	size_t num_states;
-	cJSON *metadata; /* owned object of string filters, or NULL */
+	char sandbox_id[UUID_STR_LEN];	/* snapshots: sandboxId, or "" */
+	char name[APIVAL_MAX_NAME + 1]; /* snapshots: exact name, or "" */
+	cJSON *metadata;		/* owned object of string filters, or NULL */
 	int64_t page, page_size;
 };
 /* Parses the raw query string. 0, or -EINVAL with ae set (400/422). */
 int apival_list_parse(const char *query, struct apival_list *out, struct apival_err *ae);
 void apival_list_free(struct apival_list *l);
+/* The index of the first item of the asked page among total matches. */
+size_t apival_list_first(const struct apival_list *l, size_t total);
+/* Appends ,"pagination":{...} for total matches. 0 or -errno. */
+int apival_list_pagination(const struct apival_list *l, size_t total, struct buf *out);
 /* Parses "k=v&k2=v2" form data (the decoded metadata parameter) into an object. */
 int apival_metadata_filter_parse(const char *s, cJSON **out, struct apival_err *ae);
 

@@ -104,6 +104,14 @@ int apival_list_parse(const char *query, struct apival_list *l, struct apival_er
 			l->metadata = NULL;
 			if (apival_metadata_filter_parse(val, &l->metadata, ae) < 0)
 				goto fail;
+		} else if (strcmp(key, "sandboxId") == 0 || strcmp(key, "name") == 0) {
+			bool sid = key[0] == 's';
+			size_t cap = sid ? sizeof(l->sandbox_id) : sizeof(l->name);
+			if (strlen(val) >= cap) {
+				apival_fail(ae, 422, VALIDATION, "query.%s: too long", key);
+				goto fail;
+			}
+			strcpy(sid ? l->sandbox_id : l->name, val);
 		} else if (strcmp(key, "page") == 0) {
 			if (parse_int_param(val, "page", 1, INT32_MAX, &l->page, ae) < 0)
 				goto fail;
@@ -123,4 +131,20 @@ void apival_list_free(struct apival_list *l)
 {
 	cJSON_Delete(l->metadata);
 	l->metadata = NULL;
+}
+
+size_t apival_list_first(const struct apival_list *l, size_t total)
+{
+	uint64_t first = (uint64_t)(l->page - 1) * (uint64_t)l->page_size;
+	return first < total ? (size_t)first : total;
+}
+
+int apival_list_pagination(const struct apival_list *l, size_t total, struct buf *out)
+{
+	int64_t pages = (int64_t)((total + (size_t)l->page_size - 1) / (size_t)l->page_size);
+	return buf_printf(out,
+			  ",\"pagination\":{\"page\":%lld,\"pageSize\":%lld,\"totalItems\":%zu,"
+			  "\"totalPages\":%lld,\"hasNextPage\":%s}",
+			  (long long)l->page, (long long)l->page_size, total, (long long)pages,
+			  l->page < pages ? "true" : "false");
 }

@@ -55,6 +55,9 @@ int docker_call(struct docker *d, const char *method, const char *target, const 
 		http_response_free(resp);
 		if (r == -EFBIG)
 			return err_set(e, EFBIG, "%s %s: %s", method, target, ce.msg);
+		if (r == -ETIMEDOUT) /* reached, but no progress within the timeout */
+			return err_set(e, ETIMEDOUT, "%s %s: Docker did not answer within %u s",
+				       method, target, d->timeout_ms / 1000);
 		return err_set(e, EHOSTUNREACH, "Docker daemon at %s is unreachable (%s)", d->url,
 			       ce.msg);
 	}

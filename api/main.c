@@ -22,6 +22,7 @@
 #include "log.h"
 #include "routes.h"
 #include "sandbox.h"
+#include "snapshot.h"
 #include "runtime.h"
 #include "sock.h"
 #include "stats.h"
@@ -140,6 +141,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sandbox-api: %s runtime: %s\n", srv->rt->name, e.msg);
 		goto out;
 	}
+	if (snapshots_init(srv, srv->cfg.state_dir, &e) < 0) {
+		fprintf(stderr, "sandbox-api: snapshots: %s\n", e.msg);
+		goto out;
+	}
 	struct http_server_config hc = {
 		.request_ids = true,
 		.max_body = 1024 * 1024,
@@ -157,6 +162,7 @@ int main(int argc, char **argv)
 	}
 	if (sandbox_start(srv, &e) < 0) /* recovery trouble is not fatal: the sweep retries */
 		log_msg(LOG_WARN, NULL, "start-up reconciliation incomplete", "error", e.msg, NULL);
+	snapshots_start(srv);
 	err_clear(&e);
 	int fd = sock_listen_tcp(strcmp(srv->cfg.host, "0.0.0.0") ? srv->cfg.host : NULL,
 				 (uint16_t)srv->cfg.port, &e);
@@ -180,6 +186,7 @@ out:
 		http_server_free(srv->http);
 	http_proxy_free(srv->proxy);
 	jobs_free(srv->jobs); /* finishes queued platform work; replies go nowhere */
+	snapshots_fini(srv);
 	if (srv->rt && srv->rt->fini)
 		srv->rt->fini(srv);
 	store_free(srv->store);

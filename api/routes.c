@@ -48,8 +48,7 @@ static bool auth_filter(struct http_conn *c, struct http_req *req, void *arg)
 	return false;
 }
 
-/* The visible sandbox named by :id, or NULL after answering 404. */
-static struct sbx *lookup(struct apisrv *srv, struct http_req *req, struct reply *r)
+struct sbx *routes_sandbox(struct apisrv *srv, struct http_req *req, struct reply *r)
 {
 	const char *id = http_req_param(req, "id");
 	struct sbx *s = id ? store_find(srv->store, id) : NULL;
@@ -158,21 +157,18 @@ static void h_list(struct http_conn *c, struct http_req *req, void *arg)
 			v[m++] = s;
 	}
 	qsort(v, m, sizeof(*v), cmp_created_desc);
-	int64_t pages = (int64_t)((m + (size_t)q.page_size - 1) / (size_t)q.page_size);
 	struct buf out;
 	buf_init(&out, 0);
 	buf_puts(&out, "{\"items\":[");
-	int64_t from = (q.page - 1) * q.page_size;
-	for (int64_t i = from, k = 0; i < (int64_t)m && k < q.page_size; i++, k++) {
+	for (size_t i = apival_list_first(&q, m), k = 0; i < m && k < (size_t)q.page_size;
+	     i++, k++) {
 		if (k)
 			buf_puts(&out, ",");
 		sandbox_json(v[i], false, &out);
 	}
-	buf_printf(&out,
-		   "],\"pagination\":{\"page\":%lld,\"pageSize\":%lld,\"totalItems\":%zu,"
-		   "\"totalPages\":%lld,\"hasNextPage\":%s}}",
-		   (long long)q.page, (long long)q.page_size, m, (long long)pages,
-		   q.page < pages ? "true" : "false");
+	buf_puts(&out, "]");
+	apival_list_pagination(&q, m, &out);
+	buf_puts(&out, "}");
 	free(v);
 	apival_list_free(&q);
 	reply_json(r, 200, &out);
@@ -182,7 +178,7 @@ static void h_get(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct apisrv *srv = arg;
 	struct reply *r = reply_new(srv, c, req, "get");
-	struct sbx *s = r ? lookup(srv, req, r) : NULL;
+	struct sbx *s = r ? routes_sandbox(srv, req, r) : NULL;
 	if (s)
 		sandbox_reply(r, s, 200);
 }
@@ -191,7 +187,7 @@ static void h_delete(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct apisrv *srv = arg;
 	struct reply *r = reply_new(srv, c, req, "delete");
-	struct sbx *s = r ? lookup(srv, req, r) : NULL;
+	struct sbx *s = r ? routes_sandbox(srv, req, r) : NULL;
 	if (s) {
 		log_msg(LOG_INFO, r->rid, "sandbox delete", "sandbox_id", s->id, NULL);
 		sandbox_delete(srv, s, r);
@@ -202,7 +198,7 @@ static void h_pause(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct apisrv *srv = arg;
 	struct reply *r = reply_new(srv, c, req, "pause");
-	struct sbx *s = r ? lookup(srv, req, r) : NULL;
+	struct sbx *s = r ? routes_sandbox(srv, req, r) : NULL;
 	if (s)
 		sandbox_pause(srv, s, false, r);
 }
@@ -211,7 +207,7 @@ static void h_resume(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct apisrv *srv = arg;
 	struct reply *r = reply_new(srv, c, req, "resume");
-	struct sbx *s = r ? lookup(srv, req, r) : NULL;
+	struct sbx *s = r ? routes_sandbox(srv, req, r) : NULL;
 	if (s)
 		sandbox_pause(srv, s, true, r);
 }
@@ -220,7 +216,7 @@ static void h_patch(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct apisrv *srv = arg;
 	struct reply *r = reply_new(srv, c, req, "patch_metadata");
-	struct sbx *s = r ? lookup(srv, req, r) : NULL;
+	struct sbx *s = r ? routes_sandbox(srv, req, r) : NULL;
 	if (!s)
 		return;
 	struct err e = {0};
@@ -248,7 +244,7 @@ static void h_renew(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct apisrv *srv = arg;
 	struct reply *r = reply_new(srv, c, req, "renew");
-	struct sbx *s = r ? lookup(srv, req, r) : NULL;
+	struct sbx *s = r ? routes_sandbox(srv, req, r) : NULL;
 	if (!s)
 		return;
 	struct err e = {0};
@@ -329,7 +325,7 @@ static void h_endpoint(struct http_conn *c, struct http_req *req, void *arg)
 	if (exn < 0 && has_expires)
 		ex[0] = '\0'; /* present but too long or malformed: refused below */
 	(void)dummy;
-	struct sbx *s = lookup(srv, req, r);
+	struct sbx *s = routes_sandbox(srv, req, r);
 	if (!s)
 		return;
 	if (port < 1 || port > 65535) {
@@ -433,20 +429,13 @@ static void h_endpoint(struct http_conn *c, struct http_req *req, void *arg)
 	reply_json(r, 200, &out);
 }
 
-static void h_not_impl(struct http_conn *c, struct http_req *req, void *arg)
+static void h_pools(struct http_conn *c, struct http_req *req, void *arg)
 {
 	struct apisrv *srv = arg;
 	struct reply *r = reply_new(srv, c, req, "not_implemented");
-	if (!r)
-		return;
-	if (strstr(req->path, "/pools"))
+	if (r)
 		reply_error(r, 501, "KUBERNETES::POOL_NOT_SUPPORTED",
 			    "Pools are only supported by the Kubernetes runtime.");
-	else if (strstr(req->path, "/diagnostics"))
-		reply_error(r, 501, "DIAGNOSTICS_NOT_IMPLEMENTED",
-			    "Diagnostics are not implemented.");
-	else
-		reply_error(r, 501, "SNAPSHOT::NOT_IMPLEMENTED", "Snapshots are not implemented.");
 }
 
 /* Diagnostics (diag.h) where the runtime has them; else 501. */
@@ -464,7 +453,7 @@ static void h_diagnostics(struct http_conn *c, struct http_req *req, void *arg)
 			    "Diagnostics are not implemented for this form.");
 		return;
 	}
-	struct sbx *s = lookup(srv, req, r);
+	struct sbx *s = routes_sandbox(srv, req, r);
 	if (s)
 		srv->rt->diagnostics(srv, s, &q, r);
 }
@@ -494,12 +483,13 @@ int routes_register(struct apisrv *srv)
 		{"POST", "/sandboxes/:id/resume", h_resume},
 		{"POST", "/sandboxes/:id/renew-expiration", h_renew},
 		{"GET", "/sandboxes/:id/endpoints/:port", h_endpoint},
-		{"*", "/sandboxes/:id/snapshots", h_not_impl},
-		{"*", "/snapshots", h_not_impl},
-		{"*", "/snapshots/*rest", h_not_impl},
+		{"POST", "/sandboxes/:id/snapshots", routes_snapshot_create},
+		{"GET", "/snapshots", routes_snapshot_list},
+		{"GET", "/snapshots/:sid", routes_snapshot_get},
+		{"DELETE", "/snapshots/:sid", routes_snapshot_delete},
 		{"*", "/sandboxes/:id/diagnostics/*rest", h_diagnostics},
-		{"*", "/pools", h_not_impl},
-		{"*", "/pools/*rest", h_not_impl},
+		{"*", "/pools", h_pools},
+		{"*", "/pools/*rest", h_pools},
 		{"POST", "/metrics/events", h_client_events},
 	};
 	http_server_set_filter(srv->http, auth_filter, srv);

@@ -14,4 +14,13 @@ int routes_register(struct apisrv *srv);
 /* Whether req carries the server's API key (true when none is configured). */
 bool routes_has_key(const struct apisrv *srv, const struct http_req *req);
 
+struct reply;
+/* The visible sandbox named by :id, or NULL after answering 404. */
+struct sbx *routes_sandbox(struct apisrv *srv, struct http_req *req, struct reply *r);
+
+/* routes_snapshot.c: POST /sandboxes/:id/snapshots, GET /snapshots,
+ * GET and DELETE /snapshots/:sid. */
+http_handler routes_snapshot_create, routes_snapshot_list, routes_snapshot_get,
+	routes_snapshot_delete;
+
 #endif

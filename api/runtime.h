@@ -28,6 +28,20 @@ struct sbx;
 struct reply;
 struct diag_query;
 
+/* Snapshot artifacts (snapshot.h). commit, remove and exists run on a worker
+ * thread and may block: they use only srv's read-only configuration and
+ * platform client. */
+struct runtime_snapshots {
+	/* The artifact of snapshot sid (Docker: an image reference), into out. */
+	void (*artifact)(struct apisrv *srv, const char *sid, char *out, size_t cap);
+	/* Captures the sandbox container cid as artifact. 0 or -errno (-ETIMEDOUT). */
+	int (*commit)(struct apisrv *srv, const char *cid, const char *artifact, struct err *e);
+	/* Removes artifact: 0 (also when it is not there), -EBUSY while in use, -errno. */
+	int (*remove)(struct apisrv *srv, const char *artifact, struct err *e);
+	/* Whether artifact exists: 1, 0 or -errno. */
+	int (*exists)(struct apisrv *srv, const char *artifact, struct err *e);
+};
+
 struct runtime {
 	const char *name;	       /* as --runtime takes it */
 	const char *code_not_found;    /* error code of a sandbox that does not exist */
@@ -65,6 +79,8 @@ struct runtime {
 	 * kind it lacks. NULL: none at all (501). */
 	void (*diagnostics)(struct apisrv *srv, struct sbx *s, const struct diag_query *q,
 			    struct reply *r);
+	/* NULL: snapshots answer 501 SNAPSHOT::NOT_IMPLEMENTED. */
+	const struct runtime_snapshots *snapshots;
 	/* s has just turned Failed: the runtime may add what it knows (its last
 	 * output) to the message. May be NULL. */
 	void (*failed)(struct sbx *s);

@@ -274,7 +274,7 @@ static int docker_init_runtime(struct apisrv *srv, const char *argv0, struct err
 
 int runtime_docker_status(int r, int fallback)
 {
-	return r == -EHOSTUNREACH ? 503 : fallback;
+	return r == -EHOSTUNREACH ? 503 : r == -ETIMEDOUT ? 504 : fallback;
 }
 
 const struct runtime runtime_docker = {
@@ -291,5 +291,6 @@ const struct runtime runtime_docker = {
 	.patch_metadata = docker_patch_metadata,
 	.endpoint = docker_endpoint,
 	.diagnostics = runtime_docker_diagnostics,
+	.snapshots = &runtime_docker_snapshots,
 	.failed = runtime_docker_failed_logs,
 };

@@ -10,7 +10,8 @@
 #include "diag.h"
 #include "sandbox_int.h"
 
-/* Status for a Docker failure: 503 when the daemon is unreachable, else fallback. */
+/* Status for a Docker failure: 503 when the daemon is unreachable, 504 when it
+ * did not answer in time, else fallback. */
 int runtime_docker_status(int r, int fallback);
 
 /* runtime_docker_create.c */
@@ -45,6 +46,9 @@ void runtime_docker_label_filter(struct apisrv *srv, const char *label, const ch
 /* runtime_docker_diag.c: logs, events, inspect and summary (diag.h). */
 void runtime_docker_diagnostics(struct apisrv *srv, struct sbx *s, const struct diag_query *q,
 				struct reply *r);
+
+/* runtime_docker_snapshot.c: the image of a snapshot (snapshot.h). */
+extern const struct runtime_snapshots runtime_docker_snapshots;
 
 /* runtime_docker_logs.c: appends the container's last output to a Failed
  * sandbox's message (asynchronously). */

@@ -136,7 +136,8 @@ static int egress_wait(struct create_job *j)
 		http_response_free(&resp);
 		usleep(200 * 1000);
 	}
-	return err_set(&j->e, ETIMEDOUT, "egress sidecar not ready within %llu s: %s",
+	/* A start failure (500), not a Docker call timing out (504). */
+	return err_set(&j->e, EIO, "egress sidecar not ready within %llu s: %s",
 		       (unsigned long long)(j->egress_timeout_ms / 1000), last);
 }
 

@@ -84,6 +84,8 @@ static cJSON *labels_for(struct apisrv *srv, const struct apival_create *rq, con
 	}
 	if (s->managed_vols)
 		cJSON_AddStringToObject(l, LBL_MANAGED_VOLS, s->managed_vols);
+	if (s->snapshot_id[0])
+		cJSON_AddStringToObject(l, LBL_SNAPSHOT, s->snapshot_id);
 	cJSON_AddStringToObject(l, LBL_ENTRYPOINT, s->entrypoint);
 	cJSON_AddStringToObject(l, LBL_IMAGE, s->image);
 	if (srv->cfg.instance[0])

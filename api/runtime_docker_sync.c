@@ -19,10 +19,12 @@
 #define EVENTS_RETRY_MS 2000
 #define EVENTS_LINE_MAX (1u << 20)
 
+/* A blank label is no label: a restored sandbox inherits its snapshot's
+ * labels blanked (runtime_docker_snapshot.c). */
 static const char *label(const cJSON *labels, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(labels, key);
-	return cJSON_IsString(v) ? v->valuestring : NULL;
+	return cJSON_IsString(v) && *v->valuestring ? v->valuestring : NULL;
 }
 
 /* Containers of other sandbox-api instances on the same daemon are not ours. */
@@ -153,6 +155,8 @@ static void adopt(struct apisrv *srv, const cJSON *item, const cJSON *sidecars)
 		s->managed_vols = strdup(v);
 	if ((v = label(labels, LBL_RENEW)))
 		s->renew_extend = atoll(v);
+	if ((v = label(labels, LBL_SNAPSHOT)))
+		snprintf(s->snapshot_id, sizeof(s->snapshot_id), "%s", v);
 	s->port_execd = port_label(labels, LBL_EXECD_PORT);
 	s->port_http = port_label(labels, LBL_HTTP_PORT);
 	s->port_egress = port_label(labels, LBL_EGRESS_PORT);

@@ -13,6 +13,7 @@
 #include "json.h"
 #include "log.h"
 #include "sandbox_int.h"
+#include "snapshot.h"
 #include "store.h"
 
 const char *sandbox_state_name(enum sbx_state s)
@@ -49,7 +50,10 @@ int sandbox_json(const struct sbx *s, bool create_shape, struct buf *o)
 	char t[APIVAL_TIME_LEN];
 	int r = buf_puts(o, "{\"id\":");
 	r = r ? r : json_buf_cstr(o, s->id, 0);
-	if (!create_shape && s->image) {
+	if (!create_shape && s->snapshot_id[0]) { /* the image is the server's own */
+		r = r ? r : buf_puts(o, ",\"snapshotId\":");
+		r = r ? r : json_buf_cstr(o, s->snapshot_id, 0);
+	} else if (!create_shape && s->image) {
 		r = r ? r : buf_puts(o, ",\"image\":{\"uri\":");
 		r = r ? r : json_buf_cstr(o, s->image, 0);
 		r = r ? r : buf_puts(o, "}");
@@ -248,6 +252,19 @@ void sandbox_create(struct apisrv *srv, struct apival_create *rq, struct reply *
 			    "secureAccess needs the ingress gateway (--ingress-mode gateway)");
 		goto out;
 	}
+	if (rq->snapshot_id) {
+		char image[SNAPSHOT_IMAGE_MAX];
+		struct apival_err ae = {0};
+		if (snapshot_restore_image(srv, rq->snapshot_id, image, sizeof(image), &ae) < 0) {
+			reply_error(r, ae.status, ae.code, "%s", ae.msg);
+			goto out;
+		}
+		if (!(rq->restore_image = strdup(image))) {
+			reply_error(r, 500, "GENERAL::UNKNOWN_ERROR", "out of memory");
+			goto out;
+		}
+		rq->image = rq->restore_image;
+	}
 	char id[UUID_STR_LEN];
 	uuid_v4_str(id);
 	struct sbx *s = store_add(srv->store, id);
@@ -265,6 +282,8 @@ void sandbox_create(struct apisrv *srv, struct apival_create *rq, struct reply *
 	snprintf(s->reason, sizeof(s->reason), "CONTAINER_STARTING");
 	snprintf(s->message, sizeof(s->message), "Sandbox is being provisioned.");
 	s->image = strdup(rq->image);
+	if (rq->snapshot_id)
+		snprintf(s->snapshot_id, sizeof(s->snapshot_id), "%s", rq->snapshot_id);
 	s->entrypoint = cJSON_PrintUnformatted(rq->entrypoint);
 	if (rq->metadata) {
 		cJSON_Delete(s->metadata);

@@ -61,6 +61,8 @@ cleanup() {
 	[ -n "$front" ] && kill "$front" 2>/dev/null
 	docker network rm "$run_id-net" >/dev/null 2>&1
 	docker volume ls -q --filter "name=$run_id" | xargs -r docker volume rm >/dev/null 2>&1
+	docker images -q --filter "label=opensandbox.io/instance=$run_id" | xargs -r docker rmi -f >/dev/null 2>&1
+	for sid in ${snaps:-}; do docker rmi "opensandbox-snapshots:$sid" >/dev/null 2>&1; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -140,6 +142,23 @@ wait "$pid" 2>/dev/null
 pid=""
 orphan=$(docker create --label "run=$run_id" --label "opensandbox.io/instance=$run_id" \
 	--label "opensandbox.io/egress-sidecar-for=gone-$run_id" "$image" sleep 60)
+# Snapshot records the kill interrupted: a commit whose image exists (Ready), one
+# whose image never came (Failed), a delete half done (finished at start-up).
+snaps=$(python3 -c 'import uuid; print(uuid.uuid4(), uuid.uuid4(), uuid.uuid4())')
+set -- $snaps
+snap_made=$1 snap_lost=$2 snap_del=$3
+docker tag "$image" "opensandbox-snapshots:$snap_made"
+docker tag "$image" "opensandbox-snapshots:$snap_del"
+python3 - "$work/state/snapshots.json" "$b" $snaps <<'PYEOF2'
+import json, os, sys
+path, src, made, lost, gone = sys.argv[1:]
+doc = json.load(open(path)) if os.path.exists(path) else {"version": 1, "snapshots": []}
+for sid, state in ((made, "Creating"), (lost, "Creating"), (gone, "Deleting")):
+    doc["snapshots"].append({"id": sid, "sandboxId": src, "image": "opensandbox-snapshots:" + sid,
+        "state": state, "beforeDelete": "Ready", "reason": "snapshot_accepted", "message": "",
+        "createdUs": 1, "transitionUs": 1})
+json.dump(doc, open(path, "w"))
+PYEOF2
 start || ko "server restarts"
 list=$(api GET "/v1/sandboxes?metadata=$(python3 -c "import urllib.parse; print(urllib.parse.quote('run=$run_id'))")&pageSize=200")
 n=$(echo "$list" | python3 -c 'import sys,json; print(len([i for i in json.load(sys.stdin)["items"] if i["metadata"].get("who")]))')
@@ -158,6 +177,24 @@ etok=$(echo "$epj" | jget headers.X-EXECD-ACCESS-TOKEN)
 	ok "execd reachable with its token after restart ($ep)" || ko "execd not reachable after restart ($ep)"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$ep/ping")" = 401 ] &&
 	ok "execd still refuses a request without the token after restart" || ko "execd without token after restart"
+i=0
+while [ "$(api GET "/v1/snapshots/$snap_made" | jget status.state)" = Creating ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(api GET "/v1/snapshots/$snap_made" | jget status.state)" = Ready ] &&
+	ok "snapshot recovery: Creating with its image there is Ready" || ko "snapshot recovery: $(api GET "/v1/snapshots/$snap_made")"
+[ "$(api GET "/v1/snapshots/$snap_lost" | jget status.reason)" = snapshot_recovery_missing_image ] &&
+	[ "$(api GET "/v1/snapshots/$snap_lost" | jget status.state)" = Failed ] &&
+	ok "snapshot recovery: Creating without an image is Failed" || ko "snapshot recovery: $(api GET "/v1/snapshots/$snap_lost")"
+[ "$(api POST /v1/sandboxes "{\"snapshotId\":\"$snap_lost\",\"resourceLimits\":{}}" | jget code)" = SNAPSHOT::NOT_READY ] &&
+	ok "restore from a Failed snapshot: 409 SNAPSHOT::NOT_READY" || ko "restore from a Failed snapshot"
+i=0
+while [ "$(status GET "/v1/snapshots/$snap_del")" != 404 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+! docker image inspect "opensandbox-snapshots:$snap_del" >/dev/null 2>&1 && [ "$(status GET "/v1/snapshots/$snap_del")" = 404 ] &&
+	ok "snapshot recovery: a half-done delete is finished" || ko "snapshot recovery: delete not finished"
+for sid in $snap_made $snap_lost; do
+	[ "$(status DELETE "/v1/snapshots/$sid")" = 204 ] || ko "delete recovered snapshot $sid"
+done
+! docker image inspect "opensandbox-snapshots:$snap_made" >/dev/null 2>&1 && ok "recovered snapshots deleted with their image" ||
+	ko "recovered snapshot image left"
 api POST "/v1/sandboxes/$b/pause" >/dev/null
 [ "$(api GET "/v1/sandboxes/$b" | jget status.state)" = Paused ] && ok "pause after restart" || ko "pause after restart"
 

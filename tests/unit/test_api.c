@@ -94,7 +94,16 @@ TEST(api_create_errors_name_the_field)
 		  422);
 	CHECK(strstr(ae.msg, "resourceLimits.cpu") != NULL);
 	CHECK_INT(create_status("{" BASE ",\"snapshotId\":\"s\"}", &ae), 422);
-	CHECK_INT(create_status("{\"snapshotId\":\"s\",\"resourceLimits\":{}}", &ae), 501);
+	/* A restore needs no entrypoint: it keeps running what the snapshot holds. */
+	struct apival_create rs;
+	const char *restore = "{\"snapshotId\":\"s\",\"resourceLimits\":{}}";
+	CHECK_INT(apival_create_parse(restore, strlen(restore), 0, &rs, &ae), 0);
+	CHECK_STR(rs.snapshot_id, "s");
+	char *ep = cJSON_PrintUnformatted(rs.entrypoint);
+	CHECK_STR(ep, "[\"tail\",\"-f\",\"/dev/null\"]");
+	free(ep);
+	apival_create_free(&rs);
+	CHECK_INT(create_status("{\"snapshotId\":1,\"resourceLimits\":{}}", &ae), 422);
 	CHECK_INT(create_status("{" BASE ",\"metadata\":{\"opensandbox.io/id\":\"x\"}}", &ae), 400);
 	CHECK_STR(ae.code, "SANDBOX::INVALID_METADATA_LABEL");
 	CHECK_INT(create_status("{" BASE ",\"metadata\":{\"k\":\"has space\"}}", &ae), 400);

@@ -383,6 +383,89 @@ test("diagnostics: logs, events, inspect (secrets masked), summary, the scoped J
   await sbx.kill();
 });
 
+test("snapshots: create, list, restore with the file there, delete refused while in use, then deleted", async () => {
+  const src = await create({ entrypoint: ["sleep", "600"] });
+  await src.files.writeFiles([{ path: "/root/kept.txt", data: "made before the snapshot" }]);
+  const snap = await manager.createSnapshot(src.id, { name: `${run}-snap` });
+  assert.equal(snap.sandboxId, src.id);
+  assert.equal(snap.name, `${run}-snap`);
+  assert.ok(["Creating", "Ready"].includes(snap.status.state), snap.status.state);
+  let got = snap;
+  for (let i = 0; i < 300 && got.status.state === "Creating"; i++) {
+    await sleep(100);
+    got = await manager.getSnapshot(snap.id);
+  }
+  assert.equal(got.status.state, "Ready", JSON.stringify(got.status));
+  assert.equal(got.status.reason, "snapshot_runtime_ready");
+  // Filters: by source sandbox, by name, by state (OR), and pagination.
+  const mine = await manager.listSnapshots({ sandboxId: src.id });
+  assert.deepEqual(mine.items.map((x) => x.id), [snap.id]);
+  assert.equal(mine.pagination.totalItems, 1);
+  assert.equal((await manager.listSnapshots({ name: `${run}-snap`, states: ["Failed", "Ready"] })).items.length, 1);
+  assert.equal((await manager.listSnapshots({ sandboxId: src.id, states: ["Creating"] })).items.length, 0);
+  const raw = await api("POST", `/v1/sandboxes/${src.id}/snapshots`);
+  assert.equal(raw.status, 202);
+  assert.equal(raw.headers.get("location"), `/v1/snapshots/${raw.json.id}`);
+  const page = await api("GET", `/v1/snapshots?sandboxId=${src.id}&pageSize=1&page=2`);
+  assert.equal(page.json.items.length, 1);
+  assert.equal(page.json.items[0].id, snap.id, "newest first: the unnamed one is on page 1");
+  assert.equal(page.json.pagination.totalItems, 2);
+  // The sandbox made from the snapshot has the file; its own credential works, the old one does not.
+  const restored = await Sandbox.create({ connectionConfig: conn(), snapshotId: snap.id, metadata: { run }, timeoutSeconds: 600, readyTimeoutSeconds: 30 });
+  made.push(restored.id);
+  const info = await restored.getInfo();
+  assert.equal(info.snapshotId, snap.id);
+  assert.equal(info.image, undefined);
+  assert.deepEqual(info.entrypoint, ["tail", "-f", "/dev/null"]);
+  assert.equal(info.metadata.run, run);
+  const ex = await restored.commands.run("cat /root/kept.txt");
+  assert.deepEqual(texts(ex.logs.stdout), ["made before the snapshot"]);
+  const tokens = await Promise.all([src, restored].map(async (x) =>
+    (await api("GET", `/v1/sandboxes/${x.id}/endpoints/44772`)).json.headers["X-EXECD-ACCESS-TOKEN"]));
+  assert.notEqual(tokens[0], tokens[1]);
+  const rep = (await api("GET", `/v1/sandboxes/${restored.id}/endpoints/44772`)).json.endpoint;
+  const asOld = await fetch(`http://${rep}/ping`, { headers: { "X-EXECD-ACCESS-TOKEN": tokens[0] } });
+  assert.equal(asOld.status, 401, "the source sandbox's token does not open the restored one");
+  // In use by the restored sandbox: refused, and still Ready.
+  await assert.rejects(manager.deleteSnapshot(snap.id), (err) => err.statusCode === 409 && /in use/.test(err.message));
+  assert.equal((await manager.getSnapshot(snap.id)).status.state, "Ready");
+  const del = await api("DELETE", `/v1/snapshots/${snap.id}`);
+  assert.equal(del.json.code, "SNAPSHOT::DELETE_CONFLICT");
+  await restored.kill();
+  await manager.deleteSnapshot(snap.id);
+  await manager.deleteSnapshot(raw.json.id).catch(async () => {
+    for (let i = 0; i < 100 && (await api("DELETE", `/v1/snapshots/${raw.json.id}`)).status === 409; i++) await sleep(100);
+  });
+  const gone = await api("GET", `/v1/snapshots/${snap.id}`);
+  assert.equal(gone.status, 404);
+  assert.equal(gone.json.code, "SNAPSHOT::NOT_FOUND");
+  assert.equal(docker("image", "inspect", `opensandbox-snapshots:${snap.id}`), null, "its image is gone");
+  await src.kill();
+});
+
+test("snapshots: the errors (unknown, not Running, bad body, restore of an unknown one)", async () => {
+  const none = await api("GET", "/v1/snapshots/00000000-0000-4000-8000-000000000000");
+  assert.equal(none.status, 404);
+  assert.equal(none.json.code, "SNAPSHOT::NOT_FOUND");
+  assert.equal((await api("DELETE", "/v1/snapshots/nope")).status, 404);
+  assert.equal((await api("POST", "/v1/sandboxes/nope/snapshots")).status, 404);
+  const r = await api("POST", "/v1/sandboxes", { snapshotId: "00000000-0000-4000-8000-000000000000", resourceLimits: {}, metadata: { run } });
+  assert.equal(r.status, 404);
+  assert.equal(r.json.code, "SNAPSHOT::NOT_FOUND");
+  const sbx = await create({ entrypoint: ["sleep", "600"] });
+  for (const body of ["{bad", "[1]", '{"name":""}', '{"name":7}']) {
+    const b = await api("POST", `/v1/sandboxes/${sbx.id}/snapshots`, body);
+    assert.equal(b.status, body === "{bad" ? 400 : 422, `${body}: ${b.text}`);
+  }
+  await sbx.pause();
+  for (let i = 0; i < 100 && (await sbx.getInfo()).status.state !== "Paused"; i++) await sleep(50);
+  const paused = await api("POST", `/v1/sandboxes/${sbx.id}/snapshots`, {});
+  assert.equal(paused.status, 409);
+  assert.equal(paused.json.code, "SNAPSHOT::INVALID_SOURCE_STATE");
+  assert.equal((await manager.listSnapshots({ sandboxId: sbx.id })).items.length, 0, "nothing recorded");
+  await sbx.kill();
+});
+
 test("volumes: subPath of a named volume (read-write, read-only, a link out of the volume refused)", async () => {
   const claim = `${run}-sub`;
   const vol = (extra) => ({ name: "v", pvc: { claimName: claim, createIfNotExists: true }, mountPath: "/mnt/v", ...extra });

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: Apache-2.0
+/* The snapshot API (server.md 6.1): request parsing and listing; the records
+ * and their state machine are snapshot.c's. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "json.h"
+#include "reply.h"
+#include "routes.h"
+#include "runtime.h"
+#include "snapshot.h"
+
+/* Whether the runtime has snapshots; else answers 501. */
+static bool supported(struct apisrv *srv, struct reply *r)
+{
+	if (srv->snaps)
+		return true;
+	reply_error(r, 501, "SNAPSHOT::NOT_IMPLEMENTED",
+		    "Snapshots are not supported by the %s runtime.", srv->rt->name);
+	return false;
+}
+
+/* The optional body {"name": "..."}: 0 with *name (NULL: none), or -1 after answering. */
+static int parse_name(struct http_req *req, struct reply *r, cJSON **root, const char **name)
+{
+	struct err e = {0};
+	*root = NULL;
+	*name = NULL;
+	if (!req->body_len)
+		return 0;
+	if (!(*root = json_parse(req->body, req->body_len, &e))) {
+		reply_error(r, 400, "INVALID_REQUEST_BODY", "request body: %s", e.msg);
+		return -1;
+	}
+	if (!cJSON_IsObject(*root)) {
+		reply_error(r, 422, "VALIDATION_ERROR", "request body: must be a JSON object");
+		return -1;
+	}
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(*root, "name");
+	if (!n || cJSON_IsNull(n))
+		return 0;
+	if (!cJSON_IsString(n) || !n->valuestring[0] || strlen(n->valuestring) > SNAPSHOT_NAME_MAX) {
+		reply_error(r, 422, "VALIDATION_ERROR",
+			    "name: must be a string of 1 to %d bytes", SNAPSHOT_NAME_MAX);
+		return -1;
+	}
+	*name = n->valuestring;
+	return 0;
+}
+
+void routes_snapshot_create(struct http_conn *c, struct http_req *req, void *arg)
+{
+	struct apisrv *srv = arg;
+	struct reply *r = reply_new(srv, c, req, "snapshot_create");
+	struct sbx *s = r && supported(srv, r) ? routes_sandbox(srv, req, r) : NULL;
+	if (!s)
+		return;
+	cJSON *root;
+	const char *name;
+	if (parse_name(req, r, &root, &name) == 0)
+		snapshot_create(srv, s, name, r);
+	cJSON_Delete(root);
+}
+
+/* Newest first; ties by id, descending. */
+static int cmp_created_desc(const void *a, const void *b)
+{
+	const struct snap *x = *(const struct snap *const *)a, *y = *(const struct snap *const *)b;
+	if (x->created_us != y->created_us)
+		return x->created_us < y->created_us ? 1 : -1;
+	return strcmp(y->id, x->id);
+}
+
+static bool matches(const struct snap *sn, const struct apival_list *q)
+{
+	if (q->sandbox_id[0] && strcmp(q->sandbox_id, sn->sandbox_id))
+		return false;
+	if (q->name[0] && (!sn->name || strcmp(q->name, sn->name)))
+		return false;
+	for (size_t i = 0; i < q->num_states; i++)
+		if (!strcasecmp(q->states[i], snapshot_state_name(sn->state)))
+			return true;
+	return q->num_states == 0;
+}
+
+void routes_snapshot_list(struct http_conn *c, struct http_req *req, void *arg)
+{
+	struct apisrv *srv = arg;
+	struct reply *r = reply_new(srv, c, req, "snapshot_list");
+	if (!r || !supported(srv, r))
+		return;
+	struct apival_list q;
+	struct apival_err ae = {0};
+	if (apival_list_parse(req->query, &q, &ae) < 0) {
+		reply_error(r, ae.status, ae.code, "%s", ae.msg);
+		return;
+	}
+	size_t n = snapshot_count(srv), m = 0;
+	struct snap **v = malloc((n ? n : 1) * sizeof(*v));
+	if (!v) {
+		apival_list_free(&q);
+		reply_error(r, 500, "GENERAL::UNKNOWN_ERROR", "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (matches(snapshot_at(srv, i), &q))
+			v[m++] = snapshot_at(srv, i);
+	qsort(v, m, sizeof(*v), cmp_created_desc);
+	struct buf out;
+	buf_init(&out, 0);
+	int rc = buf_puts(&out, "{\"items\":[");
+	for (size_t i = apival_list_first(&q, m), k = 0; !rc && i < m && k < (size_t)q.page_size;
+	     i++, k++) {
+		rc = k ? buf_puts(&out, ",") : 0;
+		rc = rc ? rc : snapshot_json(v[i], &out);
+	}
+	rc = rc ? rc : buf_puts(&out, "]");
+	rc = rc ? rc : apival_list_pagination(&q, m, &out);
+	rc = rc ? rc : buf_puts(&out, "}");
+	free(v);
+	apival_list_free(&q);
+	if (rc) {
+		buf_free(&out);
+		reply_error(r, 500, "GENERAL::UNKNOWN_ERROR", "out of memory");
+		return;
+	}
+	reply_json(r, 200, &out);
+}
+
+void routes_snapshot_get(struct http_conn *c, struct http_req *req, void *arg)
+{
+	struct apisrv *srv = arg;
+	struct reply *r = reply_new(srv, c, req, "snapshot_get");
+	if (!r || !supported(srv, r))
+		return;
+	const char *id = http_req_param(req, "sid");
+	const struct snap *sn = id ? snapshot_find(srv, id) : NULL;
+	if (!sn) {
+		reply_error(r, 404, "SNAPSHOT::NOT_FOUND", "Snapshot %.64s not found.",
+			    id ? id : "");
+		return;
+	}
+	struct buf out;
+	buf_init(&out, 0);
+	if (snapshot_json(sn, &out) < 0) {
+		buf_free(&out);
+		reply_error(r, 500, "GENERAL::UNKNOWN_ERROR", "out of memory");
+		return;
+	}
+	reply_json(r, 200, &out);
+}
+
+void routes_snapshot_delete(struct http_conn *c, struct http_req *req, void *arg)
+{
+	struct apisrv *srv = arg;
+	struct reply *r = reply_new(srv, c, req, "snapshot_delete");
+	if (!r || !supported(srv, r))
+		return;
+	const char *id = http_req_param(req, "sid");
+	snapshot_delete(srv, id ? id : "", r);
+}
