@@ -30,9 +30,19 @@ else
 Q := @
 endif
 
+# What --version says (lib/version.h). The date is the commit's unless
+# SOURCE_DATE_EPOCH is given, so rebuilding a commit gives the same bytes.
+VERSION := $(shell cat VERSION)
+GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell \
+	git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+export SOURCE_DATE_EPOCH
+BUILD_DATE := $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ)
+VERSION_H := $(BUILD)/gen/version_gen.h
+
 WARN := -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
 	-Wmissing-prototypes -Wpointer-arith -Wvla -Werror
-INCLUDES := -Ilib -Inetfilter
+INCLUDES := -Ilib -Inetfilter -I$(BUILD)/gen
 
 # Release: static musl, small, hardened where musl supports it. musl has no
 # _FORTIFY_SOURCE checked functions, so it is not set; musl-gcc's specs cannot
@@ -121,6 +131,15 @@ $(BUILD)/obj/host/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC-SAN  $<")
 	$(Q)$(HOST_CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
+
+# Rewritten only when a value changed, so an unchanged build stays up to date.
+$(VERSION_H): FORCE
+	@mkdir -p $(dir $@)
+	@printf '#define BUILD_VERSION "%s"\n#define BUILD_COMMIT "%s"\n#define BUILD_DATE "%s"\n' \
+		"$(VERSION)" "$(GIT_COMMIT)" "$(BUILD_DATE)" >$@.tmp
+	@if cmp -s $@.tmp $@; then rm -f $@.tmp; else mv $@.tmp $@; fi
+.PHONY: FORCE
+$(call musl_obj,lib/version.c) $(call host_obj,lib/version.c): $(VERSION_H)
 
 $(MUSL_LIB): $(call musl_obj,$(LIB_SRCS))
 	@mkdir -p $(dir $@)

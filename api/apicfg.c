@@ -7,6 +7,7 @@
 
 #include "apicfg_int.h"
 #include "json.h"
+#include "version.h"
 
 #define O(f) offsetof(struct apicfg, f)
 const struct opt apicfg_opts[] = {
@@ -168,7 +169,8 @@ void apicfg_usage(FILE *f)
 		   "  --config FILE  config file, the upstream TOML or JSON (env "
 		   "SANDBOX_CONFIG_PATH;\n"
 		   "                 default ~/.sandbox.toml if it exists); keys as shown\n"
-		   "       sandbox-api init-config PATH --example docker|k8s [--force]\n");
+		   "       sandbox-api init-config PATH --example docker|k8s [--force]\n"
+		   "       sandbox-api --version\n");
 	for (size_t i = 0; i < apicfg_nopts; i++) {
 		const struct opt *o = &apicfg_opts[i];
 		fprintf(f, "  --%-22s %s\n  %24s [%s; env %s; default \"%s\"]\n", o->flag, o->help,
@@ -241,6 +243,10 @@ int apicfg_load(struct apicfg *cfg, int argc, char **argv, struct err *e)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			apicfg_usage(stdout);
+			return 1;
+		}
+		if (version_flag(argv[i])) {
+			version_print("sandbox-api");
 			return 1;
 		}
 		if (!strncmp(argv[i], "--config=", 9))

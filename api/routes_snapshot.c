@@ -40,9 +40,10 @@ static int parse_name(struct http_req *req, struct reply *r, cJSON **root, const
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(*root, "name");
 	if (!n || cJSON_IsNull(n))
 		return 0;
-	if (!cJSON_IsString(n) || !n->valuestring[0] || strlen(n->valuestring) > SNAPSHOT_NAME_MAX) {
-		reply_error(r, 422, "VALIDATION_ERROR",
-			    "name: must be a string of 1 to %d bytes", SNAPSHOT_NAME_MAX);
+	if (!cJSON_IsString(n) || !n->valuestring[0] ||
+	    strlen(n->valuestring) > SNAPSHOT_NAME_MAX) {
+		reply_error(r, 422, "VALIDATION_ERROR", "name: must be a string of 1 to %d bytes",
+			    SNAPSHOT_NAME_MAX);
 		return -1;
 	}
 	*name = n->valuestring;

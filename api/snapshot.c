@@ -45,10 +45,9 @@ struct snap *snapshot_at(struct apisrv *srv, size_t i)
 	return i < snapshot_count(srv) ? srv->snaps->v[i] : NULL;
 }
 
-static void set_state(struct snap *sn, enum snap_state st, const char *reason, const char *fmt,
-		      ...) __attribute__((format(printf, 4, 5)));
-static void set_state(struct snap *sn, enum snap_state st, const char *reason, const char *fmt,
-		      ...)
+static void set_state(struct snap *sn, enum snap_state st, const char *reason, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void set_state(struct snap *sn, enum snap_state st, const char *reason, const char *fmt, ...)
 {
 	va_list ap;
 	sn->state = st;
@@ -283,8 +282,7 @@ int snapshot_restore_image(struct apisrv *srv, const char *id, char *image, size
 {
 	if (!srv->rt->snapshots || !srv->snaps)
 		return apival_fail(ae, 501, "SNAPSHOT::NOT_IMPLEMENTED",
-				   "Snapshots are not supported by the %s runtime.",
-				   srv->rt->name);
+				   "Snapshots are not supported by the %s runtime.", srv->rt->name);
 	const struct snap *sn = snapshot_find(srv, id);
 	if (!sn)
 		return apival_fail(ae, 404, "SNAPSHOT::NOT_FOUND", "Snapshot %.64s not found.", id);

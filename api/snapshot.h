@@ -22,16 +22,16 @@
 #include "apival.h"
 #include "reply.h"
 
-#define SNAPSHOT_MAX	  4096 /* records kept; more is 409 SNAPSHOT::LIMIT_REACHED */
-#define SNAPSHOT_NAME_MAX 256  /* bytes of a name */
-#define SNAPSHOT_IMAGE_MAX 192 /* bytes of a restore image reference */
+#define SNAPSHOT_MAX	   4096 /* records kept; more is 409 SNAPSHOT::LIMIT_REACHED */
+#define SNAPSHOT_NAME_MAX  256	/* bytes of a name */
+#define SNAPSHOT_IMAGE_MAX 192	/* bytes of a restore image reference */
 
 enum snap_state { SNAP_CREATING, SNAP_READY, SNAP_FAILED, SNAP_DELETING };
 
 struct snap {
 	char id[UUID_STR_LEN];
 	char sandbox_id[UUID_STR_LEN];
-	char *name; /* or NULL */
+	char *name;			/* or NULL */
 	char image[SNAPSHOT_IMAGE_MAX]; /* the restore image; "" until Ready */
 	enum snap_state state;
 	enum snap_state before_delete; /* where a refused delete returns to */

@@ -169,14 +169,16 @@ int snapshots_save(const struct snapshots *ss, struct err *e)
 		}
 		r = r ? r : buf_puts(&b, ",\"image\":");
 		r = r ? r : json_buf_cstr(&b, sn->image, 0);
-		r = r ? r : buf_printf(&b, ",\"state\":\"%s\",\"beforeDelete\":\"%s\",\"reason\":",
-				       snapshot_state_name(sn->state),
-				       snapshot_state_name(sn->before_delete));
+		r = r ? r
+		      : buf_printf(&b, ",\"state\":\"%s\",\"beforeDelete\":\"%s\",\"reason\":",
+				   snapshot_state_name(sn->state),
+				   snapshot_state_name(sn->before_delete));
 		r = r ? r : json_buf_cstr(&b, sn->reason, 0);
 		r = r ? r : buf_puts(&b, ",\"message\":");
 		r = r ? r : json_buf_cstr(&b, sn->message, 0);
-		r = r ? r : buf_printf(&b, ",\"createdUs\":%lld,\"transitionUs\":%lld}",
-				       (long long)sn->created_us, (long long)sn->transition_us);
+		r = r ? r
+		      : buf_printf(&b, ",\"createdUs\":%lld,\"transitionUs\":%lld}",
+				   (long long)sn->created_us, (long long)sn->transition_us);
 	}
 	r = r ? r : buf_puts(&b, "]}\n");
 	if (r == 0 && (r = file_write_atomic(ss->path, buf_head(&b), b.len, 0600)) < 0)

@@ -20,6 +20,7 @@
 #include "egressd.h"
 #include "log.h"
 #include "sock.h"
+#include "version.h"
 
 static struct egressd X;
 static struct ev_timer reload_timer;
@@ -33,6 +34,7 @@ static void usage(FILE *f)
 		"  --init             install the ruleset for the initial policy and exit (an "
 		"init\n"
 		"                     container that closes the start-up gap)\n"
+		"  --version          print the version, commit and build date\n"
 		"environment: OPENSANDBOX_EGRESS_* (see README.md)\n");
 }
 
@@ -351,6 +353,9 @@ int main(int argc, char **argv)
 			level = log_level_parse(argv[++i]);
 		} else if (!strcmp(a, "h") || !strcmp(a, "help")) {
 			usage(stdout);
+			return 0;
+		} else if (version_flag(argv[i])) {
+			version_print("egressd");
 			return 0;
 		} else {
 			fprintf(stderr, "egressd: unknown flag %s\n", argv[i]);

@@ -22,6 +22,7 @@
 #include "proc.h"
 #include "respond.h"
 #include "sock.h"
+#include "version.h"
 
 #define EXECD_DEFAULT_PORT 44772
 #define SHUTDOWN_GRACE_MS  3000
@@ -41,6 +42,7 @@ static void usage(FILE *f)
 		"  --install DIR      copy execd and the bootstrap.sh beside it into DIR and exit\n"
 		"                     (Kubernetes init container; --disable-ipv6 also turns IPv6 "
 		"off)\n"
+		"  --version          print the version, commit and build date\n"
 		"environment: EXECD_ENVS (KEY=VALUE file for /command), EXECD_LOG_FILE, TMPDIR\n");
 }
 
@@ -215,6 +217,9 @@ int main(int argc, char **argv)
 			disable_ipv6 = true;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
+			return 0;
+		} else if (version_flag(argv[i])) {
+			version_print("execd");
 			return 0;
 		} else {
 			fprintf(stderr, "execd: unknown flag %s\n", argv[i]);
