@@ -7,6 +7,8 @@
 #   make fuzz-long  each target for FUZZ_SECONDS (default 600 here), one after another;
 #                 goes on past a crash, lists every crash at the end, fails if any
 #   make fuzz-replay  replays every corpus under ASan/UBSan without libFuzzer
+#   make dist     the air-gapped bundle dist/opensandbox-c-<version>-linux-<arch>.tar.gz
+#                 (reproducible: the same commit gives the same bytes)
 #   make bench    runs the benchmarks
 #   make soak     the chaos clients at 1,000 connections for 10 minutes (not in CI)
 #   make run      starts sandbox-api with the Docker runtime
@@ -105,7 +107,7 @@ BINS := $(patsubst $(BUILD)/bin/api,$(BUILD)/bin/sandbox-api,$(addprefix $(BUILD
 PROG_MODULE_SRCS := $(filter-out %/main.c,$(foreach p,$(PROGRAMS),$(wildcard $(p)/*.c)))
 BENCH_BINS := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps setup test unit fuzz-replay fuzz fuzz-long bench run run-k8s fmt clean sizes soak
+.PHONY: all dist deps setup test unit fuzz-replay fuzz fuzz-long bench run run-k8s fmt clean sizes soak
 
 all: $(DEPS_STAMP) $(MUSL_LIB) $(MUSL_NF_LIB) $(BINS) sizes
 
@@ -225,6 +227,9 @@ soak: setup
 	$(Q)$(MAKE) --no-print-directory all $(SAN_BINS) $(CHAOS_BIN)
 	$(Q)BUILD=$(BUILD) CHAOS_CONNS=$${CHAOS_CONNS:-1000} CHAOS_SECONDS=$${CHAOS_SECONDS:-600} \
 		CHAOS_WATCH=10 sh tests/integration/chaos.sh
+
+dist: all
+	$(Q)BUILD=$(BUILD) sh scripts/dist.sh
 
 bench: all $(BENCH_BINS)
 	$(Q)BUILD=$(BUILD) sh scripts/bench.sh
