@@ -53,20 +53,16 @@ static void on_turn(struct ev_loop *loop, void *arg)
 
 static cJSON *read_state(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
 	struct buf b;
 	buf_init(&b, 64u << 20);
-	for (;;) {
-		if (buf_reserve(&b, 65536) < 0)
-			break;
-		ssize_t r = read(fd, buf_tail(&b), 65536);
-		if (r <= 0)
-			break;
-		buf_commit(&b, (size_t)r);
+	int r = buf_read_file(&b, path);
+	if (r < 0) {
+		if (r != -ENOENT) /* missing: a first start */
+			log_msg(LOG_WARN, NULL, "state file unreadable, ignored", "path", path,
+				"error", strerror(-r), NULL);
+		buf_free(&b);
+		return NULL;
 	}
-	close(fd);
 	struct err e = {0};
 	cJSON *root = json_parse(buf_head(&b), b.len, &e);
 	buf_free(&b);

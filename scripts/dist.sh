@@ -11,7 +11,8 @@
 #   env: BUILD (default build), DIST_DIR (default dist), VERSION, ARCH
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=$top/${BUILD:-build}
+build=${BUILD:-build}
+case $build in /*) ;; *) build=$top/$build ;; esac
 dist=${DIST_DIR:-$top/dist}
 version=${VERSION:-$(cat "$top/VERSION")}
 arch=${ARCH:-$(dpkg --print-architecture 2>/dev/null || echo amd64)}

@@ -12,7 +12,8 @@
 #   usage: images.sh [--no-load]     (BUILD: the build folder, default build)
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
-build=$top/${BUILD:-build}
+build=${BUILD:-build}
+case $build in /*) ;; *) build=$top/$build ;; esac
 load=1
 [ "${1:-}" = --no-load ] && load=0
 out=$build/images

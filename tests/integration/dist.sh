@@ -1,0 +1,138 @@
+#!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
+# The air-gapped path. `make dist` twice, the second time from an empty build
+# folder: the two tarballs must be byte-identical. The bundle is extracted into
+# a temporary root and its install.sh run with PATH holding only coreutils,
+# tar and docker (no compiler, no sed or grep), twice (nothing changes); every
+# file in bin/ must be static and answer --version with this commit. The
+# installed sandbox-api (no build/ tree beside it: execd comes from the loaded
+# sandbox/execd image) and then `docker run sandbox/api:latest` each serve the
+# official SDK (sdk/dist.test.mjs). `install.sh --uninstall` must leave the
+# root as it found it. Containers are labelled with this run's instance and
+# removed on exit. Ends with "dist: N passed, N failed"; exits 77 without dockerd.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/integration/lib.sh"
+sdk="$top/tests/integration/sdk"
+curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1 ||
+	{ echo "skip: dockerd is not running"; exit 77; }
+B=${BUILD:-build}
+case $B in /*) ;; *) B=$top/$B ;; esac
+work=$(mktemp -d)
+run_id="dist-$$-$(head -c 4 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+key=$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
+pid="" cname=""
+cleanup() {
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null
+	[ -n "$cname" ] && docker rm -f "$cname" >/dev/null 2>&1
+	for i in "$run_id" "$run_id-c"; do
+		docker ps -aq --filter "label=opensandbox.io/instance=$i" | xargs -r docker rm -f >/dev/null 2>&1
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+[ -d "$sdk/node_modules/@alibaba-group/opensandbox" ] ||
+	(cd "$sdk" && npm ci --no-audit --no-fund --silent) || { ko "npm ci"; summary dist; exit 1; }
+# The images the suites use are this build's, so loading the bundle's changes nothing.
+sh "$top/scripts/images.sh" >/dev/null || { ko "images.sh"; summary dist; exit 1; }
+
+# 1. Reproducible: the second build starts from nothing but the third-party libraries.
+make -s -C "$top" BUILD="$B" DIST_DIR="$work/d1" dist >"$work/dist1.log" 2>&1 || { cat "$work/dist1.log"; ko "make dist"; }
+mkdir -p "$work/b2"
+cp -a "$B/deps" "$work/b2/"
+make -s -C "$top" BUILD="$work/b2" DIST_DIR="$work/d2" dist >"$work/dist2.log" 2>&1 || { cat "$work/dist2.log"; ko "make dist (second build)"; }
+rm -rf "$work/b2"
+t1=$(ls "$work"/d1/opensandbox-c-*.tar.gz 2>/dev/null | head -n 1)
+t2=$(ls "$work"/d2/opensandbox-c-*.tar.gz 2>/dev/null | head -n 1)
+[ -n "$t1" ] && [ "${t1##*/}" = "opensandbox-c-$(cat "$top/VERSION")-linux-$(dpkg --print-architecture).tar.gz" ] &&
+	ok "make dist names the bundle ${t1##*/}" || ko "bundle name: ${t1:-none}"
+[ -n "$t1" ] && [ -n "$t2" ] && cmp -s "$t1" "$t2" &&
+	ok "two builds of one commit give identical tarballs ($(sha256sum "$t1" | cut -c1-16)...)" ||
+	ko "the two tarballs differ"
+
+# 2. Install with only coreutils, tar and docker on PATH.
+root=$work/root
+mkdir -p "$root" "$work/path"
+tar -xzf "$t1" -C "$work"
+bundle=$(ls -d "$work"/opensandbox-c-*/ | head -n 1)
+for f in $(dpkg -L coreutils | awk '/\/bin\//'); do
+	[ -f "$f" ] && [ -x "$f" ] && ln -sf "$f" "$work/path/${f##*/}"
+done
+ln -sf "$(command -v tar)" "$work/path/tar"
+ln -sf "$(command -v docker)" "$work/path/docker"
+for c in gcc cc musl-gcc sed grep awk make python3; do
+	if PATH=$work/path command -v "$c" >/dev/null 2>&1; then ko "the limited PATH has $c"; fi
+done
+before=$(cd "$root" && find . | sort)
+inst() { PATH=$work/path "$bundle/install.sh" --prefix "$root/usr" --systemd-dir "$root/etc/systemd/system" "$@"; }
+inst >"$work/inst1.log" 2>&1 && ok "install.sh with PATH limited to coreutils, tar and docker" ||
+	{ cat "$work/inst1.log"; ko "install.sh failed"; }
+first=$(cd "$root" && find . -type f | sort | xargs sha256sum)
+inst >"$work/inst2.log" 2>&1 && [ "$(cd "$root" && find . -type f | sort | xargs sha256sum)" = "$first" ] &&
+	ok "install.sh again changes nothing" || { cat "$work/inst2.log"; ko "second install differs"; }
+[ -f "$root/etc/systemd/system/sandbox-api.service" ] && ! awk '/@PREFIX@/ { f = 1 } END { exit !f }' "$root/etc/systemd/system/sandbox-api.service" &&
+	awk -v p="ExecStart=$root/usr/bin/sandbox-api" 'index($0, p) == 1 { f = 1 } END { exit !f }' "$root/etc/systemd/system/sandbox-api.service" &&
+	ok "the systemd unit names the installed binary (and is not enabled)" || ko "systemd unit"
+dyn=0
+for f in "$root"/usr/bin/*; do
+	file "$f" | awk '/statically linked/ { s = 1 } END { exit !s }' || { dyn=1; echo "  dynamic: $f"; }
+done
+[ $dyn = 0 ] && [ -x "$root/usr/bin/sandbox-api" ] && ok "no file in bin/ is dynamically linked" || ko "a dynamically linked binary"
+commit=$(git -C "$top" rev-parse --short=12 HEAD)
+vers=0
+for b in execd egressd sandbox-api; do
+	v=$("$root/usr/bin/$b" --version)
+	case $v in "$b $(cat "$top/VERSION") (commit $commit"*", built "*")") ;; *) vers=1; echo "  $v" ;; esac
+done
+[ $vers = 0 ] && ok "every binary answers --version with the version, commit and date" || ko "--version"
+(cd "$bundle" && sha256sum -c --quiet SHA256SUMS) && ok "SHA256SUMS matches" || ko "SHA256SUMS"
+cp "$bundle/bin/execd" "$work/execd.bak"
+printf 'x' >>"$bundle/bin/execd"
+PATH=$work/path "$bundle/install.sh" --prefix "$work/other" >/dev/null 2>&1 && ko "a damaged bundle was installed" ||
+	{ [ ! -e "$work/other" ] && ok "a damaged bundle is refused before anything is installed" || ko "damaged bundle left files"; }
+cp "$work/execd.bak" "$bundle/bin/execd"
+
+# 3. The installed server, far from any build tree, and the SDK.
+sdk_run() { # domain label
+	API_DOMAIN=$1 API_KEY=$key RUN_ID=$run_id timeout 180 node --test --test-reporter=tap "$sdk/dist.test.mjs" >"$work/node.out" 2>&1
+	tap_count "$work/node.out" $?
+}
+port=$(free_port)
+(cd / && OPENSANDBOX_SERVER_API_KEY=$key exec "$root/usr/bin/sandbox-api" --host 127.0.0.1 --port "$port" \
+	--state-dir "$work/state" --instance "$run_id" --pull-policy never >"$work/api.log" 2>&1) &
+pid=$!
+i=0
+until curl -fs -o /dev/null "http://127.0.0.1:$port/health" || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done
+awk '/execd injection from image/ { f = 1 } END { exit !f }' "$work/api.log" &&
+	ok "the installed sandbox-api takes execd from the sandbox/execd image" || { tail -5 "$work/api.log"; ko "execd source"; }
+sdk_run "127.0.0.1:$port"
+kill "$pid"
+wait "$pid" 2>/dev/null
+pid=""
+
+# 4. The same from the image, as the docs show it.
+port=$(free_port)
+cname=$run_id-api
+docker run -d --name "$cname" --network host -v /var/run/docker.sock:/var/run/docker.sock \
+	--group-add "$(stat -c %g /var/run/docker.sock)" --tmpfs /var/lib/sandbox-api:uid=65532 \
+	-e OPENSANDBOX_SERVER_API_KEY="$key" sandbox/api:latest \
+	--host 127.0.0.1 --port "$port" --instance "$run_id-c" --pull-policy never >/dev/null ||
+	ko "docker run sandbox/api:latest"
+i=0
+until curl -fs -o /dev/null "http://127.0.0.1:$port/health" || [ $i -gt 200 ]; do sleep 0.05; i=$((i + 1)); done
+check "docker run sandbox/api:latest answers /health" curl -fs "http://127.0.0.1:$port/health"
+[ "$(docker inspect -f '{{.Config.User}}' "$cname")" = 65532:65532 ] && ok "the image runs as 65532" || ko "image user"
+sdk_run "127.0.0.1:$port"
+docker logs "$cname" >"$work/api-c.log" 2>&1
+docker rm -f "$cname" >/dev/null
+cname=""
+
+# 5. Uninstall: the root as it was; the images stay (they were there before).
+PATH=$work/path "$bundle/install.sh" --uninstall --prefix "$root/usr" >"$work/uninst.log" 2>&1 ||
+	{ cat "$work/uninst.log"; ko "install.sh --uninstall"; }
+after=$(cd "$root" && find . | sort)
+[ "$after" = "$before" ] && ok "--uninstall removes exactly what was installed" ||
+	{ echo "$after" | head -n 20; ko "left after --uninstall"; }
+docker image inspect sandbox/execd:latest >/dev/null 2>&1 && ok "images loaded before the install are kept" ||
+	ko "uninstall removed an image it did not load"
+summary dist
