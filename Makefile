@@ -99,9 +99,9 @@ MUSL_NF_LIB := $(BUILD)/obj/musl/libnetfilter.a
 HOST_LIB := $(BUILD)/obj/host/libcore.a
 UNIT_BIN := $(BUILD)/test/unit
 
-# Programs appear here as their issues land; each is built from <name>/*.c.
+# The programs: each is built from <name>/*.c.
 # Their modules other than main.c are also linked into the unit test binary,
-# so keep every public symbol prefixed by its file (STYLE.md).
+# so every public symbol carries its file's prefix.
 PROGRAMS := $(filter $(patsubst %/main.c,%,$(wildcard */main.c)),execd egressd api)
 BINS := $(patsubst $(BUILD)/bin/api,$(BUILD)/bin/sandbox-api,$(addprefix $(BUILD)/bin/,$(PROGRAMS)))
 PROG_MODULE_SRCS := $(filter-out %/main.c,$(foreach p,$(PROGRAMS),$(wildcard $(p)/*.c)))

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * diag: what every runtime's diagnostics share (server.md 6.2): the query
+ * diag: what every runtime's diagnostics share (the OpenSandbox diagnostics API): the query
  * (tail 1..10000 = 100, since like 10m/1h/30s/2d = 10m when unreadable,
  * limit 1..500 = 50, scope) and the two answers: the legacy text/plain (with
  * "Deprecation: true" for logs and events) and, with scope=container (logs)

@@ -2,7 +2,7 @@
 /*
  * gateway: the ingress gateway, on its own listener (--gateway-listen). Every
  * sandbox port gets a stable URL; one listener takes every route form, tried
- * in this order (ingress.md 2-3):
+ * in this order (the OpenSandbox ingress contract):
  *   1. header OpenSandbox-Ingress-To, then the deprecated OPEN-SANDBOX-INGRESS:
  *      "<id>-<port>" or signed "<id>-<port>-<exp36>-<sig>";
  *   2. Host "<id>-<port>.<domain>" (or signed), when <id> is a sandbox;

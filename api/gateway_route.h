@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * gateway_route: reading a sandbox route out of a gateway request, and the
- * signatures of signed routes (ingress.md 2-3, server.md 4.11). Pure: no
+ * signatures of signed routes (the OpenSandbox ingress contract, OSEP-0011). Pure: no
  * sandbox lookup here; a label or path may read two ways (plain, signed) and
  * the gateway keeps the reading whose sandbox exists.
  *

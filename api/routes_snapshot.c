@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-/* The snapshot API (server.md 6.1): request parsing and listing; the records
+/* The snapshot API (the OpenSandbox snapshot API): request parsing and listing; the records
  * and their state machine are snapshot.c's. */
 #include <stdlib.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Diagnostics on Docker (server.md 6.2): the container's logs, events made
+ * Diagnostics on Docker (the OpenSandbox diagnostics API): the container's logs, events made
  * from its state (created, started, finished, OOM-killed, exit code, health
  * checks), an inspect summary with secret-looking values masked, and the
  * summary of all three. A job on a worker; the answer as diag.h says.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Legacy text diagnostics on Kubernetes (server.md 6.2): the log of the
+ * Legacy text diagnostics on Kubernetes (the OpenSandbox diagnostics API): the log of the
  * sandbox container (pods/log) and the events of its pod, as text/plain with
  * "Deprecation: true", as upstream answers them.
  */

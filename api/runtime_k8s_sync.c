@@ -3,7 +3,7 @@
  * Keeping the store true to the cluster: one informer over this server's
  * workloads (BatchSandboxes or Pods labelled opensandbox.io/id); each object
  * seen is applied to its record (adopted if new), each one gone removes it.
- * Status follows server.md 4.8.
+ * Status follows upstream's mapping (docs/kubernetes.md).
  */
 #include <arpa/inet.h>
 #include <ctype.h>

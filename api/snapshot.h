@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * snapshot: server-managed snapshots of sandboxes (server.md 6.1). A record
+ * snapshot: server-managed snapshots of sandboxes (the OpenSandbox snapshot API). A record
  * per snapshot, kept in memory and in <state-dir>/snapshots.json (replaced
  * atomically on every change); the artifact is the runtime's (Docker: the
  * image opensandbox-snapshots:<id> made by POST /commit).

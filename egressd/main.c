@@ -35,7 +35,7 @@ static void usage(FILE *f)
 		"init\n"
 		"                     container that closes the start-up gap)\n"
 		"  --version          print the version, commit and build date\n"
-		"environment: OPENSANDBOX_EGRESS_* (see README.md)\n");
+		"environment: OPENSANDBOX_EGRESS_* (see docs/egressd.md)\n");
 }
 
 static const char *env(const char *name)

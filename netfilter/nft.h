@@ -189,7 +189,7 @@ int nft_elem_del(struct nft_batch *b, int family, const char *table, const struc
 		 const struct nft_elem *el, size_t n, struct err *e);
 /* Adds n elements so that each one's timeout starts again now, whether or not
  * it existed (add + delete + add in the same transaction): re-adding alone
- * does not refresh a timeout on most kernels (egress.md bug B3). */
+ * does not refresh a timeout on most kernels (upstream egress bug B3, docs/compatibility.md). */
 int nft_elem_refresh(struct nft_batch *b, int family, const char *table, const struct nft_set *set,
 		     const struct nft_elem *el, size_t n, struct err *e);
 

@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# The security model, one check per finding (README "Security model"):
+# The security model, one check per finding (docs/operations.md, "Security model"):
 #   execd, release and ASan builds, on the loopback:
 #     - 1,100 strangers holding half a request head: a token holder is still
 #       served within 1 s, and the idle flood costs no CPU;

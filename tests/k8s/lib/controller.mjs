@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The BatchSandbox controller (sandbox.opensandbox.io/v1alpha1), as server.md
-// 4.4a describes it: pods <name>-0..N-1 from spec.template (template labels and
+// The BatchSandbox controller (sandbox.opensandbox.io/v1alpha1), as upstream's CRD
+// describes it: pods <name>-0..N-1 from spec.template (template labels and
 // annotations, a controller ownerReference), status counts and phase (Pending
 // until every pod is Ready, then Succeed; Failed when a pod fails or cannot be
 // created), the annotation sandbox.opensandbox.io/endpoints (JSON array of pod
