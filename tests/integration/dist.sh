@@ -25,19 +25,21 @@ pid="" cname=""
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null
 	[ -n "$cname" ] && docker rm -f "$cname" >/dev/null 2>&1
+	docker rmi "sandbox/$run_id:latest" >/dev/null 2>&1
 	for i in "$run_id" "$run_id-c"; do
 		docker ps -aq --filter "label=opensandbox.io/instance=$i" | xargs -r docker rm -f >/dev/null 2>&1
 	done
 	rm -rf "$work"
+	sh "$top/scripts/images.sh" >/dev/null 2>&1 # whatever happened, the next suites have theirs
 }
 trap cleanup EXIT
 [ -d "$sdk/node_modules/@alibaba-group/opensandbox" ] ||
 	(cd "$sdk" && npm ci --no-audit --no-fund --silent) || { ko "npm ci"; summary dist; exit 1; }
-# The images the suites use are this build's, so loading the bundle's changes nothing.
-sh "$top/scripts/images.sh" >/dev/null || { ko "images.sh"; summary dist; exit 1; }
-
 # 1. Reproducible: the second build starts from nothing but the third-party libraries.
 make -s -C "$top" BUILD="$B" DIST_DIR="$work/d1" dist >"$work/dist1.log" 2>&1 || { cat "$work/dist1.log"; ko "make dist"; }
+# The images the suites use are this build's (make dist relinked what was out of date),
+# so loading the bundle's changes nothing, and the uninstall must keep them.
+sh "$top/scripts/images.sh" >/dev/null || { ko "images.sh"; summary dist; exit 1; }
 mkdir -p "$work/b2"
 cp -a "$B/deps" "$work/b2/"
 make -s -C "$top" BUILD="$work/b2" DIST_DIR="$work/d2" dist >"$work/dist2.log" 2>&1 || { cat "$work/dist2.log"; ko "make dist (second build)"; }
@@ -63,6 +65,12 @@ ln -sf "$(command -v docker)" "$work/path/docker"
 for c in gcc cc musl-gcc sed grep awk make python3; do
 	if PATH=$work/path command -v "$c" >/dev/null 2>&1; then ko "the limited PATH has $c"; fi
 done
+# One image the daemon does not have yet, added to the bundle (and its sums), so that
+# the uninstall has an image of its own to remove.
+mkdir -p "$work/tiny"
+printf 'tiny\n' >"$work/tiny/hello"
+sh "$top/scripts/image_tar.sh" "$bundle/images/sandbox-$run_id.tar" "sandbox/$run_id:latest" "$work/tiny" '{}'
+(cd "$bundle" && sha256sum "images/sandbox-$run_id.tar" >>SHA256SUMS)
 before=$(cd "$root" && find . | sort)
 inst() { PATH=$work/path "$bundle/install.sh" --prefix "$root/usr" --systemd-dir "$root/etc/systemd/system" "$@"; }
 inst >"$work/inst1.log" 2>&1 && ok "install.sh with PATH limited to coreutils, tar and docker" ||
@@ -135,4 +143,6 @@ after=$(cd "$root" && find . | sort)
 	{ echo "$after" | head -n 20; ko "left after --uninstall"; }
 docker image inspect sandbox/execd:latest >/dev/null 2>&1 && ok "images loaded before the install are kept" ||
 	ko "uninstall removed an image it did not load"
+! docker image inspect "sandbox/$run_id:latest" >/dev/null 2>&1 && ok "the image the install loaded is removed" ||
+	ko "the install's own image was left"
 summary dist
