@@ -68,6 +68,7 @@ struct sbx {
 	char sidecar[DOCKER_ID_LEN];	/* egress sidecar, or "" */
 	char *image;			/* for a restore: the snapshot's image */
 	char snapshot_id[UUID_STR_LEN]; /* restored from this snapshot, or "" */
+	unsigned committing;		/* snapshot commits running (Docker pauses it meanwhile) */
 	char *entrypoint;		/* compact JSON array */
 	cJSON *metadata;		/* object of strings, never NULL */
 	char plat_os[16], plat_arch[16];

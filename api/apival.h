@@ -96,6 +96,8 @@ struct apival_list {
 /* Parses the raw query string. 0, or -EINVAL with ae set (400/422). */
 int apival_list_parse(const char *query, struct apival_list *out, struct apival_err *ae);
 void apival_list_free(struct apival_list *l);
+/* The order of every list: newest first (created_us), then by id, descending. */
+int apival_list_order(int64_t a_us, const char *a_id, int64_t b_us, const char *b_id);
 /* The index of the first item of the asked page among total matches. */
 size_t apival_list_first(const struct apival_list *l, size_t total);
 /* Appends ,"pagination":{...} for total matches. 0 or -errno. */

@@ -133,6 +133,13 @@ void apival_list_free(struct apival_list *l)
 	l->metadata = NULL;
 }
 
+int apival_list_order(int64_t a_us, const char *a_id, int64_t b_us, const char *b_id)
+{
+	if (a_us != b_us)
+		return a_us < b_us ? 1 : -1;
+	return strcmp(b_id, a_id);
+}
+
 size_t apival_list_first(const struct apival_list *l, size_t total)
 {
 	uint64_t first = (uint64_t)(l->page - 1) * (uint64_t)l->page_size;

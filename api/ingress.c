@@ -35,7 +35,8 @@ bool ingress_path_is_proxy(const char *p)
 	return *p == '\0' || *p == '/';
 }
 
-/* Credentials meant for this server never reach the sandbox, nor does an execd token reach an application on another port. */
+/* Credentials meant for this server never reach the sandbox, nor does an execd token reach an
+ * application on another port. */
 static const char *const server_credentials[] = {"Authorization", "Cookie", "OPEN-SANDBOX-API-KEY",
 						 NULL};
 static const char *const app_credentials[] = {"Authorization", "Cookie", "OPEN-SANDBOX-API-KEY",

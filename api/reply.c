@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apival.h"
+#include "json.h"
 #include "log.h"
 #include "reply.h"
 #include "stats.h"
@@ -92,4 +94,25 @@ void reply_text(struct reply *r, int status, const char *extra_name, const char 
 	}
 	buf_free(body);
 	finish(r, status);
+}
+
+int reply_status_json(struct buf *o, const char *state, const char *reason, const char *message,
+		      int64_t transition_us)
+{
+	int r = buf_puts(o, "\"status\":{\"state\":");
+	r = r ? r : json_buf_cstr(o, state, 0);
+	if (reason[0]) {
+		r = r ? r : buf_puts(o, ",\"reason\":");
+		r = r ? r : json_buf_cstr(o, reason, 0);
+	}
+	if (message[0]) {
+		r = r ? r : buf_puts(o, ",\"message\":");
+		r = r ? r : json_buf_cstr(o, message, 0);
+	}
+	if (transition_us) {
+		char t[APIVAL_TIME_LEN];
+		apival_time_format(transition_us, t);
+		r = r ? r : buf_printf(o, ",\"lastTransitionAt\":\"%s\"", t);
+	}
+	return r ? r : buf_puts(o, "}");
 }

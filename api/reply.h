@@ -29,6 +29,10 @@ void reply_error(struct reply *r, int status, const char *code, const char *fmt,
 /* Sends body (JSON) and frees it. */
 void reply_json(struct reply *r, int status, struct buf *body);
 void reply_empty(struct reply *r, int status);
+/* Appends "status":{"state","reason"?,"message"?,"lastTransitionAt"?} (the shape
+ * sandboxes and snapshots share; empty strings and 0 are left out). 0 or -errno. */
+int reply_status_json(struct buf *o, const char *state, const char *reason, const char *message,
+		      int64_t transition_us);
 /* Sends body as text/plain (and one extra header if extra_name) and frees it. */
 void reply_text(struct reply *r, int status, const char *extra_name, const char *extra_value,
 		struct buf *body);

@@ -108,9 +108,7 @@ static void h_create(struct http_conn *c, struct http_req *req, void *arg)
 static int cmp_created_desc(const void *a, const void *b)
 {
 	const struct sbx *x = *(const struct sbx *const *)a, *y = *(const struct sbx *const *)b;
-	if (x->created_us != y->created_us)
-		return x->created_us < y->created_us ? 1 : -1;
-	return strcmp(x->id, y->id);
+	return apival_list_order(x->created_us, x->id, y->created_us, y->id);
 }
 
 static bool matches(const struct sbx *s, const struct apival_list *q)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cfg.h"
 #include "json.h"
 #include "reply.h"
 #include "routes.h"
@@ -40,9 +41,11 @@ static int parse_name(struct http_req *req, struct reply *r, cJSON **root, const
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(*root, "name");
 	if (!n || cJSON_IsNull(n))
 		return 0;
-	if (!cJSON_IsString(n) || !n->valuestring[0] ||
-	    strlen(n->valuestring) > SNAPSHOT_NAME_MAX) {
-		reply_error(r, 422, "VALIDATION_ERROR", "name: must be a string of 1 to %d bytes",
+	size_t at, len = cJSON_IsString(n) ? strlen(n->valuestring) : 0;
+	if (!len || len > SNAPSHOT_NAME_MAX || cfg_text_check(n->valuestring, len, &at) ||
+	    strcspn(n->valuestring, "\t\r\n") != len) {
+		reply_error(r, 422, "VALIDATION_ERROR",
+			    "name: must be UTF-8 text of 1 to %d bytes, without control characters",
 			    SNAPSHOT_NAME_MAX);
 		return -1;
 	}
@@ -64,13 +67,10 @@ void routes_snapshot_create(struct http_conn *c, struct http_req *req, void *arg
 	cJSON_Delete(root);
 }
 
-/* Newest first; ties by id, descending. */
 static int cmp_created_desc(const void *a, const void *b)
 {
 	const struct snap *x = *(const struct snap *const *)a, *y = *(const struct snap *const *)b;
-	if (x->created_us != y->created_us)
-		return x->created_us < y->created_us ? 1 : -1;
-	return strcmp(y->id, x->id);
+	return apival_list_order(x->created_us, x->id, y->created_us, y->id);
 }
 
 static bool matches(const struct snap *sn, const struct apival_list *q)
@@ -142,14 +142,7 @@ void routes_snapshot_get(struct http_conn *c, struct http_req *req, void *arg)
 			    id ? id : "");
 		return;
 	}
-	struct buf out;
-	buf_init(&out, 0);
-	if (snapshot_json(sn, &out) < 0) {
-		buf_free(&out);
-		reply_error(r, 500, "GENERAL::UNKNOWN_ERROR", "out of memory");
-		return;
-	}
-	reply_json(r, 200, &out);
+	snapshot_reply(r, sn, 200, NULL, NULL);
 }
 
 void routes_snapshot_delete(struct http_conn *c, struct http_req *req, void *arg)

@@ -202,6 +202,14 @@ static void docker_pause(struct apisrv *srv, struct sbx *s, bool resume, struct 
 			    sandbox_state_name(s->state));
 		return;
 	}
+	if (s->committing) { /* Docker has it paused for the commit and unpauses it after */
+		reply_error(
+			r, 409,
+			resume ? "DOCKER::SANDBOX_NOT_PAUSED" : "DOCKER::SANDBOX_NOT_RUNNING",
+			"Sandbox %s is being snapshotted; try again when the snapshot is Ready.",
+			s->id);
+		return;
+	}
 	if (resume && s->state != SBX_PAUSED) {
 		reply_error(r, 409, "DOCKER::SANDBOX_NOT_PAUSED",
 			    "Sandbox %s is not paused (state %s).", s->id,

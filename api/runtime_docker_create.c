@@ -86,6 +86,12 @@ static void image_work(void *arg)
 		}
 	}
 	r = docker_image_inspect(d, j->req.image, NULL, &j->e);
+	if (r == -ENOENT && j->req.snapshot_id) { /* never pulled: it is this host's own */
+		err_set(&j->e, ENOENT, "the image of snapshot %s (%s) is gone", j->req.snapshot_id,
+			j->req.image);
+		job_fail(j, r, 409, "SNAPSHOT::INVALID_RESTORE_CONFIG");
+		return;
+	}
 	if (r == -ENOENT && strcmp(j->srv->cfg.pull_policy, "never") != 0) {
 		err_clear(&j->e);
 		r = docker_image_pull(d, j->req.image, j->auth[0] ? j->auth : NULL,

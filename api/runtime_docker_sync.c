@@ -46,8 +46,9 @@ static void state_from_list(struct sbx *s, const cJSON *item)
 			sandbox_set_state(s, SBX_RUNNING, "CONTAINER_RUNNING",
 					  "Sandbox container is running.");
 	} else if (!strcmp(state, "paused")) {
-		sandbox_set_state(s, SBX_PAUSED, "CONTAINER_PAUSED",
-				  "Sandbox container is paused.");
+		if (!s->committing) /* a commit's own pause is not the user's */
+			sandbox_set_state(s, SBX_PAUSED, "CONTAINER_PAUSED",
+					  "Sandbox container is paused.");
 	} else if (!strcmp(state, "restarting")) {
 		sandbox_set_state(s, SBX_RUNNING, "CONTAINER_RESTARTING",
 				  "Sandbox container is restarting.");
@@ -405,8 +406,9 @@ static void on_event(struct apisrv *srv, const cJSON *ev)
 		sandbox_set_state(s, c ? SBX_FAILED : SBX_TERMINATED,
 				  c ? "CONTAINER_EXITED_ERROR" : "CONTAINER_EXITED", msg);
 	} else if (!strcmp(a, "pause")) {
-		sandbox_set_state(s, SBX_PAUSED, "CONTAINER_PAUSED",
-				  "Sandbox container is paused.");
+		if (!s->committing)
+			sandbox_set_state(s, SBX_PAUSED, "CONTAINER_PAUSED",
+					  "Sandbox container is paused.");
 	} else if (!strcmp(a, "unpause") ||
 		   (!strcmp(a, "start") && !s->ping && !ev_timer_active(&s->ready) &&
 		    s->state != SBX_PENDING)) {

@@ -65,21 +65,10 @@ int sandbox_json(const struct sbx *s, bool create_shape, struct buf *o)
 		r = r ? r : json_buf_cstr(o, s->plat_arch, 0);
 		r = r ? r : buf_puts(o, "}");
 	}
-	r = r ? r : buf_puts(o, ",\"status\":{\"state\":");
-	r = r ? r : json_buf_cstr(o, sandbox_state_name(s->state), 0);
-	if (s->reason[0]) {
-		r = r ? r : buf_puts(o, ",\"reason\":");
-		r = r ? r : json_buf_cstr(o, s->reason, 0);
-	}
-	if (s->message[0]) {
-		r = r ? r : buf_puts(o, ",\"message\":");
-		r = r ? r : json_buf_cstr(o, s->message, 0);
-	}
-	if (s->transition_us) {
-		apival_time_format(s->transition_us, t);
-		r = r ? r : buf_printf(o, ",\"lastTransitionAt\":\"%s\"", t);
-	}
-	r = r ? r : buf_puts(o, "}");
+	r = r ? r : buf_puts(o, ",");
+	r = r ? r
+	      : reply_status_json(o, sandbox_state_name(s->state), s->reason, s->message,
+				  s->transition_us);
 	if (cJSON_GetArraySize(s->metadata) > 0) {
 		r = r ? r : buf_puts(o, ",\"metadata\":");
 		r = r ? r : json_buf_print(o, s->metadata);

@@ -16,6 +16,7 @@
 #include "runtime.h"
 #include "snapshot.h"
 #include "snapshot_int.h"
+#include "store.h"
 
 #define SNAPSHOT_WORKERS  2
 #define RECOVERY_RETRY_MS 15000
@@ -116,6 +117,9 @@ static void commit_done(void *arg)
 {
 	struct snap_job *j = arg;
 	struct snap *sn = snapshot_find(j->srv, j->id);
+	struct sbx *s = sn ? store_find(j->srv->store, sn->sandbox_id) : NULL;
+	if (s && s->committing)
+		s->committing--;
 	if (sn) {
 		sn->busy = false;
 		if (j->result >= 0)
@@ -178,9 +182,18 @@ void snapshot_create(struct apisrv *srv, struct sbx *s, const char *name, struct
 		persist(srv);
 	} else {
 		sn->busy = true;
+		s->committing++;
 	}
 	log_msg(LOG_INFO, r->rid, "snapshot accepted", "snapshot_id", sn->id, "sandbox_id", s->id,
 		NULL);
+	char loc[64];
+	snprintf(loc, sizeof(loc), "/v1/snapshots/%s", sn->id);
+	snapshot_reply(r, sn, 202, "Location", loc);
+}
+
+void snapshot_reply(struct reply *r, const struct snap *sn, int status, const char *extra_name,
+		    const char *extra_value)
+{
 	struct buf out;
 	buf_init(&out, 0);
 	if (snapshot_json(sn, &out) < 0) {
@@ -188,12 +201,9 @@ void snapshot_create(struct apisrv *srv, struct sbx *s, const char *name, struct
 		reply_error(r, 500, "GENERAL::UNKNOWN_ERROR", "out of memory");
 		return;
 	}
-	if (r->c) {
-		char loc[64];
-		snprintf(loc, sizeof(loc), "/v1/snapshots/%s", sn->id);
-		http_resp_header(r->c, "Location", loc);
-	}
-	reply_json(r, 202, &out);
+	if (r->c && extra_name)
+		http_resp_header(r->c, extra_name, extra_value);
+	reply_json(r, status, &out);
 }
 
 /* --- delete ------------------------------------------------------------------ */
@@ -225,20 +235,27 @@ static void remove_done(void *arg)
 		free(j);
 		return;
 	}
+	if (!j->reply && j->result != -EBUSY) {
+		/* A delete the server had promised before it stopped: tried again later. */
+		log_msg(LOG_WARN, NULL, "snapshot delete (recovery) failed, will retry",
+			"snapshot_id", sn->id, "error", j->e.msg, NULL);
+		free(j);
+		return;
+	}
 	/* Refused or failed: the snapshot is still there, as it was. */
 	sn->state = sn->before_delete;
 	persist(srv);
-	if (j->reply) {
-		if (j->result == -EBUSY)
-			reply_error(j->reply, 409, "SNAPSHOT::DELETE_CONFLICT", "%s", j->e.msg);
-		else if (j->result == -EHOSTUNREACH)
-			reply_error(j->reply, 503, "SNAPSHOT::RUNTIME_UNAVAILABLE", "%s", j->e.msg);
-		else
-			reply_error(j->reply, 500, "GENERAL::UNKNOWN_ERROR", "%s", j->e.msg);
-	} else {
-		log_msg(LOG_WARN, NULL, "snapshot delete (recovery) failed", "snapshot_id", sn->id,
-			"error", j->e.msg, NULL);
-	}
+	if (!j->reply)
+		log_msg(LOG_INFO, NULL, "snapshot kept: its image is in use", "snapshot_id", sn->id,
+			NULL);
+	else if (j->result == -EBUSY)
+		reply_error(j->reply, 409, "SNAPSHOT::DELETE_CONFLICT", "%s", j->e.msg);
+	else if (j->result == -EHOSTUNREACH)
+		reply_error(j->reply, 503, "SNAPSHOT::RUNTIME_UNAVAILABLE", "%s", j->e.msg);
+	else if (j->result == -ETIMEDOUT)
+		reply_error(j->reply, 504, "SNAPSHOT::RUNTIME_TIMEOUT", "%s", j->e.msg);
+	else
+		reply_error(j->reply, 500, "GENERAL::UNKNOWN_ERROR", "%s", j->e.msg);
 	free(j);
 }
 
@@ -265,6 +282,18 @@ void snapshot_delete(struct apisrv *srv, const char *id, struct reply *r)
 			    "Snapshot %s is %s; try again once it is done.", sn->id,
 			    snapshot_state_name(sn->state));
 		return;
+	}
+	/* A restore whose container does not exist yet holds no reference Docker
+	 * could see: the store knows of it from the moment it was asked for. */
+	for (size_t i = 0; i < store_count(srv->store); i++) {
+		const struct sbx *s = store_at(srv->store, i);
+		if (!strcmp(s->snapshot_id, sn->id) && !s->doomed) {
+			reply_error(
+				r, 409, "SNAPSHOT::DELETE_CONFLICT",
+				"Snapshot %s is in use by sandbox %s; delete that sandbox first.",
+				sn->id, s->id);
+			return;
+		}
 	}
 	if (sn->state != SNAP_DELETING) /* a recovered Deleting one is simply retried */
 		sn->before_delete = sn->state;
@@ -310,15 +339,19 @@ static void exists_done(void *arg)
 	struct snap *sn = snapshot_find(j->srv, j->id);
 	if (sn) {
 		sn->busy = false;
-		if (j->result > 0)
+		/* The Engine finishes a commit the server stopped waiting for, within its
+		 * call timeout: missing before then may still come. */
+		int64_t grace_us = ((int64_t)j->srv->cfg.docker_timeout + 60) * 1000000;
+		if (j->result > 0) {
 			set_state(sn, SNAP_READY, "snapshot_runtime_ready",
 				  "Snapshot is ready (found at start-up).");
-		else if (j->result == 0)
+			persist(j->srv);
+		} else if (j->result == 0 && apival_now_us() - sn->created_us > grace_us) {
 			set_state(sn, SNAP_FAILED, "snapshot_recovery_missing_image",
 				  "The server stopped while the snapshot was being made; no image "
 				  "was found.");
-		if (j->result >= 0)
 			persist(j->srv);
+		}
 	}
 	free(j);
 }
@@ -367,6 +400,20 @@ int snapshots_init(struct apisrv *srv, const char *dir, struct err *e)
 	int r = snapshots_load(ss, e);
 	if (r == 0 && !(ss->jobs = jobs_new(srv->loop, SNAPSHOT_WORKERS, e)))
 		r = -ENOMEM;
+	/* The file names what a delete removes: only what this runtime would have made. */
+	for (size_t i = 0; r == 0 && i < ss->n;) {
+		char want[SNAPSHOT_IMAGE_MAX];
+		srv->rt->snapshots->artifact(srv, ss->v[i]->id, want, sizeof(want));
+		if (!strcmp(want, ss->v[i]->image)) {
+			i++;
+			continue;
+		}
+		log_msg(LOG_WARN, NULL, "snapshots file: a record naming a foreign image skipped",
+			"snapshot_id", ss->v[i]->id, "image", ss->v[i]->image, NULL);
+		snapshot_free(ss->v[i]);
+		memmove(ss->v + i, ss->v + i + 1, (ss->n - i - 1) * sizeof(*ss->v));
+		ss->n--;
+	}
 	if (r < 0) {
 		snapshots_clear(ss);
 		free(ss);

@@ -57,6 +57,10 @@ struct snap *snapshot_at(struct apisrv *srv, size_t i);
 /* The Snapshot JSON of sn appended to out. 0 or -errno. */
 int snapshot_json(const struct snap *sn, struct buf *out);
 
+/* Answers r with the Snapshot JSON of sn (extra_name: one more header, or NULL). */
+void snapshot_reply(struct reply *r, const struct snap *sn, int status, const char *extra_name,
+		    const char *extra_value);
+
 /* POST /sandboxes/{id}/snapshots for s: 202 with the record (Creating). */
 void snapshot_create(struct apisrv *srv, struct sbx *s, const char *name, struct reply *r);
 /* DELETE /snapshots/{id}: 204, 404, 409. */

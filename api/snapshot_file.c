@@ -11,6 +11,8 @@
 
 #include "file.h"
 #include "json.h"
+#include "log.h"
+#include "reply.h"
 #include "snapshot_int.h"
 
 #define SNAPSHOTS_FILE_MAX (16u << 20)
@@ -58,22 +60,12 @@ int snapshot_json(const struct snap *sn, struct buf *o)
 		r = r ? r : buf_puts(o, ",\"name\":");
 		r = r ? r : json_buf_cstr(o, sn->name, 0);
 	}
-	r = r ? r : buf_puts(o, ",\"status\":{\"state\":");
-	r = r ? r : json_buf_cstr(o, snapshot_state_name(sn->state), 0);
-	if (sn->reason[0]) {
-		r = r ? r : buf_puts(o, ",\"reason\":");
-		r = r ? r : json_buf_cstr(o, sn->reason, 0);
-	}
-	if (sn->message[0]) {
-		r = r ? r : buf_puts(o, ",\"message\":");
-		r = r ? r : json_buf_cstr(o, sn->message, 0);
-	}
-	if (sn->transition_us) {
-		apival_time_format(sn->transition_us, t);
-		r = r ? r : buf_printf(o, ",\"lastTransitionAt\":\"%s\"", t);
-	}
+	r = r ? r : buf_puts(o, ",");
+	r = r ? r
+	      : reply_status_json(o, snapshot_state_name(sn->state), sn->reason, sn->message,
+				  sn->transition_us);
 	apival_time_format(sn->created_us, t);
-	r = r ? r : buf_printf(o, "},\"createdAt\":\"%s\"}", t);
+	r = r ? r : buf_printf(o, ",\"createdAt\":\"%s\"}", t);
 	return r;
 }
 
@@ -83,10 +75,22 @@ static const char *str(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int64_t num(const cJSON *o, const char *key)
+/* A time in microseconds, from 1970 to the end of year 9999 (else 0: unknown). */
+static int64_t when(const cJSON *o, const char *key)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : 0;
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 253402300799e6))
+		return 0;
+	return (int64_t)v->valuedouble;
+}
+
+/* What this server makes ids of: uuid text (hex digits and dashes). */
+static bool id_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n >= UUID_STR_LEN)
+		return false;
+	return strspn(s, "0123456789abcdef-") == n;
 }
 
 static enum snap_state state_parse(const char *s)
@@ -102,8 +106,17 @@ static int load_one(struct snapshots *ss, const cJSON *o)
 {
 	const char *id = str(o, "id"), *sid = str(o, "sandboxId"), *name = str(o, "name");
 	const char *image = str(o, "image");
-	if (!id || strlen(id) >= UUID_STR_LEN || !sid || strlen(sid) >= UUID_STR_LEN)
+	if (!id_ok(id) || !id_ok(sid)) {
+		log_msg(LOG_WARN, NULL, "snapshots file: a record without valid ids skipped", NULL);
 		return 0;
+	}
+	for (size_t i = 0; i < ss->n; i++) {
+		if (!strcmp(ss->v[i]->id, id)) {
+			log_msg(LOG_WARN, NULL, "snapshots file: a second record of one id skipped",
+				"snapshot_id", id, NULL);
+			return 0;
+		}
+	}
 	struct snap *sn = snapshot_add(ss);
 	if (!sn || (name && !(sn->name = strdup(name))))
 		return -ENOMEM;
@@ -115,8 +128,8 @@ static int load_one(struct snapshots *ss, const cJSON *o)
 	snprintf(sn->reason, sizeof(sn->reason), "%s", str(o, "reason") ? str(o, "reason") : "");
 	snprintf(sn->message, sizeof(sn->message), "%s",
 		 str(o, "message") ? str(o, "message") : "");
-	sn->created_us = num(o, "createdUs");
-	sn->transition_us = num(o, "transitionUs");
+	sn->created_us = when(o, "createdUs");
+	sn->transition_us = when(o, "transitionUs");
 	return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -29,6 +30,7 @@ struct store {
 	size_t n, cap;
 	unsigned char used[(PORT_MAX - PORT_MIN + 1 + 7) / 8];
 	char path[512];
+	int lock_fd;   /* flock on <dir>/.lock: one server per state folder */
 	cJSON *loaded; /* "sandboxes" object of the file read at start-up */
 	bool dirty;
 	/* Recently removed ids, so a Docker list taken before a removal does not bring
@@ -103,6 +105,19 @@ struct store *store_new(struct apisrv *srv, const char *dir, struct err *e)
 		free(st);
 		return NULL;
 	}
+	/* A second server on the same folder would run recovery over the first one's
+	 * records (and rewrite its files) before failing to bind its port. */
+	char lock[560];
+	snprintf(lock, sizeof(lock), "%s/.lock", dir);
+	st->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->lock_fd < 0 || flock(st->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		err_set(e, errno, "state dir %s: %s", dir,
+			errno == EWOULDBLOCK ? "in use by another sandbox-api" : strerror(errno));
+		if (st->lock_fd >= 0)
+			close(st->lock_fd);
+		free(st);
+		return NULL;
+	}
 	snprintf(st->path, sizeof(st->path), "%s/state.json", dir);
 	st->loaded = read_state(st->path);
 	ev_on_turn(srv->loop, on_turn, st);
@@ -137,6 +152,7 @@ void store_free(struct store *st)
 		sbx_free(st, st->v[i]);
 	free(st->v);
 	cJSON_Delete(st->loaded);
+	close(st->lock_fd);
 	free(st);
 }
 

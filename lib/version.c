@@ -17,6 +17,5 @@ bool version_flag(const char *arg)
 
 void version_print(const char *prog)
 {
-	printf("%s %s (commit %s, built %s)\n", prog, version_number, version_commit,
-	       version_date);
+	printf("%s %s (commit %s, built %s)\n", prog, version_number, version_commit, version_date);
 }

@@ -144,22 +144,32 @@ orphan=$(docker create --label "run=$run_id" --label "opensandbox.io/instance=$r
 	--label "opensandbox.io/egress-sidecar-for=gone-$run_id" "$image" sleep 60)
 # Snapshot records the kill interrupted: a commit whose image exists (Ready), one
 # whose image never came (Failed), a delete half done (finished at start-up).
-snaps=$(python3 -c 'import uuid; print(uuid.uuid4(), uuid.uuid4(), uuid.uuid4())')
+snaps=$(python3 -c 'import uuid; print(*(uuid.uuid4() for _ in range(6)))')
 set -- $snaps
-snap_made=$1 snap_lost=$2 snap_del=$3
+snap_made=$1 snap_lost=$2 snap_del=$3 snap_young=$4 snap_odd=$5 snap_foreign=$6
 docker tag "$image" "opensandbox-snapshots:$snap_made"
 docker tag "$image" "opensandbox-snapshots:$snap_del"
 python3 - "$work/state/snapshots.json" "$b" $snaps <<'PYEOF2'
 import json, os, sys
-path, src, made, lost, gone = sys.argv[1:]
+path, src, made, lost, gone, young, odd, foreign = sys.argv[1:]
 doc = json.load(open(path)) if os.path.exists(path) else {"version": 1, "snapshots": []}
-for sid, state in ((made, "Creating"), (lost, "Creating"), (gone, "Deleting")):
-    doc["snapshots"].append({"id": sid, "sandboxId": src, "image": "opensandbox-snapshots:" + sid,
-        "state": state, "beforeDelete": "Ready", "reason": "snapshot_accepted", "message": "",
-        "createdUs": 1, "transitionUs": 1})
+import time
+now = int(time.time() * 1e6)
+for sid, state, created in ((made, "Creating", 1), (lost, "Creating", 1), (gone, "Deleting", 1),
+                            (young, "Creating", now), (odd, "Ready", 1e300), (foreign, "Ready", 1)):
+    doc["snapshots"].append({"id": sid, "sandboxId": src, "state": state,
+        "image": ("busybox:latest" if sid == foreign else "opensandbox-snapshots:" + sid),
+        "beforeDelete": "Ready", "reason": "snapshot_accepted", "message": "",
+        "createdUs": created, "transitionUs": -9223372036854775808 if sid == odd else 1})
 json.dump(doc, open(path, "w"))
 PYEOF2
 start || ko "server restarts"
+# One server per state folder: a second one refuses to start before touching anything.
+p2=$(free_port)
+OPENSANDBOX_SERVER_API_KEY=$key timeout 20 "$bin" --host 127.0.0.1 --port "$p2" --state-dir "$work/state" \
+	--instance "$run_id" >"$work/second.log" 2>&1
+[ $? = 1 ] && awk '/in use by another sandbox-api/ { f = 1 } END { exit !f }' "$work/second.log" &&
+	ok "a second server on the same state folder refuses to start" || { cat "$work/second.log"; ko "second server on one state folder"; }
 list=$(api GET "/v1/sandboxes?metadata=$(python3 -c "import urllib.parse; print(urllib.parse.quote('run=$run_id'))")&pageSize=200")
 n=$(echo "$list" | python3 -c 'import sys,json; print(len([i for i in json.load(sys.stdin)["items"] if i["metadata"].get("who")]))')
 [ "$n" = 3 ] && ok "after kill -9 and restart all 3 sandboxes are listed" || ko "after restart: $n of 3 listed ($list)"
@@ -190,11 +200,21 @@ i=0
 while [ "$(status GET "/v1/snapshots/$snap_del")" != 404 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 ! docker image inspect "opensandbox-snapshots:$snap_del" >/dev/null 2>&1 && [ "$(status GET "/v1/snapshots/$snap_del")" = 404 ] &&
 	ok "snapshot recovery: a half-done delete is finished" || ko "snapshot recovery: delete not finished"
-for sid in $snap_made $snap_lost; do
+[ "$(api GET "/v1/snapshots/$snap_young" | jget status.state)" = Creating ] &&
+	ok "snapshot recovery: a commit that may still end stays Creating" || ko "young Creating: $(api GET "/v1/snapshots/$snap_young")"
+[ "$(status GET "/v1/snapshots/$snap_odd")" = 200 ] && [ "$(status GET "/v1/snapshots?pageSize=200")" = 200 ] &&
+	ok "out-of-range times in the file are read as unknown" || ko "odd times"
+[ "$(status GET "/v1/snapshots/$snap_foreign")" = 404 ] &&
+	ok "a record naming an image this server would not make is dropped" || ko "foreign image record kept"
+# A Ready snapshot whose image went away: the restore says so, and never pulls.
+docker rmi "opensandbox-snapshots:$snap_made" >/dev/null
+[ "$(api POST /v1/sandboxes "{\"snapshotId\":\"$snap_made\",\"resourceLimits\":{},\"metadata\":{\"run\":\"$run_id\"}}" | jget code)" = SNAPSHOT::INVALID_RESTORE_CONFIG ] &&
+	ok "restore of a snapshot whose image is gone: 409, nothing pulled" || ko "restore with the image gone"
+for sid in $snap_made $snap_lost $snap_odd; do
 	[ "$(status DELETE "/v1/snapshots/$sid")" = 204 ] || ko "delete recovered snapshot $sid"
 done
-! docker image inspect "opensandbox-snapshots:$snap_made" >/dev/null 2>&1 && ok "recovered snapshots deleted with their image" ||
-	ko "recovered snapshot image left"
+[ "$(status GET "/v1/snapshots?sandboxId=$b")" = 200 ] && [ "$(api GET "/v1/snapshots?sandboxId=$b" | jget pagination.totalItems)" = 1 ] &&
+	ok "recovered snapshots deleted (the young one stays Creating)" || ko "recovered snapshots: $(api GET "/v1/snapshots?sandboxId=$b")"
 api POST "/v1/sandboxes/$b/pause" >/dev/null
 [ "$(api GET "/v1/sandboxes/$b" | jget status.state)" = Paused ] && ok "pause after restart" || ko "pause after restart"
 

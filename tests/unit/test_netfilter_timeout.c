@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 /*
- * Element timeouts and their refresh (upstream egress bug B3, docs/compatibility.md). Elements added with
- * a 2 s timeout; at 1.5 s one is refreshed with nft_elem_refresh (add +
- * delete + add in one transaction) and must then outlive 3 s, and expire
- * soon after 3.5 s; one is only re-added (nft_elem_add) to show what the
- * kernel does with a plain re-add. The same for a prefix in a set with
- * intervals and timeouts. Checked with nft_elem_list and with `nft -j`.
+ * Element timeouts and their refresh (upstream egress bug B3, docs/compatibility.md). Elements
+ * added with a 2 s timeout; at 1.5 s one is refreshed with nft_elem_refresh (add + delete + add in
+ * one transaction) and must then outlive 3 s, and expire soon after 3.5 s; one is only re-added
+ * (nft_elem_add) to show what the kernel does with a plain re-add. The same for a prefix in a set
+ * with intervals and timeouts. Checked with nft_elem_list and with `nft -j`.
  */
 #include <stdio.h>
 #include <string.h>

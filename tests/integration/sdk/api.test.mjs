@@ -27,7 +27,7 @@ async function api(method, path, body, headers = {}) {
   const r = await fetch(`${base}${path}`, {
     method,
     headers: { ...H, ...(body !== undefined ? { "content-type": "application/json" } : {}), ...headers },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+    body: body === undefined ? undefined : typeof body === "string" || Buffer.isBuffer(body) ? body : JSON.stringify(body),
   });
   const text = await r.text();
   let json = null;
@@ -386,16 +386,25 @@ test("diagnostics: logs, events, inspect (secrets masked), summary, the scoped J
 test("snapshots: create, list, restore with the file there, delete refused while in use, then deleted", async () => {
   const src = await create({ entrypoint: ["sleep", "600"] });
   await src.files.writeFiles([{ path: "/root/kept.txt", data: "made before the snapshot" }]);
+  // Enough data that the commit takes a while: Docker pauses the container meanwhile,
+  // and the sandbox must still read Running (and refuse pause and resume).
+  await src.commands.run("dd if=/dev/urandom of=/root/bulk bs=1M count=96 2>/dev/null");
   const snap = await manager.createSnapshot(src.id, { name: `${run}-snap` });
   assert.equal(snap.sandboxId, src.id);
   assert.equal(snap.name, `${run}-snap`);
   assert.ok(["Creating", "Ready"].includes(snap.status.state), snap.status.state);
   let got = snap;
-  for (let i = 0; i < 300 && got.status.state === "Creating"; i++) {
-    await sleep(100);
+  const seen = new Set();
+  let resumed = null;
+  for (let i = 0; i < 600 && got.status.state === "Creating"; i++) {
+    seen.add((await api("GET", `/v1/sandboxes/${src.id}`)).json.status.state);
+    if (!resumed) resumed = await api("POST", `/v1/sandboxes/${src.id}/resume`);
+    await sleep(50);
     got = await manager.getSnapshot(snap.id);
   }
   assert.equal(got.status.state, "Ready", JSON.stringify(got.status));
+  assert.deepEqual([...seen].filter((s) => s !== "Running"), [], "Running throughout the commit");
+  if (resumed) assert.equal(resumed.status, 409, "resume while committing");
   assert.equal(got.status.reason, "snapshot_runtime_ready");
   // Filters: by source sandbox, by name, by state (OR), and pagination.
   const mine = await manager.listSnapshots({ sandboxId: src.id });
@@ -432,7 +441,20 @@ test("snapshots: create, list, restore with the file there, delete refused while
   const del = await api("DELETE", `/v1/snapshots/${snap.id}`);
   assert.equal(del.json.code, "SNAPSHOT::DELETE_CONFLICT");
   await restored.kill();
-  await manager.deleteSnapshot(snap.id);
+  // A restore and a delete at once: never both (the restore's container may not exist yet).
+  const [race, raceDel] = await Promise.all([
+    api("POST", "/v1/sandboxes", { snapshotId: snap.id, resourceLimits: {}, metadata: { run }, timeout: 300 }),
+    api("DELETE", `/v1/snapshots/${snap.id}`),
+  ]);
+  assert.ok(!(race.status === 202 && raceDel.status === 204), `restore ${race.status}, delete ${raceDel.status}`);
+  if (race.status === 202) {
+    made.push(race.json.id);
+    assert.equal(raceDel.json.code, "SNAPSHOT::DELETE_CONFLICT");
+    await api("DELETE", `/v1/sandboxes/${race.json.id}`);
+    for (let i = 0; i < 50 && (await api("DELETE", `/v1/snapshots/${snap.id}`)).status === 409; i++) await sleep(100);
+  } else {
+    assert.equal(race.json.code, "SNAPSHOT::NOT_READY", race.text);
+  }
   await manager.deleteSnapshot(raw.json.id).catch(async () => {
     for (let i = 0; i < 100 && (await api("DELETE", `/v1/snapshots/${raw.json.id}`)).status === 409; i++) await sleep(100);
   });
@@ -453,7 +475,7 @@ test("snapshots: the errors (unknown, not Running, bad body, restore of an unkno
   assert.equal(r.status, 404);
   assert.equal(r.json.code, "SNAPSHOT::NOT_FOUND");
   const sbx = await create({ entrypoint: ["sleep", "600"] });
-  for (const body of ["{bad", "[1]", '{"name":""}', '{"name":7}']) {
+  for (const body of ["{bad", "[1]", '{"name":""}', '{"name":7}', '{"name":"a\\tb"}', Buffer.from('{"name":"\xff\xfe"}', "latin1")]) {
     const b = await api("POST", `/v1/sandboxes/${sbx.id}/snapshots`, body);
     assert.equal(b.status, body === "{bad" ? 400 : 422, `${body}: ${b.text}`);
   }
