@@ -31,6 +31,9 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+# Absolute, so that the list of what was installed holds wherever --uninstall runs.
+case $prefix in /*) ;; *) prefix=$(pwd)/$prefix ;; esac
+case $unitdir in /*) ;; *) unitdir=$(pwd)/$unitdir ;; esac
 share=$prefix/share/opensandbox-c
 manifest=$share/installed
 say() { echo "install.sh: $*"; }
