@@ -36,7 +36,7 @@ endif
 # SOURCE_DATE_EPOCH is given, so rebuilding a commit gives the same bytes.
 VERSION := $(shell cat VERSION)
 GIT_COMMIT := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)$(shell \
-	git diff --quiet HEAD -- 2>/dev/null || echo -dirty)
+	test -z "$$(git status --porcelain 2>/dev/null)" || echo -dirty)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 export SOURCE_DATE_EPOCH
 BUILD_DATE := $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ)

@@ -11,7 +11,7 @@
 # The images' contents are described in images/README.md.
 #   usage: images.sh [--no-load]     (BUILD: the build folder, default build)
 set -eu
-top=$(cd "$(dirname "$0")/.." && pwd)
+top=$(CDPATH='' cd -P -- "$(dirname -- "$0")/.." && pwd)
 build=${BUILD:-build}
 case $build in /*) ;; *) build=$top/$build ;; esac
 load=1

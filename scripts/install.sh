@@ -3,14 +3,19 @@
 # Installs the opensandbox-c bundle this script sits in: checks SHA256SUMS,
 # loads the images into the local dockerd, copies the binaries to PREFIX/bin,
 # the docs and deploy files under PREFIX/share, and the systemd unit (left
-# disabled unless --enable). Needs only sh, coreutils, tar's sibling tools and
-# docker: no network, no compiler. Running it again changes nothing; every
-# path and image it adds is listed in PREFIX/share/opensandbox-c/installed,
-# which --uninstall follows to remove exactly those.
+# disabled unless --enable). Needs only sh, coreutils and docker: no network,
+# no compiler. Only files listed in SHA256SUMS are installed.
+#
+# Everything it does is appended to PREFIX/share/opensandbox-c/installed just
+# before it is done, so even an interrupted run can be undone: --uninstall
+# follows that list to remove exactly what was added, puts back any file it
+# had replaced (kept as <file>.orig-opensandbox) and any image tag it had
+# moved, and disables the service. Running it again changes nothing; an
+# upgrade removes what the older bundle had and the new one has not.
 #   usage: install.sh [--prefix DIR] [--systemd-dir DIR] [--enable] [--no-images]
 #          install.sh --uninstall [--prefix DIR]
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(CDPATH='' cd -P -- "$(dirname -- "$0")" && pwd)
 prefix=/usr/local
 unitdir=/etc/systemd/system
 enable=0 images=1 uninstall=0
@@ -31,70 +36,96 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
-# Absolute, so that the list of what was installed holds wherever --uninstall runs.
-case $prefix in /*) ;; *) prefix=$(pwd)/$prefix ;; esac
-case $unitdir in /*) ;; *) unitdir=$(pwd)/$unitdir ;; esac
-share=$prefix/share/opensandbox-c
-manifest=$share/installed
 say() { echo "install.sh: $*"; }
 die() { echo "install.sh: $*" >&2; exit 1; }
+# Absolute, so that the list holds wherever --uninstall runs. The unit names the
+# binary on its ExecStart line, where systemd splits on blanks and expands %.
+case $prefix in /*) ;; *) prefix=$(pwd)/$prefix ;; esac
+case $unitdir in /*) ;; *) unitdir=$(pwd)/$unitdir ;; esac
+case $prefix in *[[:space:]%]*) die "PREFIX must not hold blanks or %: $prefix" ;; esac
+share=$prefix/share/opensandbox-c
+manifest=$share/installed
+have() { command -v "$1" >/dev/null 2>&1; }
+image_id() { docker image inspect -f '{{.Id}}' "$1" 2>/dev/null || true; }
 
+# --- uninstall ---------------------------------------------------------------
 if [ $uninstall = 1 ]; then
 	[ -f "$manifest" ] || die "nothing installed under $prefix (no $manifest)"
+	if have systemctl; then # enabled by --enable or by hand: stopped before its files go
+		while read -r kind a; do
+			case $kind:$a in file:*/sandbox-api.service)
+				systemctl disable --now sandbox-api.service >/dev/null 2>&1 || true ;;
+			esac
+		done <"$manifest"
+	fi
 	while read -r kind a; do # a: the rest of the line (paths may hold spaces)
 		case $kind in
-		enabled) command -v systemctl >/dev/null 2>&1 && systemctl disable --now "$a" >/dev/null 2>&1 || true ;;
 		file) rm -f "$a" ;;
-		image) # "<tag> <id>": removed only if the tag is still the image this script loaded
-			if command -v docker >/dev/null 2>&1 &&
-				[ "$(docker image inspect -f '{{.Id}}' "${a%% *}" 2>/dev/null || true)" = "${a#* }" ]; then
-				docker rmi "${a%% *}" >/dev/null 2>&1 || say "kept ${a%% *} (in use)"
+		image) # "<tag> <loaded id> [<id the tag had before>]"
+			set -- $a
+			have docker && [ "$(image_id "$1")" = "$2" ] || continue
+			if [ -n "${3:-}" ] && docker tag "$3" "$1" 2>/dev/null; then
+				say "gave $1 back to the image it named before"
+				docker rmi "$2" >/dev/null 2>&1 || true
+			else
+				docker rmi "$1" >/dev/null 2>&1 || say "kept $1 (in use)"
 			fi ;;
 		esac
 	done <"$manifest"
+	while read -r kind a; do # files this script had replaced come back
+		[ "$kind" != saved ] || [ ! -e "$a.orig-opensandbox" ] || mv -f "$a.orig-opensandbox" "$a"
+	done <"$manifest"
+	dirs=$(while read -r kind a; do [ "$kind" != dir ] || printf '%s\n' "$a"; done <"$manifest" | sort -r)
+	rm -f "$manifest"
 	# Folders this script made, deepest first; one that holds other files stays.
-	made=$(sort -r "$manifest.dirs" 2>/dev/null | cut -d' ' -f2- || true)
-	rm -f "$manifest" "$manifest.dirs"
-	printf '%s\n' "$made" | while IFS= read -r d; do
-		[ -n "$d" ] && rmdir "$d" 2>/dev/null || true
+	printf '%s\n' "$dirs" | while IFS= read -r d; do
+		[ -z "$d" ] || rmdir "$d" 2>/dev/null || true
 	done
+	! have systemctl || systemctl daemon-reload >/dev/null 2>&1 || true
 	say "removed what was installed under $prefix"
 	exit 0
 fi
 
+# --- install -----------------------------------------------------------------
+# Everything that could refuse is checked before the first file is written.
 (cd "$here" && sha256sum -c --quiet SHA256SUMS) || die "SHA256SUMS does not match: the bundle is damaged"
+[ $images = 0 ] || have docker || die "docker is not on PATH (or use --no-images)"
+[ $enable = 0 ] || have systemctl || die "--enable needs systemctl"
 
-new=$(mktemp)
-dirs=$(mktemp)
-trap 'rm -f "$new" "$dirs"' EXIT
-# What an earlier run recorded stays recorded (it made those folders and images).
-if [ -f "$manifest" ]; then
-	while read -r kind a; do
-		[ "$kind" != image ] || echo "image $a" >>"$new"
-	done <"$manifest"
-fi
-[ ! -f "$manifest.dirs" ] || cat "$manifest.dirs" >>"$dirs"
-mkdirs() { # dir: mkdir -p, noting each folder made
-	[ -d "$1" ] && return 0
-	mkdirs "$(dirname "$1")"
+old=$(mktemp)
+now=$(mktemp)
+unit=$(mktemp)
+trap 'rm -f "$old" "$now" "$unit"' EXIT
+[ ! -f "$manifest" ] || cp "$manifest" "$old"
+# The list's own folder first: the folders it took are its first entries.
+made=$(d=$share; while [ ! -d "$d" ]; do printf '%s\n' "$d"; d=$(dirname -- "$d"); done)
+mkdir -p "$share"
+printf '%s\n' "$made" | while IFS= read -r d; do
+	[ -z "$d" ] || printf 'dir %s\n' "$d" >>"$manifest"
+done
+note() { printf '%s\n' "$*" >>"$manifest"; } # before the act: an interrupted run is undone too
+listed() { # kind path: whether an earlier run recorded it
+	while read -r k a; do [ "$k $a" != "$1 $2" ] || return 0; done <"$old"
+	return 1
+}
+mkdirs() { # mkdir -p, each folder made noted
+	[ ! -d "$1" ] || return 0
+	mkdirs "$(dirname -- "$1")"
+	note "dir $1"
 	mkdir "$1"
-	echo "dir $1" >>"$dirs"
 }
 put() { # mode src dst
-	mkdirs "$(dirname "$3")"
+	mkdirs "$(dirname -- "$3")"
+	if [ -e "$3" ] && ! listed file "$3" && ! listed saved "$3"; then
+		note "saved $3"
+		mv -f "$3" "$3.orig-opensandbox" # not ours: kept, and back on --uninstall
+	fi
+	listed file "$3" || note "file $3"
 	install -m "$1" "$2" "$3"
-	echo "file $3" >>"$new"
+	printf '%s\n' "$3" >>"$now"
 }
 
-for b in execd egressd sandbox-api; do put 0755 "$here/bin/$b" "$prefix/bin/$b"; done
-put 0644 "$here/INSTALL.md" "$prefix/share/doc/opensandbox-c/INSTALL.md"
-put 0644 "$here/LICENSE" "$prefix/share/doc/opensandbox-c/LICENSE"
-for f in "$here"/deploy/*/*; do
-	rel=${f#"$here"/}
-	put 0644 "$f" "$share/$rel"
-done
 # The unit with this PREFIX in place of @PREFIX@ (no sed: plain sh).
-unit=$(mktemp)
 while IFS= read -r line || [ -n "$line" ]; do
 	out=
 	while :; do
@@ -105,29 +136,52 @@ while IFS= read -r line || [ -n "$line" ]; do
 	done
 	printf '%s\n' "$out$line"
 done <"$here/deploy/systemd/sandbox-api.service" >"$unit"
-put 0644 "$unit" "$unitdir/sandbox-api.service"
-rm -f "$unit"
 
-if [ $images = 1 ]; then
-	command -v docker >/dev/null 2>&1 || die "docker is not on PATH (or use --no-images)"
-	for t in "$here"/images/sandbox-*.tar; do
-		n=${t##*/sandbox-}
+# Only what SHA256SUMS vouches for.
+while read -r sum rel; do
+	case $rel in
+	bin/*) put 0755 "$here/$rel" "$prefix/$rel" ;;
+	INSTALL.md | LICENSE) put 0644 "$here/$rel" "$prefix/share/doc/opensandbox-c/$rel" ;;
+	deploy/systemd/sandbox-api.service)
+		put 0644 "$here/$rel" "$share/$rel"
+		put 0644 "$unit" "$unitdir/sandbox-api.service" ;;
+	deploy/*) put 0644 "$here/$rel" "$share/$rel" ;;
+	images/sandbox-*.tar)
+		[ $images = 1 ] || continue
+		n=${rel#images/sandbox-}
 		tag=sandbox/${n%.tar}:latest
-		before=$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)
-		docker load -q -i "$t" >/dev/null || die "docker load $t failed"
-		after=$(docker image inspect -f '{{.Id}}' "$tag")
-		[ "$before" = "$after" ] || echo "image $tag $after" >>"$new"
-		say "image $tag ready"
-	done
-fi
+		before=$(image_id "$tag")
+		docker load -q -i "$here/$rel" >/dev/null || die "docker load $rel failed"
+		after=$(image_id "$tag")
+		if [ "$before" != "$after" ]; then
+			note "image $tag $after $before"
+		fi
+		say "image $tag ready" ;;
+	esac
+done <"$here/SHA256SUMS"
+
+# An upgrade: what an older bundle installed and this one does not is removed.
+while read -r kind a; do
+	[ "$kind" = file ] || continue
+	while IFS= read -r f; do [ "$f" != "$a" ] || continue 2; done <"$now"
+	rm -f "$a"
+	! listed saved "$a" || [ ! -e "$a.orig-opensandbox" ] || mv -f "$a.orig-opensandbox" "$a"
+done <"$old"
+# The list, rewritten: this run's files and everything else ever recorded.
+{
+	while IFS= read -r f; do printf 'file %s\n' "$f"; done <"$now"
+	while read -r kind a; do [ "$kind" = file ] || printf '%s %s\n' "$kind" "$a"; done <"$manifest"
+} | sort -u >"$old"
+cp "$old" "$manifest"
+
 if [ $enable = 1 ]; then
-	command -v systemctl >/dev/null 2>&1 || die "--enable needs systemctl"
 	systemctl daemon-reload
-	systemctl enable --now sandbox-api.service
-	echo "enabled sandbox-api.service" >>"$new"
+	if [ -f /etc/sandbox-api/env ]; then
+		systemctl enable --now sandbox-api.service
+	else # it would only fail for want of an API key
+		systemctl enable sandbox-api.service
+		say "enabled; start it once /etc/sandbox-api/env holds OPENSANDBOX_SERVER_API_KEY"
+	fi
 fi
-mkdirs "$share"
-sort -u "$new" >"$manifest"
-sort -u "$dirs" >"$manifest.dirs"
 say "installed into $prefix (unit $unitdir/sandbox-api.service, $([ $enable = 1 ] && echo enabled || echo not enabled))"
-say "next: set OPENSANDBOX_SERVER_API_KEY in /etc/sandbox-api/env, then see $prefix/share/doc/opensandbox-c/INSTALL.md"
+say "next: put OPENSANDBOX_SERVER_API_KEY in /etc/sandbox-api/env (mode 600), see $prefix/share/doc/opensandbox-c/INSTALL.md"

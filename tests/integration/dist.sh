@@ -25,7 +25,7 @@ pid="" cname=""
 cleanup() {
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null
 	[ -n "$cname" ] && docker rm -f "$cname" >/dev/null 2>&1
-	docker rmi "sandbox/$run_id:latest" >/dev/null 2>&1
+	docker rmi "sandbox/$run_id:latest" "sandbox/$run_id-p:latest" >/dev/null 2>&1
 	for i in "$run_id" "$run_id-c"; do
 		docker ps -aq --filter "label=opensandbox.io/instance=$i" | xargs -r docker rm -f >/dev/null 2>&1
 	done
@@ -42,7 +42,10 @@ make -s -C "$top" BUILD="$B" DIST_DIR="$work/d1" dist >"$work/dist1.log" 2>&1 ||
 sh "$top/scripts/images.sh" >/dev/null || { ko "images.sh"; summary dist; exit 1; }
 mkdir -p "$work/b2"
 cp -a "$B/deps" "$work/b2/"
-make -s -C "$top" BUILD="$work/b2" DIST_DIR="$work/d2" dist >"$work/dist2.log" 2>&1 || { cat "$work/dist2.log"; ko "make dist (second build)"; }
+# ... under another umask, locale, time zone and gzip default options.
+(umask 077 && LC_ALL=C.UTF-8 TZ=Asia/Kolkata GZIP=--rsyncable \
+	make -s -C "$top" BUILD="$work/b2" DIST_DIR="$work/d2" dist) >"$work/dist2.log" 2>&1 ||
+	{ cat "$work/dist2.log"; ko "make dist (second build)"; }
 rm -rf "$work/b2"
 t1=$(ls "$work"/d1/opensandbox-c-*.tar.gz 2>/dev/null | head -n 1)
 t2=$(ls "$work"/d2/opensandbox-c-*.tar.gz 2>/dev/null | head -n 1)
@@ -62,7 +65,10 @@ for f in $(dpkg -L coreutils | awk '/\/bin\//'); do
 done
 ln -sf "$(command -v tar)" "$work/path/tar"
 ln -sf "$(command -v docker)" "$work/path/docker"
-for c in gcc cc musl-gcc sed grep awk make python3; do
+# A systemctl that only records what it is asked (the unit must not really start here).
+printf '#!/bin/sh\necho "$*" >>%s/systemctl.log\n' "$work" >"$work/path/systemctl"
+chmod +x "$work/path/systemctl"
+for c in gcc cc musl-gcc sed grep awk make python3 gzip; do
 	if PATH=$work/path command -v "$c" >/dev/null 2>&1; then ko "the limited PATH has $c"; fi
 done
 # One image the daemon does not have yet, added to the bundle (and its sums), so that
@@ -70,17 +76,37 @@ done
 mkdir -p "$work/tiny"
 printf 'tiny\n' >"$work/tiny/hello"
 sh "$top/scripts/image_tar.sh" "$bundle/images/sandbox-$run_id.tar" "sandbox/$run_id:latest" "$work/tiny" '{}'
-(cd "$bundle" && sha256sum "images/sandbox-$run_id.tar" >>SHA256SUMS)
-before=$(cd "$root" && find . | sort)
+# And one whose tag the daemon already gives to another image: the tag goes back on --uninstall.
+sh "$top/scripts/image_tar.sh" "$work/prev.tar" "sandbox/$run_id-p:latest" "$work/tiny" '{"Cmd":["prev"]}'
+docker load -q -i "$work/prev.tar" >/dev/null
+prev_id=$(docker image inspect -f '{{.Id}}' "sandbox/$run_id-p:latest")
+sh "$top/scripts/image_tar.sh" "$bundle/images/sandbox-$run_id-p.tar" "sandbox/$run_id-p:latest" "$work/tiny" '{"Cmd":["new"]}'
+(cd "$bundle" && sha256sum "images/sandbox-$run_id.tar" "images/sandbox-$run_id-p.tar" >>SHA256SUMS)
+# The root already holds an operator's own unit: kept aside, and back after --uninstall.
+mkdir -p "$root/etc/systemd/system"
+echo "# the operator's own" >"$root/etc/systemd/system/sandbox-api.service"
+before=$(cd "$root" && find . -exec ls -ld {} + | sort -k9 | awk '{ print $1, $5, $9 }')
+own=$(cat "$root/etc/systemd/system/sandbox-api.service")
 inst() { PATH=$work/path "$bundle/install.sh" --prefix "$root/usr" --systemd-dir "$root/etc/systemd/system" "$@"; }
 inst >"$work/inst1.log" 2>&1 && ok "install.sh with PATH limited to coreutils, tar and docker" ||
 	{ cat "$work/inst1.log"; ko "install.sh failed"; }
 first=$(cd "$root" && find . -type f | sort | xargs sha256sum)
-inst >"$work/inst2.log" 2>&1 && [ "$(cd "$root" && find . -type f | sort | xargs sha256sum)" = "$first" ] &&
-	ok "install.sh again changes nothing" || { cat "$work/inst2.log"; ko "second install differs"; }
+inst --enable >"$work/inst2.log" 2>&1 && [ "$(cd "$root" && find . -type f | sort | xargs sha256sum)" = "$first" ] &&
+	ok "install.sh again (with --enable) changes no file" || { cat "$work/inst2.log"; ko "second install differs"; }
+[ -f "$root/etc/systemd/system/sandbox-api.service.orig-opensandbox" ] && ok "a file it would replace is kept aside" ||
+	ko "the operator's unit was overwritten"
+want="enable sandbox-api.service"
+[ -f /etc/sandbox-api/env ] && want="enable --now sandbox-api.service"
+awk -v w="$want" '$0 == w { f = 1 } END { exit !f }' "$work/systemctl.log" 2>/dev/null &&
+	ok "--enable enables the unit, and starts it only once /etc/sandbox-api/env exists" || ko "--enable: $(cat "$work/systemctl.log" 2>/dev/null)"
+# An older bundle's file that the newer one lacks goes on upgrade.
+echo stale >"$root/usr/share/opensandbox-c/deploy/config/old.toml"
+echo "file $root/usr/share/opensandbox-c/deploy/config/old.toml" >>"$root/usr/share/opensandbox-c/installed"
+inst >"$work/inst3.log" 2>&1 && [ ! -e "$root/usr/share/opensandbox-c/deploy/config/old.toml" ] &&
+	ok "an upgrade removes what only the older bundle had" || { cat "$work/inst3.log"; ko "upgrade left old.toml"; }
 [ -f "$root/etc/systemd/system/sandbox-api.service" ] && ! awk '/@PREFIX@/ { f = 1 } END { exit !f }' "$root/etc/systemd/system/sandbox-api.service" &&
 	awk -v p="ExecStart=$root/usr/bin/sandbox-api" 'index($0, p) == 1 { f = 1 } END { exit !f }' "$root/etc/systemd/system/sandbox-api.service" &&
-	ok "the systemd unit names the installed binary (and is not enabled)" || ko "systemd unit"
+	ok "the systemd unit names the installed binary" || ko "systemd unit"
 dyn=0
 for f in "$root"/usr/bin/*; do
 	file "$f" | awk '/statically linked/ { s = 1 } END { exit !s }' || { dyn=1; echo "  dynamic: $f"; }
@@ -138,11 +164,16 @@ cname=""
 # 5. Uninstall: the root as it was; the images stay (they were there before).
 PATH=$work/path "$bundle/install.sh" --uninstall --prefix "$root/usr" >"$work/uninst.log" 2>&1 ||
 	{ cat "$work/uninst.log"; ko "install.sh --uninstall"; }
-after=$(cd "$root" && find . | sort)
-[ "$after" = "$before" ] && ok "--uninstall removes exactly what was installed" ||
+after=$(cd "$root" && find . -exec ls -ld {} + | sort -k9 | awk '{ print $1, $5, $9 }')
+[ "$after" = "$before" ] && [ "$(cat "$root/etc/systemd/system/sandbox-api.service")" = "$own" ] &&
+	ok "--uninstall removes exactly what was installed and puts back what it replaced" ||
 	{ echo "$after" | head -n 20; ko "left after --uninstall"; }
+awk '/^disable --now sandbox-api.service$/ { f = 1 } END { exit !f }' "$work/systemctl.log" &&
+	ok "--uninstall stops and disables the service first" || ko "uninstall did not disable the service"
 docker image inspect sandbox/execd:latest >/dev/null 2>&1 && ok "images loaded before the install are kept" ||
 	ko "uninstall removed an image it did not load"
 ! docker image inspect "sandbox/$run_id:latest" >/dev/null 2>&1 && ok "the image the install loaded is removed" ||
 	ko "the install's own image was left"
+[ "$(docker image inspect -f '{{.Id}}' "sandbox/$run_id-p:latest" 2>/dev/null)" = "$prev_id" ] &&
+	ok "a tag the install had moved names its old image again" || ko "the moved tag was not given back"
 summary dist
