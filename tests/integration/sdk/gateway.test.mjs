@@ -56,10 +56,27 @@ async function create(extra = {}) {
   made.push(r.json.id);
   for (let i = 0; i < 150; i++) {
     const g = await api("GET", `/v1/sandboxes/${r.json.id}`);
-    if (g.json?.status?.state === "Running") return r.json.id;
+    if (g.json?.status?.state === "Running") {
+      // Running means execd answers; the app on 8080 may start a moment later. Any
+      // gateway request counts as access, so a renew-on-access sandbox waits in its test.
+      if (!extra.extensions) await appUp(r.json.id);
+      return r.json.id;
+    }
     await sleep(200);
   }
   throw new Error(`sandbox ${r.json.id} never ran`);
+}
+
+// Until busybox httpd in the sandbox answers through the gateway (502 until then).
+async function appUp(id) {
+  const ep = (await api("GET", `/v1/sandboxes/${id}/endpoints/8080`)).json ?? {};
+  let r;
+  for (let i = 0; i < 100; i++) {
+    r = await gwGet("/", { ...(ep.headers ?? {}), "OpenSandbox-Ingress-To": `${id}-8080` });
+    if (r.status !== 502) return r;
+    await sleep(50);
+  }
+  return r;
 }
 
 after(async () => {
@@ -206,7 +223,7 @@ test("renew-on-access moves expiresAt, at most once per interval", async (t) => 
   const expires = async () => Date.parse((await api("GET", `/v1/sandboxes/${id}`)).json.expiresAt);
   const before = await expires();
   const t0 = Date.now(); // the renewal happens after this
-  assert.equal((await gwGet("/", { "OpenSandbox-Ingress-To": `${id}-8080` })).status, 200);
+  assert.equal((await appUp(id)).status, 200);
   const first = await expires();
   assert.ok(first > before + 600_000, `extended to about now+900 s (${before} -> ${first})`);
   // --renew-min-interval is 2 s. On a loaded machine the next access may land
