@@ -14,7 +14,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/integration/lib.sh"
 sdk="$top/tests/integration/sdk"
-curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1 ||
+dockerd_up ||
 	{ echo "skip: dockerd is not running"; exit 77; }
 B=${BUILD:-build}
 case $B in /*) ;; *) B=$top/$B ;; esac

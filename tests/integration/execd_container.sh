@@ -7,7 +7,7 @@ set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/integration/lib.sh"
 sdk="$top/tests/integration/sdk"
-curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1 ||
+dockerd_up ||
 	{ echo "skip: dockerd is not running"; exit 77; }
 sh "$top/scripts/images.sh" || { ko "set-up"; summary container; exit 1; }
 [ -d "$sdk/node_modules/@alibaba-group/opensandbox" ] ||

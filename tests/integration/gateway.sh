@@ -11,7 +11,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/tests/integration/lib.sh"
 sdk="$top/tests/integration/sdk"
 B=${BUILD:-build}
-curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1 ||
+dockerd_up ||
 	{ echo "skip: dockerd is not running"; exit 77; }
 sh "$top/scripts/images.sh" >/dev/null || { ko "images.sh"; summary gateway; exit 1; }
 [ -d "$sdk/node_modules/@alibaba-group/opensandbox" ] ||

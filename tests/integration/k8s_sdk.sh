@@ -14,7 +14,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 sdk="$top/tests/integration/sdk"
 emu_dir="$top/tests/k8s"
 B=${BUILD:-build}
-curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1 ||
+dockerd_up ||
 	{ echo "skip: dockerd is not running"; exit 77; }
 command -v node >/dev/null && command -v kubectl >/dev/null || { echo "skip: node or kubectl missing"; exit 77; }
 sh "$top/scripts/images.sh" >/dev/null || { ko "images.sh"; summary k8s; exit 1; }

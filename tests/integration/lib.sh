@@ -7,6 +7,7 @@ pass=0 fail=0 skip=0
 ok() { pass=$((pass + 1)); echo "  ok   $*"; }
 ko() { fail=$((fail + 1)); echo "  FAIL $*"; }
 skip() { skip=$((skip + 1)); echo "  skip $*"; }
+dockerd_up() { curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1; }
 check() { # check NAME CMD...: passes when CMD succeeds
 	n=$1
 	shift

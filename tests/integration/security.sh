@@ -119,7 +119,7 @@ import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1]))); s
 done
 
 # ---- sandbox-api on dockerd ------------------------------------------------
-if ! curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1; then
+if ! dockerd_up; then
 	skip "sandbox-api checks: dockerd is not running"
 	summary security
 	exit $?
