@@ -94,21 +94,16 @@ st() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
 make -s -C "$top" BUILD="$B" "$B/test/chaos" >/dev/null 2>&1
 if [ -x "$top/$B/test/chaos" ] && [ -n "$sbx" ]; then
 	# Two rounds; a leak grows in each. Idle pooled upstream connections may
-	# rightly stay (up to 100, for 90 s): they are counted out, as /metrics reports them.
-	busy_fds() {
-		idle=$(curl -s -H "OPEN-SANDBOX-API-KEY: $key" "http://127.0.0.1:$port/metrics" |
-			awk '/^sandbox_api_upstream_idle/ { n += $2 } END { print n + 0 }')
-		echo $(($(fd_count "$pid") - idle))
-	}
-	fd0=$(busy_fds)
+	# rightly stay (up to 100, for 90 s): they are counted out (api_fds, lib.sh).
+	API_FDS_URL="http://127.0.0.1:$port" API_FDS_KEY=$key FDS_OF=api_fds
+	fd0=$(api_fds "$pid")
 	for round in 1 2; do
 		"$top/$B/test/chaos" --target "127.0.0.1:$gport" --profile gateway --id "$sbx" --seconds 6 \
 			--conns 64 >"$work/chaos$round.log" 2>&1
-		# Closes still to do on a loaded machine: wait (at most 30 s).
-		i=0
-		while [ "$(busy_fds)" -gt $((fd0 + 8)) ] && [ $i -lt 60 ]; do sleep 0.5; i=$((i + 1)); done
-		eval "fd$round=\$(busy_fds)"
+		wait_fds "$pid" $((fd0 + 8)) # closes still to do on a loaded machine
+		eval "fd$round=\$(api_fds \"\$pid\")"
 	done
+	FDS_OF=
 	check "chaos against the gateway: it still answers" curl -fs -o /dev/null "http://127.0.0.1:$gport/status.ok"
 	[ "$fd2" -le $((fd1 + 8)) ] && ok "chaos: no fd growth from round 1 to 2 (fds other than idle pooled upstreams: $fd0 -> $fd1 -> $fd2)" ||
 		ko "chaos: fds grew ($fd0 -> $fd1 -> $fd2)"

@@ -52,11 +52,19 @@ cpu_hogs_stop() {
 }
 # Open fds and resident KiB of a process.
 fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+# sandbox-api's fds less the idle pooled upstream connections it may keep (up to
+# 90 s, by design) after proxying: PID, then the server's base URL and API key.
+api_fds() {
+	idle=$(curl -s -H "OPEN-SANDBOX-API-KEY: $API_FDS_KEY" "$API_FDS_URL/metrics" |
+		awk '/^sandbox_api_upstream_idle/ { n += $2 } END { print n + 0 }')
+	echo $(($(fd_count "$1") - idle))
+}
 # Waits (at most 30 s) until PID holds at most MAX fds: a starved process may
 # hold still for a while with closes still to do.
+# FDS_OF names the counting function (default fd_count).
 wait_fds() {
 	i=0
-	while [ "$(fd_count "$1")" -gt "$2" ] && [ $i -lt 60 ]; do
+	while [ "$(${FDS_OF:-fd_count} "$1")" -gt "$2" ] && [ $i -lt 60 ]; do
 		sleep 0.5
 		i=$((i + 1))
 	done
