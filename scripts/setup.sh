@@ -10,6 +10,8 @@ PKGS="make gcc musl-tools clang llvm libclang-rt-14-dev dpkg-dev file binutils \
 # Node.js may come from another repository that bundles npm (and conflicts with
 # Debian's npm package): only ask Debian for it when there is no node at all.
 command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
+# kubectl (make run-k8s and the Kubernetes suites): Debian's when there is none.
+command -v kubectl >/dev/null 2>&1 || PKGS="$PKGS kubernetes-client"
 
 need=""
 for p in $PKGS; do
