@@ -84,16 +84,20 @@ static int resources(const struct apival_create *rq, cJSON *c, struct apival_err
 		if (!cJSON_IsString(it))
 			continue;
 		if (!strcmp(it->string, "gpu")) {
-			int64_t n;
-			if (!strcmp(it->valuestring, "all")) {
+			int64_t n = 0;
+			/* "all" as apival reads it (any case), as the Docker runtime does. */
+			if (apival_gpu_parse(it->valuestring, &n) == 0 && n < 0) {
 				cJSON_Delete(lim);
 				return apival_fail(
 					ae, 400, "SANDBOX::INVALID_PARAMETER",
 					"resourceLimits.gpu: \"all\" is not supported on "
 					"Kubernetes; give a count");
 			}
-			if (apival_gpu_parse(it->valuestring, &n) == 0 && n > 0)
-				cJSON_AddStringToObject(lim, "nvidia.com/gpu", it->valuestring);
+			if (n > 0) { /* the count as read: " 2" or "+2" is no Kubernetes quantity */
+				char q[24];
+				snprintf(q, sizeof(q), "%lld", (long long)n);
+				cJSON_AddStringToObject(lim, "nvidia.com/gpu", q);
+			}
 			continue;
 		}
 		cJSON_AddStringToObject(lim, it->string, it->valuestring);
@@ -133,6 +137,18 @@ static cJSON *installer(const struct apisrv *srv, bool egress)
 	return c;
 }
 
+/* The pod volume of rq->volumes[i]: a claim mounted twice has one pod volume,
+ * the first volume's that names it. */
+static const char *pod_volume(const struct apival_create *rq, size_t i)
+{
+	const struct apival_volume *v = &rq->volumes[i];
+	for (size_t j = 0; v->kind == APIVAL_VOL_PVC && j < i; j++)
+		if (rq->volumes[j].kind == APIVAL_VOL_PVC &&
+		    !strcmp(rq->volumes[j].claim, v->claim))
+			return rq->volumes[j].name;
+	return v->name;
+}
+
 static cJSON *sandbox_container(const struct apisrv *srv, const struct sbx *s,
 				const struct apival_create *rq, bool egress, struct apival_err *ae)
 {
@@ -165,8 +181,8 @@ static cJSON *sandbox_container(const struct apisrv *srv, const struct sbx *s,
 	cJSON_AddItemToArray(mounts, mount(K8S_BIN_VOLUME, K8S_BIN_DIR, false, NULL));
 	for (size_t i = 0; i < rq->num_volumes; i++) {
 		const struct apival_volume *v = &rq->volumes[i];
-		cJSON_AddItemToArray(mounts,
-				     mount(v->name, v->mount_path, v->read_only, v->sub_path));
+		cJSON_AddItemToArray(
+			mounts, mount(pod_volume(rq, i), v->mount_path, v->read_only, v->sub_path));
 	}
 	if (egress) {
 		cJSON *caps = cJSON_AddObjectToObject(cJSON_AddObjectToObject(c, "securityContext"),
@@ -236,6 +252,8 @@ static int volumes(const struct apisrv *srv, const struct apival_create *rq, cJS
 		if (!strcmp(v->name, K8S_BIN_VOLUME))
 			return apival_fail(ae, 400, "VOLUME::DUPLICATE_NAME",
 					   "volume name %s is reserved", v->name);
+		if (pod_volume(rq, i) != v->name)
+			continue;
 		cJSON *pv = cJSON_CreateObject();
 		cJSON_AddStringToObject(pv, "name", v->name);
 		if (v->kind == APIVAL_VOL_PVC) {
@@ -408,9 +426,35 @@ static cJSON *workload_object(const struct apisrv *srv, const struct sbx *s, con
 	return obj;
 }
 
+/* A platform that the template's nodeSelector contradicts could never be scheduled. */
+static int platform_conflict(const struct apisrv *srv, const struct apival_create *rq,
+			     struct apival_err *ae)
+{
+	if (!rq->plat_os[0] || !srv->k8s_template)
+		return 0;
+	const cJSON *spec = cJSON_GetObjectItemCaseSensitive(srv->k8s_template, "spec");
+	if (!runtime_k8s_pods(srv))
+		spec = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(spec, "template"), "spec");
+	const cJSON *ns = cJSON_GetObjectItemCaseSensitive(spec, "nodeSelector");
+	const char *want[][2] = {{"kubernetes.io/os", rq->plat_os},
+				 {"kubernetes.io/arch", rq->plat_arch}};
+	for (size_t i = 0; i < 2; i++) {
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(ns, want[i][0]);
+		if (cJSON_IsString(v) && strcmp(v->valuestring, want[i][1]))
+			return apival_fail(ae, 400, "SANDBOX::INVALID_PARAMETER",
+					   "platform %s/%s conflicts with the template's "
+					   "nodeSelector %s=%.64s",
+					   rq->plat_os, rq->plat_arch, want[i][0], v->valuestring);
+	}
+	return 0;
+}
+
 cJSON *runtime_k8s_workload(const struct apisrv *srv, const struct sbx *s,
 			    const struct apival_create *rq, struct apival_err *ae)
 {
+	if (platform_conflict(srv, rq, ae) < 0)
+		return NULL;
 	cJSON *spec = runtime_k8s_pod_spec(srv, s, rq, ae);
 	if (!spec)
 		return NULL;
