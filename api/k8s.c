@@ -53,8 +53,14 @@ static void bucket_take(struct k8s_bucket *b)
 			b->tokens -= 1.0;
 			return;
 		}
-		double wait_ms = (1.0 - b->tokens) * 1000.0 / b->rate;
-		usleep((useconds_t)(wait_ms * 1000.0) + 1000);
+		/* At fractional rates the wait is seconds long: usleep takes less than
+		 * one second (POSIX), so nanosleep, resumed after a signal. */
+		double wait_ns = (1.0 - b->tokens) * 1e9 / b->rate + 1e6;
+		struct timespec ts = {
+			.tv_sec = (time_t)(wait_ns / 1e9),
+			.tv_nsec = (long)(wait_ns - (double)(time_t)(wait_ns / 1e9) * 1e9)};
+		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+			;
 	}
 }
 

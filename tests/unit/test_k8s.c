@@ -341,6 +341,50 @@ TEST(k8s_kubeconfig_calls_and_errors)
 	CHECK_INT(system(text), 0);
 }
 
+/* The token buckets really hold calls back, at whole and fractional rates. */
+TEST(k8s_rate_limits)
+{
+	if (!testpki_ready())
+		return;
+	int port;
+	pid_t pid = serve_tls(&port);
+	char dir[] = "/tmp/k8stest.XXXXXX", path[128], tok[128], ca[128], text[2048], url[64];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/config", dir);
+	snprintf(tok, sizeof(tok), "%s/token", dir);
+	snprintf(ca, sizeof(ca), "%s/ca.pem", dir);
+	snprintf(url, sizeof(url), "https://localhost:%d", port);
+	copy_file(testpki_path("ca.pem"), ca);
+	write_file(tok, "tok1\n");
+	snprintf(text, sizeof(text), kubeconfig_fmt, url, "file");
+	write_file(path, text);
+	struct k8s k;
+	struct err e = {0};
+	CHECK_INT(k8s_init_kubeconfig(&k, path, NULL, &e), 0);
+	/* Only lower bounds: a loaded machine may be slower, never faster. */
+	k8s_set_limits(&k, 2, 1, 0.8, 1);
+	uint64_t t0 = ev_clock_ms();
+	for (int i = 0; i < 3; i++)
+		CHECK_INT(k8s_call(&k, "GET", "/api/v1/namespaces/ns/pods/a", NULL, NULL, NULL, &e),
+			  200);
+	uint64_t reads_ms = ev_clock_ms() - t0;
+	CHECK(reads_ms >= 950); /* burst 1, then one every 500 ms */
+	/* Below one per second (read_qps = 0.5 once meant unlimited): 1.25 s apart. */
+	cJSON *body = cJSON_Parse("{\"metadata\":{\"name\":\"a\"}}");
+	t0 = ev_clock_ms();
+	for (int i = 0; i < 2; i++)
+		CHECK_INT(k8s_call(&k, "POST", "/api/v1/namespaces/ns/pods", body, NULL, NULL, &e),
+			  -EEXIST);
+	uint64_t writes_ms = ev_clock_ms() - t0;
+	CHECK(writes_ms >= 1200);
+	cJSON_Delete(body);
+	k8s_free(&k);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	snprintf(text, sizeof(text), "rm -rf %s", dir);
+	CHECK_INT(system(text), 0);
+}
+
 TEST(k8s_status_errno_and_escape)
 {
 	struct err e = {0};
