@@ -75,7 +75,12 @@ const struct opt apicfg_opts[] = {
 	{"seccomp-profile", "SANDBOX_API_SECCOMP_PROFILE", "docker.seccomp_profile", OPT_STR,
 	 O(seccomp), "", "seccomp profile (JSON text, or a file path whose content is sent)"},
 	{"secure-runtime", "SANDBOX_API_SECURE_RUNTIME", "docker.runtime", OPT_STR,
-	 O(secure_runtime), "", "OCI runtime name (e.g. runsc)"},
+	 O(secure_runtime), "",
+	 "OCI runtime name of Docker sandboxes (e.g. runsc; default from --secure-runtime-type)"},
+	{"secure-runtime-type", "SANDBOX_API_SECURE_RUNTIME_TYPE", "secure_runtime.type", OPT_STR,
+	 O(secure_runtime_type), "",
+	 "gvisor, kata or firecracker (Kubernetes only): the default of --secure-runtime "
+	 "(runsc, kata-runtime) and of --k8s-runtime-class (gvisor, kata-qemu, kata-fc)"},
 	{"allowed-host-paths", "SANDBOX_API_ALLOWED_HOST_PATHS", "storage.allowed_host_paths",
 	 OPT_STR, O(allowed_host_paths), "",
 	 "host path prefixes allowed for host volumes, comma list (empty: none); opened at "
@@ -144,14 +149,20 @@ const struct opt apicfg_opts[] = {
 	 "timeoutSeconds of each watch"},
 	{"k8s-resync", "SANDBOX_API_K8S_RESYNC", "kubernetes.informer_resync_seconds", OPT_INT,
 	 O(k8s_resync), "300", "seconds between full relists (0: never)"},
-	{"k8s-read-qps", "SANDBOX_API_K8S_READ_QPS", "kubernetes.read_qps", OPT_INT,
-	 O(k8s_read_qps), "0", "reads per second to the API server (0: unlimited)"},
+	{"k8s-read-qps", "SANDBOX_API_K8S_READ_QPS", "kubernetes.read_qps", OPT_DOUBLE,
+	 O(k8s_read_qps), "0",
+	 "reads per second to the API server, fractions allowed (0: unlimited)"},
 	{"k8s-read-burst", "SANDBOX_API_K8S_READ_BURST", "kubernetes.read_burst", OPT_INT,
 	 O(k8s_read_burst), "0", "read burst"},
-	{"k8s-write-qps", "SANDBOX_API_K8S_WRITE_QPS", "kubernetes.write_qps", OPT_INT,
-	 O(k8s_write_qps), "0", "writes per second to the API server (0: unlimited)"},
+	{"k8s-write-qps", "SANDBOX_API_K8S_WRITE_QPS", "kubernetes.write_qps", OPT_DOUBLE,
+	 O(k8s_write_qps), "0",
+	 "writes per second to the API server, fractions allowed (0: unlimited)"},
 	{"k8s-write-burst", "SANDBOX_API_K8S_WRITE_BURST", "kubernetes.write_burst", OPT_INT,
 	 O(k8s_write_burst), "0", "write burst"},
+	{"k8s-runtime-class", "SANDBOX_API_K8S_RUNTIME_CLASS", "secure_runtime.k8s_runtime_class",
+	 OPT_STR, O(k8s_runtime_class), "",
+	 "runtimeClassName of sandbox pods; the RuntimeClass must exist at start-up (default from "
+	 "--secure-runtime-type, else none)"},
 	{"k8s-execd-init-resources", "SANDBOX_API_K8S_EXECD_INIT_RESOURCES",
 	 "kubernetes.execd_init_resources", OPT_STR, O(k8s_init_resources), "",
 	 "resources of the execd-installer init container: {limits, requests} (a TOML table, or "
@@ -201,6 +212,17 @@ int apicfg_set(struct apicfg *cfg, const struct opt *o, const char *v, const cha
 		*(int64_t *)p = x;
 		return 0;
 	}
+	case OPT_DOUBLE: {
+		char *end;
+		errno = 0;
+		double x = strtod(v, &end);
+		/* !(x >= 0) also refuses NaN; strtod's hex and inf forms are refused too */
+		if (!*v || *end || errno || !(x >= 0) || x > 1e9 || strpbrk(v, "xXnN"))
+			return err_set(e, EINVAL, "%s: %s must be a non-negative number, got '%s'",
+				       src, o->key, v);
+		*(double *)p = x;
+		return 0;
+	}
 	case OPT_BOOL:
 		if (!strcasecmp(v, "true") || !strcmp(v, "1") || !strcasecmp(v, "yes") ||
 		    !strcasecmp(v, "on"))
@@ -216,12 +238,70 @@ int apicfg_set(struct apicfg *cfg, const struct opt *o, const char *v, const cha
 	return -EINVAL;
 }
 
+static int opt_set_key(struct apicfg *cfg, const char *key, const char *v, struct err *e)
+{
+	for (size_t i = 0; i < apicfg_nopts; i++)
+		if (!strcmp(apicfg_opts[i].key, key))
+			return apicfg_set(cfg, &apicfg_opts[i], v, "secure_runtime.type", e);
+	return -EINVAL;
+}
+
 static const struct opt *find_flag(const char *name, size_t n)
 {
 	for (size_t i = 0; i < apicfg_nopts; i++)
 		if (strlen(apicfg_opts[i].flag) == n && strncmp(apicfg_opts[i].flag, name, n) == 0)
 			return &apicfg_opts[i];
 	return NULL;
+}
+
+/* A Kubernetes object name (RFC 1123 subdomain): it goes into a URL path. */
+static bool dns_subdomain(const char *s)
+{
+	size_t n = strlen(s);
+	if (!n || n > 253)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		bool alnum = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9');
+		bool edge = i == 0 || i == n - 1 || s[i - 1] == '.' || s[i + 1] == '.';
+		if (!alnum && (edge || (s[i] != '-' && s[i] != '.')))
+			return false;
+	}
+	return true;
+}
+
+/* secure_runtime.type gives the runtimes not named otherwise, as upstream:
+ * the OCI runtime of Docker sandboxes and the RuntimeClass of pods. */
+static int secure_runtime_defaults(struct apicfg *cfg, struct err *e)
+{
+	static const struct {
+		const char *type, *oci, *k8s_class;
+	} kinds[] = {
+		{"gvisor", "runsc", "gvisor"},
+		{"kata", "kata-runtime", "kata-qemu"},
+		{"firecracker", NULL, "kata-fc"},
+	};
+	const char *t = cfg->secure_runtime_type;
+	if (!t[0])
+		return 0;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcmp(kinds[i].type, t) != 0)
+			continue;
+		bool docker = !strcmp(cfg->runtime, "docker");
+		if (docker && !kinds[i].oci)
+			return err_set(e, EINVAL,
+				       "secure_runtime.type '%s' needs the kubernetes runtime", t);
+		int r = 0;
+		if (!cfg->secure_runtime[0] && kinds[i].oci)
+			r = opt_set_key(cfg, "docker.runtime", kinds[i].oci, e);
+		if (!r && !cfg->k8s_runtime_class[0])
+			r = opt_set_key(cfg, "secure_runtime.k8s_runtime_class", kinds[i].k8s_class,
+					e);
+		return r;
+	}
+	return err_set(e, EINVAL,
+		       "secure_runtime.type '%s' is not supported (gvisor, kata, firecracker, or "
+		       "empty)",
+		       t);
 }
 
 int apicfg_load(struct apicfg *cfg, int argc, char **argv, struct err *e)
@@ -302,6 +382,13 @@ int apicfg_load(struct apicfg *cfg, int argc, char **argv, struct err *e)
 			       "(--k8s-namespace, kubernetes.namespace)");
 	if (strcmp(cfg->k8s_provider, "batchsandbox") != 0 && strcmp(cfg->k8s_provider, "pod") != 0)
 		return err_set(e, EINVAL, "k8s provider must be batchsandbox or pod");
+	if (secure_runtime_defaults(cfg, e) < 0)
+		return -EINVAL;
+	if (cfg->k8s_runtime_class[0] && !dns_subdomain(cfg->k8s_runtime_class))
+		return err_set(e, EINVAL,
+			       "k8s runtime class '%s' is not a valid RuntimeClass name (lowercase "
+			       "letters, digits, '-' and '.', at most 253)",
+			       cfg->k8s_runtime_class);
 	if (strcmp(cfg->egress_mode, "dns") != 0 && strcmp(cfg->egress_mode, "dns+nft") != 0)
 		return err_set(e, EINVAL, "egress mode must be dns or dns+nft");
 	if (strcmp(cfg->pull_policy, "missing") != 0 && strcmp(cfg->pull_policy, "never") != 0)

@@ -36,12 +36,14 @@ struct apicfg {
 	char *cap_drop; /* comma list */
 	bool no_new_privileges;
 	int64_t pids_limit;
-	char *apparmor, *seccomp, *secure_runtime;
-	char *allowed_host_paths; /* comma list */
-	char *allowed_volumes;	  /* comma list of globs */
-	char *publish_address;	  /* HostIp of published ports */
-	char *gateway_listen;	  /* ADDR:PORT, "" = no gateway */
-	char *ingress_mode;	  /* direct | gateway */
+	char *apparmor, *seccomp;
+	char *secure_runtime;	   /* Docker: the OCI runtime, or "" */
+	char *secure_runtime_type; /* "" | gvisor | kata | firecracker (Kubernetes only) */
+	char *allowed_host_paths;  /* comma list */
+	char *allowed_volumes;	   /* comma list of globs */
+	char *publish_address;	   /* HostIp of published ports */
+	char *gateway_listen;	   /* ADDR:PORT, "" = no gateway */
+	char *ingress_mode;	   /* direct | gateway */
 	char *gateway_address, *gateway_route_mode;
 	bool gateway_route_cookie;
 	char *secure_access_keys, *secure_access_active_key;
@@ -59,7 +61,9 @@ struct apicfg {
 	char *k8s_provider; /* batchsandbox | pod */
 	char *k8s_template_file, *k8s_pull_policy, *k8s_service_account;
 	int64_t k8s_create_timeout, k8s_watch_timeout, k8s_resync;
-	int64_t k8s_read_qps, k8s_read_burst, k8s_write_qps, k8s_write_burst;
+	double k8s_read_qps, k8s_write_qps; /* per second, fractions allowed; 0 = unlimited */
+	int64_t k8s_read_burst, k8s_write_burst;
+	char *k8s_runtime_class;  /* runtimeClassName of sandbox pods, or "" */
 	char *k8s_init_resources; /* JSON object text, or "" */
 	char *volume_default_size;
 	char *warnings; /* what the config file had that is not used, one per line, or NULL */

@@ -3,8 +3,9 @@
  * The config file: the upstream server's TOML (~/.sandbox.toml) read as is,
  * or the same tree as JSON. Keys are the table's "section.key" paths; a few
  * upstream shapes are translated (arrays become comma lists, secure-access
- * keys KEYID:BASE64, resource tables JSON text, secure_runtime the OCI
- * runtime). Keys this server does not use are warned about, not refused.
+ * keys KEYID:BASE64, resource tables JSON text; secure_runtime.type is
+ * mapped to runtimes in apicfg.c, once flags and env are in). Keys this server does not use are
+ * warned about, not refused.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -42,7 +43,6 @@ static const char *const ignored[] = {
 	"store.path",
 	"renew_intent.enabled",
 	"renew_intent.redis",
-	"secure_runtime.k8s_runtime_class",
 	"agent_sandbox",
 	"storage.ossfs_mount_root",
 	"kubernetes.sandbox_create_poll_interval_seconds",
@@ -124,7 +124,11 @@ static int apply(struct apicfg *cfg, const struct opt *o, const cJSON *v, const 
 	if (cJSON_IsString(v)) {
 		val = v->valuestring;
 	} else if (cJSON_IsNumber(v)) {
-		snprintf(num, sizeof(num), "%.0f", v->valuedouble);
+		/* Shortest text that reads back as the same double: read_qps = 0.5 stays
+		 * 0.5, and a fraction given to an integer option is refused, not rounded. */
+		snprintf(num, sizeof(num), "%.15g", v->valuedouble);
+		if (strtod(num, NULL) != v->valuedouble)
+			snprintf(num, sizeof(num), "%.17g", v->valuedouble);
 		val = num;
 	} else if (cJSON_IsBool(v)) {
 		val = cJSON_IsTrue(v) ? "true" : "false";
@@ -152,7 +156,7 @@ static bool known(const char *key)
 	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
 		if (!strcmp(aliases[i].from, key))
 			return true;
-	return !strcmp(key, "secure_runtime.type");
+	return false;
 }
 
 static bool ignored_key(const char *key)
@@ -172,7 +176,7 @@ static bool is_prefix(const char *key)
 	for (size_t i = 0; i < apicfg_nopts; i++)
 		if (!strncmp(apicfg_opts[i].key, key, n) && apicfg_opts[i].key[n] == '.')
 			return true;
-	return !strcmp(key, "secure_runtime");
+	return false;
 }
 
 /* Names every key of the file that no option reads. */
@@ -207,29 +211,6 @@ static bool looks_json(const char *text, size_t len)
 	return false;
 }
 
-/* secure_runtime.type without docker_runtime: the usual OCI runtime of that kind. */
-static int secure_runtime(struct apicfg *cfg, const cJSON *root, const char *path, struct err *e)
-{
-	const cJSON *t = at_path(root, "secure_runtime.type");
-	if (!t || cJSON_IsNull(t) || at_path(root, "secure_runtime.docker_runtime"))
-		return 0;
-	if (!cJSON_IsString(t))
-		return err_set(e, EINVAL, "config %s: secure_runtime.type must be a string", path);
-	const char *rt = !strcmp(t->valuestring, "gvisor") ? "runsc"
-			 : !strcmp(t->valuestring, "kata") ? "kata-runtime"
-			 : !t->valuestring[0]		   ? ""
-							   : NULL;
-	if (!rt)
-		return err_set(e, EINVAL,
-			       "config %s: secure_runtime.type '%s' is not supported here (gvisor, "
-			       "kata, or empty)",
-			       path, t->valuestring);
-	for (size_t i = 0; i < apicfg_nopts; i++)
-		if (!strcmp(apicfg_opts[i].key, "docker.runtime"))
-			return apicfg_set(cfg, &apicfg_opts[i], rt, "config", e);
-	return 0;
-}
-
 int apicfg_load_file(struct apicfg *cfg, const char *path, struct err *e)
 {
 	struct buf text;
@@ -261,8 +242,6 @@ int apicfg_load_file(struct apicfg *cfg, const char *path, struct err *e)
 			if (!strcmp(apicfg_opts[k].key, aliases[i].to))
 				r = apply(cfg, &apicfg_opts[k], v, path, e);
 	}
-	if (!r)
-		r = secure_runtime(cfg, root, path, e);
 	if (!r) {
 		char key[256] = "";
 		check_keys(cfg, root, key, 0, path);

@@ -7,7 +7,7 @@
 
 #include "apicfg.h"
 
-enum opt_kind { OPT_STR, OPT_INT, OPT_BOOL };
+enum opt_kind { OPT_STR, OPT_INT, OPT_DOUBLE, OPT_BOOL };
 
 struct opt {
 	const char *flag; /* --flag */

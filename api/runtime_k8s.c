@@ -599,6 +599,32 @@ static int k8s_endpoint(struct apisrv *srv, const struct sbx *s, unsigned port, 
 
 /* --- life ------------------------------------------------------------------ */
 
+/*
+ * A configured secure runtime must exist as a RuntimeClass, or every pod
+ * would fail to start (or, worse, run without it). Called before the loop
+ * runs and before any worker has a job, so the blocking call is safe here.
+ */
+static int runtime_class_check(struct apisrv *srv, struct err *e)
+{
+	const char *rc = srv->cfg.k8s_runtime_class;
+	if (!rc[0])
+		return 0;
+	char path[400];
+	snprintf(path, sizeof(path), "/apis/node.k8s.io/v1/runtimeclasses/%s", rc);
+	cJSON *obj = NULL;
+	int r = k8s_call(srv->k8s, "GET", path, NULL, NULL, &obj, e);
+	cJSON_Delete(obj);
+	if (r == -ENOENT)
+		return err_set(e, ENOENT,
+			       "RuntimeClass '%s' (the secure runtime) does not exist in the "
+			       "cluster",
+			       rc);
+	if (r < 0)
+		return err_wrap(e, "RuntimeClass '%s' (the secure runtime) cannot be checked", rc);
+	log_msg(LOG_INFO, NULL, "secure runtime", "runtimeClassName", rc, NULL);
+	return 0;
+}
+
 static int k8s_init(struct apisrv *srv, const char *argv0, struct err *e)
 {
 	(void)argv0;
@@ -612,7 +638,7 @@ static int k8s_init(struct apisrv *srv, const char *argv0, struct err *e)
 		free(k);
 		return r;
 	}
-	k8s_set_limits(k, (double)c->k8s_read_qps, (int)c->k8s_read_burst, (double)c->k8s_write_qps,
+	k8s_set_limits(k, c->k8s_read_qps, (int)c->k8s_read_burst, c->k8s_write_qps,
 		       (int)c->k8s_write_burst);
 	srv->k8s = k;
 	if (c->k8s_template_file[0]) {
@@ -629,7 +655,7 @@ static int k8s_init(struct apisrv *srv, const char *argv0, struct err *e)
 		if (!cJSON_IsObject(srv->k8s_template))
 			return err_wrap(e, "template %s", c->k8s_template_file);
 	}
-	return 0;
+	return runtime_class_check(srv, e);
 }
 
 static int k8s_start(struct apisrv *srv, struct err *e)

@@ -310,6 +310,8 @@ cJSON *runtime_k8s_pod_spec(const struct apisrv *srv, const struct sbx *s,
 	}
 	if (srv->cfg.k8s_service_account[0])
 		cJSON_AddStringToObject(spec, "serviceAccountName", srv->cfg.k8s_service_account);
+	if (srv->cfg.k8s_runtime_class[0]) /* the secure runtime; checked to exist at start-up */
+		cJSON_AddStringToObject(spec, "runtimeClassName", srv->cfg.k8s_runtime_class);
 	return spec;
 }
 

@@ -82,13 +82,14 @@ TEST(apicfg_upstream_toml)
 	CHECK_STR(c.allowed_host_paths, "/data,/srv");
 	CHECK_STR(c.k8s_namespace, "sandboxes");
 	CHECK_STR(c.k8s_provider, "pod");
-	CHECK_INT(c.k8s_read_qps, 20);
+	CHECK(c.k8s_read_qps == 20.0);
 	CHECK_STR(c.k8s_init_resources, "{\"limits\":{\"cpu\":\"100m\"}}");
 	CHECK_STR(c.ingress_mode, "gateway");
 	CHECK_STR(c.gateway_address, "*.sbx.example.com");
 	CHECK_STR(c.gateway_route_mode, "wildcard");
 	CHECK_STR(c.secure_access_keys, "a:c2VjcmV0,b:b3RoZXI=");
 	CHECK_STR(c.secure_runtime, "runsc");
+	CHECK_STR(c.k8s_runtime_class, "gvisor");
 	CHECK_STR(c.egress_image, "egress:1");
 	/* Keys nothing reads are named, not refused. */
 	CHECK(c.warnings && strstr(c.warnings, "unknown key egress.bogus"));
@@ -96,7 +97,8 @@ TEST(apicfg_upstream_toml)
 	apicfg_free(&c);
 
 	/* JSON keeps working, and errors name the line and key. */
-	write_file(path, "{\"server\": {\"port\": 8181}, \"docker\": {\"network_mode\": \"host\"}}");
+	write_file(path,
+		   "{\"server\": {\"port\": 8181}, \"docker\": {\"network_mode\": \"host\"}}");
 	CHECK_INT(load(&c, path, NULL, &e), 0);
 	CHECK_INT(c.port, 8181);
 	CHECK_STR(c.network_mode, "host");
@@ -109,7 +111,96 @@ TEST(apicfg_upstream_toml)
 	CHECK(load(&c, path, NULL, &e) < 0 && strstr(e.msg, "server.port"));
 	apicfg_free(&c);
 	write_file(path, "[secure_runtime]\ntype = \"firecracker\"\n");
-	CHECK(load(&c, path, NULL, &e) < 0 && strstr(e.msg, "firecracker"));
+	CHECK(load(&c, path, NULL, &e) < 0 && strstr(e.msg, "firecracker") &&
+	      strstr(e.msg, "kubernetes"));
+	apicfg_free(&c);
+	write_file(path, "[secure_runtime]\ntype = \"nope\"\n");
+	CHECK(load(&c, path, NULL, &e) < 0 && strstr(e.msg, "'nope' is not supported"));
+	apicfg_free(&c);
+	/* Fractional rates survive the file; negatives, NaN and fractions of integers do not. */
+	write_file(path, "[kubernetes]\nread_qps = 0.5\nwrite_qps = 1e-1\n");
+	CHECK_INT(load(&c, path, NULL, &e), 0);
+	CHECK(c.k8s_read_qps == 0.5 && c.k8s_write_qps == 0.1);
+	apicfg_free(&c);
+	write_file(path, "[kubernetes]\nread_qps = -1\n");
+	CHECK(load(&c, path, NULL, &e) < 0 && strstr(e.msg, "kubernetes.read_qps") &&
+	      strstr(e.msg, "non-negative number"));
+	apicfg_free(&c);
+	CHECK(load(&c, "/dev/null", "--k8s-write-qps=nan", &e) < 0 &&
+	      strstr(e.msg, "kubernetes.write_qps"));
+	apicfg_free(&c);
+	CHECK(load(&c, "/dev/null", "--k8s-write-qps=inf", &e) < 0);
+	apicfg_free(&c);
+	write_file(path, "[server]\nport = 80.5\n");
+	CHECK(load(&c, path, NULL, &e) < 0 && strstr(e.msg, "'80.5'"));
+	apicfg_free(&c);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK_INT(system(cmd), 0);
+}
+
+/* secure_runtime: the Docker OCI runtime and the Kubernetes RuntimeClass. */
+TEST(apicfg_secure_runtime)
+{
+	char dir[] = "/tmp/apicfg.XXXXXX", path[96];
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/sandbox.toml", dir);
+	struct apicfg c;
+	struct err e = {0};
+	static const struct {
+		const char *runtime, *type, *oci, *rc;
+	} maps[] = {
+		{"docker", "gvisor", "runsc", "gvisor"},
+		{"docker", "kata", "kata-runtime", "kata-qemu"},
+		{"kubernetes", "gvisor", "runsc", "gvisor"},
+		{"kubernetes", "kata", "kata-runtime", "kata-qemu"},
+		{"kubernetes", "firecracker", "", "kata-fc"},
+		{"kubernetes", "", "", ""},
+	};
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		char text[300];
+		snprintf(text, sizeof(text),
+			 "[runtime]\ntype = \"%s\"\n[kubernetes]\nnamespace = \"n\"\n"
+			 "[secure_runtime]\ntype = \"%s\"\n",
+			 maps[i].runtime, maps[i].type);
+		write_file(path, text);
+		CHECK_INT(load(&c, path, NULL, &e), 0);
+		CHECK_STR(c.secure_runtime, maps[i].oci);
+		CHECK_STR(c.k8s_runtime_class, maps[i].rc);
+		CHECK(c.warnings == NULL);
+		apicfg_free(&c);
+	}
+	/* Given names win over the type's defaults, from the file or a flag. */
+	write_file(path, "[runtime]\ntype = \"kubernetes\"\n[kubernetes]\nnamespace = \"n\"\n"
+			 "[secure_runtime]\ntype = \"kata\"\nk8s_runtime_class = \"kata-clh\"\n"
+			 "docker_runtime = \"kata-clh\"\n");
+	CHECK_INT(load(&c, path, NULL, &e), 0);
+	CHECK_STR(c.k8s_runtime_class, "kata-clh");
+	CHECK_STR(c.secure_runtime, "kata-clh");
+	CHECK(c.warnings == NULL);
+	apicfg_free(&c);
+	CHECK_INT(load(&c, path, "--k8s-runtime-class=test-rc", &e), 0);
+	CHECK_STR(c.k8s_runtime_class, "test-rc");
+	apicfg_free(&c);
+	/* firecracker is Kubernetes-only: refused on Docker, also when a flag picks Docker. */
+	write_file(path, "[runtime]\ntype = \"kubernetes\"\n[kubernetes]\nnamespace = \"n\"\n"
+			 "[secure_runtime]\ntype = \"firecracker\"\n");
+	CHECK(load(&c, path, "--runtime=docker", &e) < 0 && strstr(e.msg, "firecracker"));
+	apicfg_free(&c);
+	setenv("SANDBOX_API_K8S_RUNTIME_CLASS", "from-env", 1);
+	CHECK_INT(load(&c, path, NULL, &e), 0);
+	CHECK_STR(c.k8s_runtime_class, "from-env");
+	apicfg_free(&c);
+	unsetenv("SANDBOX_API_K8S_RUNTIME_CLASS");
+	/* The class goes into a URL path: only a Kubernetes object name. */
+	static const char *const bad[] = {"--k8s-runtime-class=a/b", "--k8s-runtime-class=A",
+					  "--k8s-runtime-class=-a", "--k8s-runtime-class=a..b",
+					  "--k8s-runtime-class=a?x"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(load(&c, path, bad[i], &e) < 0 && strstr(e.msg, "RuntimeClass name"));
+		apicfg_free(&c);
+	}
+	CHECK_INT(load(&c, path, "--k8s-runtime-class=kata.fc-2", &e), 0);
 	apicfg_free(&c);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
@@ -123,7 +214,8 @@ TEST(apicfg_init_config_samples_load)
 	snprintf(path, sizeof(path), "%s/s.toml", dir);
 	static const char *const kinds[] = {"docker", "k8s"};
 	for (int i = 0; i < 2; i++) {
-		char *argv[] = {"init-config", path, "--example", (char *)kinds[i], "--force", NULL};
+		char *argv[] = {"init-config",	  path,	     "--example",
+				(char *)kinds[i], "--force", NULL};
 		CHECK_INT(apicfg_init_config(5, argv), 0);
 		struct apicfg c;
 		struct err e = {0};
