@@ -267,14 +267,25 @@ export class Kubelet {
 		let runtime;
 		const rcName = pod.spec.runtimeClassName;
 		if (rcName) {
-			const rc = this.store.peek("runtimeclasses.node.k8s.io", "", rcName);
-			if (rc && rc.handler !== "runc" && !this.runtimes.includes(rc.handler)) {
+			// Admission refused pods of a missing class; one deleted since then
+			// leaves the pod Pending, the sandbox retried with back-off (as the
+			// kubelet's runtimeClassManager lookup does).
+			let rc = this.store.peek("runtimeclasses.node.k8s.io", "", rcName);
+			for (let attempt = 0; !rc; attempt++) {
+				const msg = `Failed to create pod sandbox: runtimeclass.node.k8s.io "${rcName}" not found`;
+				this.recorder.record(pod, "Warning", "FailedCreatePodSandBox", msg);
+				st.holderError = msg;
+				await this.delay(st, Math.min(2000 * 2 ** attempt, 20000));
+				if (!this.pod(st) || st.stopped) return false;
+				rc = this.store.peek("runtimeclasses.node.k8s.io", "", rcName);
+			}
+			if (rc.handler !== "runc" && !this.runtimes.includes(rc.handler)) {
 				const msg = `Failed to create pod sandbox: rpc error: code = Unknown desc = failed to get sandbox runtime: no runtime for "${rc.handler}" is configured`;
 				this.recorder.record(pod, "Warning", "FailedCreatePodSandBox", msg);
 				st.holderError = msg;
 				return false;
 			}
-			if (rc && rc.handler !== "runc") runtime = rc.handler;
+			if (rc.handler !== "runc") runtime = rc.handler;
 		}
 		st.runtime = runtime;
 		const hostPorts = {};

@@ -86,6 +86,7 @@ const PRINTERS = {
 		columns: [NAME, col("Status"), col("Roles"), col("Age"), col("Version")],
 		cells: (o) => [o.metadata.name, "Ready", "<none>", age(o.metadata.creationTimestamp), o.status?.nodeInfo?.kubeletVersion || ""],
 	},
+	runtimeclasses: { columns: [NAME, col("Handler"), col("Age")], cells: (o) => [o.metadata.name, o.handler, age(o.metadata.creationTimestamp)] },
 	customresourcedefinitions: { columns: [NAME, col("Created At", "date")], cells: (o) => [o.metadata.name, o.metadata.creationTimestamp] },
 };
 
