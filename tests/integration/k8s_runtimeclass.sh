@@ -32,6 +32,7 @@ cleanup() {
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
 	[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
 	docker ps -aq --filter "label=k8s-emu.instance=$inst" | xargs -r docker rm -f >/dev/null 2>&1
+	docker volume ls -q --filter "label=k8s-emu.instance=$inst" | xargs -r docker volume rm >/dev/null 2>&1
 	if [ "$fail" -gt 0 ]; then
 		rm -rf "${TMPDIR:-/tmp}/k8s-runtimeclass-failed"
 		mkdir -p "${TMPDIR:-/tmp}/k8s-runtimeclass-failed" &&
@@ -168,6 +169,26 @@ else
 	want "it stays Pending" "$(kc get pod rc-runsc -o jsonpath='{.status.phase}' 2>&1)" Pending
 	kc delete pod rc-runsc --wait=false >/dev/null 2>&1
 fi
+# A class deleted after its pod was admitted: the pod (held unscheduled by a
+# missing claim meanwhile) fails its sandbox, retried until the class is back.
+check "RuntimeClass later-rc applied" runtimeclass later-rc runc
+out=$( (pod_yaml rc-later later-rc | sed 's/^  containers:/  volumes: [{name: v, persistentVolumeClaim: {claimName: later-claim}}]\n&/'
+	) | kubectl apply -f - 2>&1)
+check "a pod of class later-rc is admitted (its claim missing)" kc get pod rc-later
+check "RuntimeClass later-rc deleted" kubectl delete runtimeclass later-rc
+printf 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: later-claim, namespace: opensandbox}\nspec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n' |
+	kubectl apply -f - >/dev/null 2>&1
+lev() { kc get events --field-selector involvedObject.name=rc-later 2>/dev/null | grep FailedCreatePodSandBox; }
+i=0
+until lev >/dev/null || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+case "$(lev)" in *'runtimeclass.node.k8s.io "later-rc" not found'*) ok "scheduled without its class: FailedCreatePodSandBox" ;;
+*) ko "no FailedCreatePodSandBox for later-rc: $(kc get events 2>&1 | tail -3)" ;; esac
+want "it is Pending" "$(kc get pod rc-later -o jsonpath='{.status.phase}' 2>&1)" Pending
+check "RuntimeClass later-rc applied again" runtimeclass later-rc runc
+i=0
+until [ "$(kc get pod rc-later -o jsonpath='{.status.phase}' 2>/dev/null)" = Running ] || [ $i -ge 150 ]; do sleep 0.1; i=$((i + 1)); done
+want "the retried sandbox starts once the class is back" "$(kc get pod rc-later -o jsonpath='{.status.phase}' 2>&1)" Running
+kc delete pod rc-later --wait=false >/dev/null 2>&1
 out=$(pod_yaml rc-absent absent | kubectl apply -f - 2>&1)
 case "$out" in *'RuntimeClass "absent" not found'*) ok "a pod of a missing class is refused at admission" ;;
 *) ko "a pod of a missing class: $out" ;; esac
