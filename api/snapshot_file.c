@@ -156,12 +156,23 @@ int snapshots_load(struct snapshots *ss, struct err *e)
 	}
 	const cJSON *o;
 	r = 0;
+	int past = 0; /* a hand-made file: no more records than the server itself keeps */
 	cJSON_ArrayForEach(o, all)
 	{
-		if (r == 0 && cJSON_IsObject(o))
+		if (r != 0 || !cJSON_IsObject(o))
+			continue;
+		if (ss->n >= SNAPSHOT_MAX)
+			past++;
+		else
 			r = load_one(ss, o);
 	}
 	cJSON_Delete(root);
+	if (past) {
+		char n[16];
+		snprintf(n, sizeof(n), "%d", past);
+		log_msg(LOG_WARN, NULL, "snapshots file: records past the limit skipped", "count",
+			n, NULL);
+	}
 	return r < 0 ? err_set(e, -r, "%s: out of memory", ss->path) : 0;
 }
 
