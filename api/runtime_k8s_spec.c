@@ -428,7 +428,39 @@ static cJSON *workload_object(const struct apisrv *srv, const struct sbx *s, con
 	return obj;
 }
 
-/* A platform that the template's nodeSelector contradicts could never be scheduled. */
+/* Whether one nodeSelectorTerm of required node affinity lets a node of the platform in:
+ * each In/NotIn expression on the os or arch label must admit it (others are not judged). */
+static bool term_admits(const cJSON *term, const char *want[][2])
+{
+	const cJSON *ex;
+	cJSON_ArrayForEach(ex, cJSON_GetObjectItemCaseSensitive(term, "matchExpressions"))
+	{
+		const cJSON *key = cJSON_GetObjectItemCaseSensitive(ex, "key");
+		const cJSON *op = cJSON_GetObjectItemCaseSensitive(ex, "operator");
+		if (!cJSON_IsString(key) || !cJSON_IsString(op))
+			continue;
+		bool in = !strcmp(op->valuestring, "In");
+		if (!in && strcmp(op->valuestring, "NotIn"))
+			continue;
+		for (size_t i = 0; i < 2; i++) {
+			if (strcmp(key->valuestring, want[i][0]))
+				continue;
+			bool listed = false;
+			const cJSON *v;
+			cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(ex, "values"))
+			{
+				listed = listed ||
+					 (cJSON_IsString(v) && !strcmp(v->valuestring, want[i][1]));
+			}
+			if (listed != in)
+				return false;
+		}
+	}
+	return true;
+}
+
+/* A platform that the template's nodeSelector or required node affinity contradicts could
+ * never be scheduled. */
 static int platform_conflict(const struct apisrv *srv, const struct apival_create *rq,
 			     struct apival_err *ae)
 {
@@ -449,7 +481,24 @@ static int platform_conflict(const struct apisrv *srv, const struct apival_creat
 					   "nodeSelector %s=%.64s",
 					   rq->plat_os, rq->plat_arch, want[i][0], v->valuestring);
 	}
-	return 0;
+	/* Terms are ORed: one that admits the platform is enough. */
+	const cJSON *terms = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(
+				cJSON_GetObjectItemCaseSensitive(spec, "affinity"), "nodeAffinity"),
+			"requiredDuringSchedulingIgnoredDuringExecution"),
+		"nodeSelectorTerms");
+	if (!cJSON_IsArray(terms) || !cJSON_GetArraySize(terms))
+		return 0;
+	const cJSON *t;
+	cJSON_ArrayForEach(t, terms)
+	{
+		if (term_admits(t, want))
+			return 0;
+	}
+	return apival_fail(ae, 400, "SANDBOX::INVALID_PARAMETER",
+			   "platform %s/%s conflicts with the template's required node affinity",
+			   rq->plat_os, rq->plat_arch);
 }
 
 cJSON *runtime_k8s_workload(const struct apisrv *srv, const struct sbx *s,

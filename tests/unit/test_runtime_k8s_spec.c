@@ -456,6 +456,47 @@ TEST(k8s_spec_platform)
 	}
 }
 
+/* Required node affinity: its terms are ORed, the expressions of a term ANDed. */
+TEST(k8s_spec_platform_affinity)
+{
+#define TERM(k, op, v) "{matchExpressions: [{key: " k ", operator: " op ", values: [" v "]}]}"
+#define AFF(terms)                                                                                 \
+	"spec: {template: {spec: {affinity: {nodeAffinity: "                                       \
+	"{requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [" terms "]}}}}}}"
+	static const struct {
+		const char *tmpl;
+		int status; /* for platform linux/arm64: 0 = built */
+	} cases[] = {
+		{AFF(TERM("kubernetes.io/arch", "In", "amd64")), 400},
+		{AFF(TERM("kubernetes.io/arch", "In", "amd64, arm64")), 0},
+		{AFF(TERM("kubernetes.io/arch", "NotIn", "arm64")), 400},
+		{AFF(TERM("kubernetes.io/os", "NotIn", "windows")), 0},
+		{AFF(TERM("kubernetes.io/arch", "In", "amd64") "," TERM("kubernetes.io/os", "In",
+									"linux")),
+		 0},
+		{AFF(TERM("pool", "In", "gpu")), 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct apisrv srv;
+		if (srv_open(&srv, "batchsandbox", NULL, cases[i].tmpl) < 0)
+			return;
+		struct apival_err ae;
+		cJSON *obj =
+			build(&srv, IMG "," RL ",'platform':{'os':'linux','arch':'arm64'}", &ae);
+		if (cases[i].status) {
+			CHECK(obj == NULL);
+			CHECK_INT(ae.status, cases[i].status);
+			CHECK(strstr(ae.msg, "required node affinity") != NULL);
+		} else {
+			CHECK(obj != NULL);
+		}
+		cJSON_Delete(obj);
+		srv_close(&srv);
+	}
+#undef TERM
+#undef AFF
+}
+
 /* --- containers ---------------------------------------------------------- */
 
 #define POLICY                                                                                     \
