@@ -98,10 +98,12 @@ int apival_list_parse(const char *query, struct apival_list *out, struct apival_
 void apival_list_free(struct apival_list *l);
 /* The order of every list: newest first (created_us), then by id, descending. */
 int apival_list_order(int64_t a_us, const char *a_id, int64_t b_us, const char *b_id);
-/* The index of the first item of the asked page among total matches. */
-size_t apival_list_first(const struct apival_list *l, size_t total);
-/* Appends ,"pagination":{...} for total matches. 0 or -errno. */
-int apival_list_pagination(const struct apival_list *l, size_t total, struct buf *out);
+/* The answer of every list: sorts the m matches in v with cmp (apival_list_order), then
+ * writes {"items":[...],"pagination":{...}} with the page l asks for, each item by
+ * item_json. 0 or -errno. */
+int apival_list_page(const struct apival_list *l, void **v, size_t m,
+		     int (*cmp)(const void *, const void *),
+		     int (*item_json)(const void *, struct buf *), struct buf *out);
 /* Parses "k=v&k2=v2" form data (the decoded metadata parameter) into an object. */
 int apival_metadata_filter_parse(const char *s, cJSON **out, struct apival_err *ae);
 

@@ -140,13 +140,13 @@ int apival_list_order(int64_t a_us, const char *a_id, int64_t b_us, const char *
 	return strcmp(b_id, a_id);
 }
 
-size_t apival_list_first(const struct apival_list *l, size_t total)
+static size_t list_first(const struct apival_list *l, size_t total)
 {
 	uint64_t first = (uint64_t)(l->page - 1) * (uint64_t)l->page_size;
 	return first < total ? (size_t)first : total;
 }
 
-int apival_list_pagination(const struct apival_list *l, size_t total, struct buf *out)
+static int list_pagination(const struct apival_list *l, size_t total, struct buf *out)
 {
 	int64_t pages = (int64_t)((total + (size_t)l->page_size - 1) / (size_t)l->page_size);
 	return buf_printf(out,
@@ -154,4 +154,20 @@ int apival_list_pagination(const struct apival_list *l, size_t total, struct buf
 			  "\"totalPages\":%lld,\"hasNextPage\":%s}",
 			  (long long)l->page, (long long)l->page_size, total, (long long)pages,
 			  l->page < pages ? "true" : "false");
+}
+
+int apival_list_page(const struct apival_list *l, void **v, size_t m,
+		     int (*cmp)(const void *, const void *),
+		     int (*item_json)(const void *, struct buf *), struct buf *out)
+{
+	qsort(v, m, sizeof(*v), cmp);
+	int r = buf_puts(out, "{\"items\":[");
+	for (size_t i = list_first(l, m), k = 0; !r && i < m && k < (size_t)l->page_size;
+	     i++, k++) {
+		r = k ? buf_puts(out, ",") : 0;
+		r = r ? r : item_json(v[i], out);
+	}
+	r = r ? r : buf_puts(out, "]");
+	r = r ? r : list_pagination(l, m, out);
+	return r ? r : buf_puts(out, "}");
 }

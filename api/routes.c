@@ -107,8 +107,13 @@ static void h_create(struct http_conn *c, struct http_req *req, void *arg)
 
 static int cmp_created_desc(const void *a, const void *b)
 {
-	const struct sbx *x = *(const struct sbx *const *)a, *y = *(const struct sbx *const *)b;
+	const struct sbx *x = *(void *const *)a, *y = *(void *const *)b;
 	return apival_list_order(x->created_us, x->id, y->created_us, y->id);
+}
+
+static int list_item_json(const void *s, struct buf *out)
+{
+	return sandbox_json(s, false, out);
 }
 
 static bool matches(const struct sbx *s, const struct apival_list *q)
@@ -143,7 +148,7 @@ static void h_list(struct http_conn *c, struct http_req *req, void *arg)
 		return;
 	}
 	size_t n = store_count(srv->store), m = 0;
-	struct sbx **v = malloc((n ? n : 1) * sizeof(*v));
+	void **v = malloc((n ? n : 1) * sizeof(*v));
 	if (!v) {
 		apival_list_free(&q);
 		reply_error(r, 500, "GENERAL::UNKNOWN_ERROR", "out of memory");
@@ -154,21 +159,16 @@ static void h_list(struct http_conn *c, struct http_req *req, void *arg)
 		if (sandbox_visible(s) && matches(s, &q))
 			v[m++] = s;
 	}
-	qsort(v, m, sizeof(*v), cmp_created_desc);
 	struct buf out;
 	buf_init(&out, 0);
-	buf_puts(&out, "{\"items\":[");
-	for (size_t i = apival_list_first(&q, m), k = 0; i < m && k < (size_t)q.page_size;
-	     i++, k++) {
-		if (k)
-			buf_puts(&out, ",");
-		sandbox_json(v[i], false, &out);
-	}
-	buf_puts(&out, "]");
-	apival_list_pagination(&q, m, &out);
-	buf_puts(&out, "}");
+	int rc = apival_list_page(&q, v, m, cmp_created_desc, list_item_json, &out);
 	free(v);
 	apival_list_free(&q);
+	if (rc) {
+		buf_free(&out);
+		reply_error(r, 500, "GENERAL::UNKNOWN_ERROR", "out of memory");
+		return;
+	}
 	reply_json(r, 200, &out);
 }
 

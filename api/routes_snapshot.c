@@ -69,8 +69,13 @@ void routes_snapshot_create(struct http_conn *c, struct http_req *req, void *arg
 
 static int cmp_created_desc(const void *a, const void *b)
 {
-	const struct snap *x = *(const struct snap *const *)a, *y = *(const struct snap *const *)b;
+	const struct snap *x = *(void *const *)a, *y = *(void *const *)b;
 	return apival_list_order(x->created_us, x->id, y->created_us, y->id);
+}
+
+static int list_item_json(const void *sn, struct buf *out)
+{
+	return snapshot_json(sn, out);
 }
 
 static bool matches(const struct snap *sn, const struct apival_list *q)
@@ -98,7 +103,7 @@ void routes_snapshot_list(struct http_conn *c, struct http_req *req, void *arg)
 		return;
 	}
 	size_t n = snapshot_count(srv), m = 0;
-	struct snap **v = malloc((n ? n : 1) * sizeof(*v));
+	void **v = malloc((n ? n : 1) * sizeof(*v));
 	if (!v) {
 		apival_list_free(&q);
 		reply_error(r, 500, "GENERAL::UNKNOWN_ERROR", "out of memory");
@@ -107,18 +112,9 @@ void routes_snapshot_list(struct http_conn *c, struct http_req *req, void *arg)
 	for (size_t i = 0; i < n; i++)
 		if (matches(snapshot_at(srv, i), &q))
 			v[m++] = snapshot_at(srv, i);
-	qsort(v, m, sizeof(*v), cmp_created_desc);
 	struct buf out;
 	buf_init(&out, 0);
-	int rc = buf_puts(&out, "{\"items\":[");
-	for (size_t i = apival_list_first(&q, m), k = 0; !rc && i < m && k < (size_t)q.page_size;
-	     i++, k++) {
-		rc = k ? buf_puts(&out, ",") : 0;
-		rc = rc ? rc : snapshot_json(v[i], &out);
-	}
-	rc = rc ? rc : buf_puts(&out, "]");
-	rc = rc ? rc : apival_list_pagination(&q, m, &out);
-	rc = rc ? rc : buf_puts(&out, "}");
+	int rc = apival_list_page(&q, v, m, cmp_created_desc, list_item_json, &out);
 	free(v);
 	apival_list_free(&q);
 	if (rc) {
