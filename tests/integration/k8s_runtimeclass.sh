@@ -17,6 +17,7 @@ emu_dir="$top/tests/k8s"
 B=${BUILD:-build}
 dockerd_up || { echo "skip: dockerd is not running"; exit 77; }
 command -v node >/dev/null && command -v kubectl >/dev/null || { echo "skip: node or kubectl missing"; exit 77; }
+kubectl_usable || { echo "skip: kubectl older than 1.27 (the emulator serves OpenAPI v3 only)"; exit 77; }
 for img in sandbox/execd:latest sandbox/base:latest; do
 	docker image inspect "$img" >/dev/null 2>&1 || { echo "skip: image $img missing (scripts/images.sh)"; exit 77; }
 done

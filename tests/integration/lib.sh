@@ -8,6 +8,13 @@ ok() { pass=$((pass + 1)); echo "  ok   $*"; }
 ko() { fail=$((fail + 1)); echo "  FAIL $*"; }
 skip() { skip=$((skip + 1)); echo "  skip $*"; }
 dockerd_up() { curl -fsS --max-time 2 --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1; }
+# A kubectl the Kubernetes emulator can serve: it has OpenAPI v3 only, and kubectl
+# before 1.27 (Debian's is 1.20) asks for v2 in protobuf before apply and validation.
+kubectl_usable() {
+	minor=$(kubectl version --client -o json 2>/dev/null |
+		sed -n 's/.*"minor": *"\([0-9]*\).*/\1/p' | head -n 1)
+	[ "${minor:-0}" -ge 27 ]
+}
 check() { # check NAME CMD...: passes when CMD succeeds
 	n=$1
 	shift

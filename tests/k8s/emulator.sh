@@ -82,6 +82,8 @@ until_ok() {
 echo "-- kubectl: contexts, discovery, get"
 if ! command -v kubectl >/dev/null 2>&1; then
 	skip "kubectl checks: kubectl is not installed"
+elif ! kubectl_usable; then
+	skip "kubectl checks: this kubectl is older than 1.27 (it needs OpenAPI v2, which the emulator does not serve)"
 else
 	check "kubectl config: token context is current" sh -c '[ "$(kubectl config current-context)" = k8s-emu ]'
 	check "kubectl version reaches the server" sh -c 'timeout 30 kubectl version -o json | grep -q v1.32.4-k8s-emu'
