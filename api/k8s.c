@@ -159,7 +159,7 @@ int k8s_status_errno(int status, const char *body, size_t len, struct err *e)
 		     : status == 401 || status == 403			 ? EACCES
 		     : status == 410					 ? ESTALE
 		     : status == 429					 ? EAGAIN
-									 : EHOSTUNREACH;
+									 : EREMOTEIO;
 	return err_set(e, errnum, "Kubernetes API %d%s%s: %s", status, reason[0] ? " " : "", reason,
 		       msg[0] ? msg : "(no message)");
 }

@@ -16,8 +16,10 @@
  * Return conventions: the HTTP status (2xx) on success; on failure -errno
  * with e holding the API server's Status message: -ENOENT (404), -EEXIST
  * (409 AlreadyExists), -EBUSY (409 Conflict), -EINVAL (400, 422), -EACCES
- * (401, 403), -ESTALE (410 Gone), -EHOSTUNREACH (no connection, 5xx,
- * timeouts), -EPROTO (a 2xx answer that is no JSON).
+ * (401, 403), -ESTALE (410 Gone), -EAGAIN (429), -EREMOTEIO (5xx and any
+ * other status: the server answered, it failed), -EHOSTUNREACH (no answer: no
+ * connection, TLS failure, a cut connection, timeouts), -EPROTO (a 2xx answer
+ * that is no JSON).
  */
 #ifndef API_K8S_H
 #define API_K8S_H

@@ -29,8 +29,10 @@ int runtime_k8s_status(int r, int fallback)
 	case -EEXIST:
 	case -EBUSY:
 		return 409;
-	case -EHOSTUNREACH:
+	case -EHOSTUNREACH: /* no answer at all: the cluster cannot be reached (upstream 4.1) */
 		return 503;
+	case -EREMOTEIO: /* the API server answered 5xx: upstream 4.3, "anything else" */
+		return 500;
 	default:
 		return fallback;
 	}
@@ -230,8 +232,8 @@ static void create_work(void *arg)
 	runtime_k8s_path(srv, NULL, path, sizeof(path));
 	r = k8s_call(srv->k8s, "POST", path, j->workload, NULL, &j->created, &j->e);
 	if (r < 0) {
-		/* no connection, a timeout, a 5xx, a 2xx that cannot be read */
-		j->unsure = r == -EHOSTUNREACH || r == -EPROTO;
+		/* no answer, a 5xx, a 2xx that cannot be read: it may be applied */
+		j->unsure = r == -EHOSTUNREACH || r == -EREMOTEIO || r == -EPROTO;
 		goto fail;
 	}
 	if (j->req.auth_user) {

@@ -158,8 +158,10 @@ kc delete batchsandboxes -l "opensandbox.io/instance=$inst" >/dev/null 2>&1
 start_api
 ids >/dev/null # the kept connection is in use before the POST
 fault '{"kind":"reset","verb":"create","after":true,"count":1}'
-got=$(create)
-case "$got" in *KUBERNETES::INITIALIZATION_ERROR*) ok "answer lost: the create fails (503)" ;; *) ko "answer lost: $got" ;; esac
+# No answer at all is "the cluster cannot be reached": 503 INITIALIZATION_ERROR;
+# an answer the API server gave (5xx included) is 500 API_ERROR (see 6.).
+got=$(curl -s -m 30 -w ' %{http_code}' -X POST -H "$H" -H 'content-type: application/json' -d "$body" "$api/v1/sandboxes")
+case "$got" in *KUBERNETES::INITIALIZATION_ERROR*' 503') ok "answer lost: the create fails (503 INITIALIZATION_ERROR)" ;; *) ko "answer lost: $got" ;; esac
 i=0
 until [ "$(kc get batchsandboxes -l "opensandbox.io/instance=$inst" -o name | wc -l)" -eq 0 ] || [ $i -ge 50 ]; do
 	sleep 0.1
@@ -169,7 +171,32 @@ done
 [ -z "$(ids)" ] && ok "answer lost: no sandbox listed" || ko "answer lost: listed $(ids)"
 stop_api "answer lost"
 
-# 5. Objects others may edit, seen by a new server.
+# 5. No kubelet, no controller: the workload never runs. The create answers 504
+#    POD_READY_TIMEOUT once --k8s-create-timeout passes, and its workload is deleted.
+start_api --k8s-create-timeout 2
+got=$(curl -s -m 30 -w ' %{http_code}' -X POST -H "$H" -H 'content-type: application/json' -d "$body" "$api/v1/sandboxes")
+case "$got" in *'"code":"KUBERNETES::POD_READY_TIMEOUT"'*' 504') ok "not ready in time: 504 POD_READY_TIMEOUT" ;; *) ko "not ready in time: $got" ;; esac
+i=0
+until [ "$(kc get batchsandboxes -l "opensandbox.io/instance=$inst" -o name | wc -l)" -eq 0 ] || [ $i -ge 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+[ $i -lt 50 ] && ok "not ready in time: the workload is deleted" || ko "not ready in time: the workload stays"
+[ -z "$(ids)" ] && ok "not ready in time: no sandbox listed" || ko "not ready in time: listed $(ids)"
+
+# 6. A 5xx from the API server (here 503 on the POST) is upstream's "anything
+#    else": 500 KUBERNETES::API_ERROR, not INITIALIZATION_ERROR (the server was reached).
+fault '{"kind":"status","code":503,"verb":"create","count":1}'
+got=$(curl -s -m 30 -w ' %{http_code}' -X POST -H "$H" -H 'content-type: application/json' -d "$body" "$api/v1/sandboxes")
+case "$got" in *'"code":"KUBERNETES::API_ERROR"'*'503'*' 500') ok "API server 503: the create fails with 500 API_ERROR" ;; *) ko "API server 503: $got" ;; esac
+id=$(running)
+fault '{"kind":"status","code":500,"verb":"patch","count":1}'
+got=$(curl -s -w ' %{http_code}' -X PATCH -H "$H" -H 'content-type: application/json' -d '{"a":"b"}' "$api/v1/sandboxes/$id/metadata")
+case "$got" in *'"code":"KUBERNETES::API_ERROR"'*' 500') ok "API server 500 on a patch: 500 API_ERROR" ;; *) ko "API server 500 on a patch: $got" ;; esac
+stop_api "API errors"
+kc delete batchsandboxes -l "opensandbox.io/instance=$inst" >/dev/null 2>&1
+
+# 7. Objects others may edit, seen by a new server.
 start_api
 a=$(running)
 b=$(running)

@@ -395,7 +395,9 @@ TEST(k8s_status_errno_and_escape)
 	CHECK_INT(k8s_status_errno(422, "{", 1, &e), -EINVAL);
 	CHECK(strstr(e.msg, "(no message)") != NULL);
 	CHECK_INT(k8s_status_errno(403, NULL, 0, &e), -EACCES);
-	CHECK_INT(k8s_status_errno(500, NULL, 0, &e), -EHOSTUNREACH);
+	CHECK_INT(k8s_status_errno(500, NULL, 0, &e), -EREMOTEIO);
+	CHECK_INT(k8s_status_errno(503, NULL, 0, &e), -EREMOTEIO);
+	CHECK_INT(k8s_status_errno(302, NULL, 0, &e), -EREMOTEIO);
 	CHECK_INT(k8s_status_errno(429, NULL, 0, &e), -EAGAIN);
 	char q[64];
 	http_query_escape("opensandbox.io/id,!x=y z", q, sizeof(q));
