@@ -22,17 +22,9 @@ if [ -z "${API_BIN:-}" ]; then
 	sh "$top/scripts/images.sh" >/dev/null || { ko "images.sh"; summary api; exit 1; }
 	[ -d "$sdk/node_modules/@alibaba-group/opensandbox" ] ||
 		(cd "$sdk" && npm ci --no-audit --no-fund --silent) || { ko "npm ci"; summary api; exit 1; }
-	# A stub DNS server image for the egress checks: the one DNS stub of the test
-	# suites (tests/bench/tool_egress_stub.c, static musl, FROM scratch) with two
-	# names; the sidecar is sandbox/egressd:latest from images.sh.
-	ctx=$(mktemp -d)
-	B=${BUILD:-build}
-	make -s -C "$top" BUILD="$B" "$B/bench/tool_egress_stub" >/dev/null &&
-		cp "$top/$B/bench/tool_egress_stub" "$ctx/stub" &&
-		printf 'allowed.test A 10.1.2.3 60\ndenied.test A 10.1.2.4 60\n' >"$ctx/zone" &&
-		printf 'FROM scratch\nCOPY stub zone /\nENTRYPOINT ["/stub", "dns", "/zone", "0.0.0.0:53"]\n' >"$ctx/Dockerfile" &&
-		docker build -q -t opensandbox-c/stub-dns:test "$ctx" >/dev/null 2>&1 || echo "  (stub DNS image build failed)"
-	rm -rf "$ctx"
+	# The stub DNS server image for the egress checks (lib.sh); the sidecar is
+	# sandbox/egressd:latest from images.sh.
+	stub_dns_image "$top" "${BUILD:-build}" || echo "  (stub DNS image build failed)"
 	sh "$top/tests/integration/fixtures/debian_image.sh" opensandbox-c/debian-min:test ||
 		echo "  (Debian-based image build failed)"
 	each_flavour api API_BIN "$top/${BUILD:-build}/bin/sandbox-api" "$top/${BUILD:-build}/test/api-san"

@@ -33,6 +33,22 @@ summary() {
 	fi
 	[ "$fail" -eq 0 ]
 }
+# The stub DNS server image of the egress checks (docker's cache makes a rebuild
+# cheap): the one DNS
+# stub of the test suites (tests/bench/tool_egress_stub.c, static musl, FROM
+# scratch) answering allowed.test (10.1.2.3) and denied.test (10.1.2.4) only.
+#   stub_dns_image TOP BUILD; fails if it cannot be had.
+stub_dns_image() {
+	_ctx=$(mktemp -d)
+	make -s -C "$1" BUILD="$2" "$2/bench/tool_egress_stub" >/dev/null &&
+		cp "$1/$2/bench/tool_egress_stub" "$_ctx/stub" &&
+		printf 'allowed.test A 10.1.2.3 60\ndenied.test A 10.1.2.4 60\n' >"$_ctx/zone" &&
+		printf 'FROM scratch\nCOPY stub zone /\nENTRYPOINT ["/stub", "dns", "/zone", "0.0.0.0:53"]\n' >"$_ctx/Dockerfile" &&
+		docker build -q -t opensandbox-c/stub-dns:test "$_ctx" >/dev/null 2>&1
+	_rc=$?
+	rm -rf "$_ctx"
+	return $_rc
+}
 # A free TCP port on the loopback.
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
