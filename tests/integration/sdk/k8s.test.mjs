@@ -200,6 +200,27 @@ test(`[${provider}] networkPolicy: the egress sidecar joins the pod`, async () =
   await sbx.kill();
 });
 
+// Enforcement, from inside the pod: the sidecar's DNS answers only what the policy
+// allows. The one upstream is the stub DNS container (DNS_STUB), which knows both names.
+test(`[${provider}] networkPolicy: the sidecar resolves allowed names only`, { skip: !process.env.DNS_STUB && "no stub DNS server (DNS_STUB)" }, async () => {
+  const out = (ex) => texts(ex.logs.stdout).join("\n");
+  const sbx = await create({ networkPolicy: { defaultAction: "deny", egress: [{ action: "allow", target: "allowed.test" }] } });
+  let ex = await sbx.commands.run("nslookup allowed.test 2>&1");
+  assert.match(out(ex), /10\.1\.2\.3/);
+  ex = await sbx.commands.run("nslookup denied.test 2>&1");
+  assert.ok(!out(ex).includes("10.1.2.4"), out(ex));
+  // The stub itself, asked directly, is not reachable: only the sidecar may speak DNS.
+  ex = await sbx.commands.run(`nslookup denied.test ${process.env.DNS_STUB} 2>&1`);
+  assert.ok(!out(ex).includes("10.1.2.4"), out(ex));
+  ex = await sbx.commands.run("grep CapEff /proc/self/status");
+  assert.equal(BigInt("0x" + out(ex).split(/\s+/)[1]) & (1n << 12n), 0n, "NET_ADMIN is dropped in the sandbox");
+  // A rule added at run time takes effect.
+  await sbx.patchEgressRules([{ action: "allow", target: "denied.test" }]);
+  ex = await sbx.commands.run("nslookup denied.test 2>&1");
+  assert.match(out(ex), /10\.1\.2\.4/);
+  await sbx.kill();
+});
+
 test(`[${provider}] a PVC created if missing, shared by two sandboxes`, async () => {
   const claim = `pvc-${run}`.toLowerCase().slice(0, 60);
   const vol = { name: "data", pvc: { claimName: claim, createIfNotExists: true }, mountPath: "/data" };
@@ -214,8 +235,10 @@ test(`[${provider}] a PVC created if missing, shared by two sandboxes`, async ()
 });
 
 test(`[${provider}] API faults: a 500 on create fails that create only; dropped and expired watches recover`, async () => {
+  // A 5xx from the API server is upstream's "anything else": 500 KUBERNETES::API_ERROR (4.3).
   await emuAdmin("POST", "/_emulator/faults", { kind: "status500", match: `/${kind}`, verb: "create", count: 1 });
-  await assert.rejects(create({ skipHealthCheck: true }));
+  await assert.rejects(create({ skipHealthCheck: true }),
+    (e) => e.statusCode === 500 && e.error?.code === "KUBERNETES::API_ERROR" && /500/.test(e.message));
   const ok = await create();
   assert.equal((await ok.getInfo()).status.state, "Running");
   // A dropped watch, then one whose history is gone (410): a change made meanwhile still arrives.
@@ -232,8 +255,10 @@ test(`[${provider}] API faults: a 500 on create fails that create only; dropped 
   assert.equal((await ok.getInfo()).metadata.slow, "yes");
   // An expired token: calls fail with a clear error while it lasts.
   await emuAdmin("POST", "/_emulator/faults", { kind: "expireToken", match: `/${kind}/${ok.id}`, count: 1 });
+  // Upstream maps no API-server 401: it is "anything else", 500 KUBERNETES::API_ERROR.
   const denied = await api("PATCH", `/v1/sandboxes/${ok.id}/metadata`, { k: "v" });
-  assert.ok(denied.status >= 400, `status ${denied.status}`);
+  assert.equal(denied.status, 500, denied.text);
+  assert.equal(denied.json.code, "KUBERNETES::API_ERROR");
   assert.match(denied.json.message, /401/);
   const after2 = await api("PATCH", `/v1/sandboxes/${ok.id}/metadata`, { k: "v" });
   assert.equal(after2.status, 200);
@@ -278,9 +303,24 @@ test(`[${provider}] API faults: a reset kept connection is retried; 429 is a cle
   assert.equal(a.status, 200, a.text); // the call went again on a new connection
   await emuAdmin("POST", "/_emulator/faults", { kind: "status", code: 429, match: `/${kind}/${main.id}`, count: 1 });
   const b = await api("PATCH", `/v1/sandboxes/${main.id}/metadata`, { after: "429" });
-  assert.ok(b.status >= 400, `status ${b.status}`);
+  assert.equal(b.status, 500, b.text); // not retried, not mapped: upstream's API_ERROR
+  assert.equal(b.json.code, "KUBERNETES::API_ERROR");
   assert.match(b.json.message, /429/);
   await emuAdmin("DELETE", "/_emulator/faults");
+});
+
+// Provider pod only: with batchsandbox the controller owns expiry.
+if (provider === "pod") test(`[${provider}] an expiry moved into the past ends the sandbox`, async () => {
+  const sbx = await create({ timeoutSeconds: 600 });
+  // As another client would: the annotation sandbox-api owns, set back by hand.
+  const past = new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, "Z");
+  kubectl("annotate", "pods", sbx.id, `opensandbox.io/expires-at=${past}`, "--overwrite");
+  await until("the expired sandbox gone from the API", async () => (await api("GET", `/v1/sandboxes/${sbx.id}`)).status === 404);
+  const g = await api("GET", `/v1/sandboxes/${sbx.id}`);
+  assert.equal(g.json.code, "KUBERNETES::SANDBOX_NOT_FOUND");
+  await until("the expired pod deleted", async () => {
+    try { kget(sbx.id); return false; } catch { return true; }
+  });
 });
 
 test(`[${provider}] delete removes the workload`, async () => {
