@@ -148,20 +148,30 @@ for provider in batchsandbox pod; do
 done
 
 # The kubeconfig's other context (k8s-emu-cert: a client certificate, no token),
-# and endpoints in the gateway's form (server.md 2.2, header mode): one request
-# goes through that form to the pod.
+# and endpoints in the gateway's forms (server.md 2.2: header, then uri after a
+# restart): one request goes through each form to the pod.
 users() { emu_stats | jget users/opensandbox-client/requests; }
 c0=$(users)
 port=$(free_port)
 gport=$(free_port)
-OPENSANDBOX_SERVER_API_KEY=$key "$bin" --host 127.0.0.1 --port "$port" --runtime kubernetes \
-	--kubeconfig "$KUBECONFIG" --k8s-context k8s-emu-cert --k8s-namespace opensandbox --k8s-provider pod \
-	--execd-image sandbox/execd:latest --instance "$inst-cert" --state-dir "$work/state-cert" \
-	--gateway-listen "127.0.0.1:$gport" --ingress-mode gateway --gateway-route-mode header \
-	--gateway-address "127.0.0.1:$gport" >"$work/api-cert.log" 2>&1 &
-pid=$!
-wait_http "http://127.0.0.1:$port/health"
 A="http://127.0.0.1:$port/v1/sandboxes"
+start_cert() { # start_cert ROUTE_MODE
+	OPENSANDBOX_SERVER_API_KEY=$key "$bin" --host 127.0.0.1 --port "$port" --runtime kubernetes \
+		--kubeconfig "$KUBECONFIG" --k8s-context k8s-emu-cert --k8s-namespace opensandbox --k8s-provider pod \
+		--execd-image sandbox/execd:latest --instance "$inst-cert" --state-dir "$work/state-cert" \
+		--gateway-listen "127.0.0.1:$gport" --ingress-mode gateway --gateway-route-mode "$1" \
+		--gateway-address "127.0.0.1:$gport" >>"$work/api-cert.log" 2>&1 &
+	pid=$!
+	wait_http "http://127.0.0.1:$port/health"
+}
+stop_cert() { # stop_cert NAME: SIGTERM, exit status 0
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	pid=""
+	[ $rc -eq 0 ] && ok "[$1] SIGTERM: clean exit" || ko "[$1] exit status $rc"
+}
+start_cert header
 cid=$(curl -s -m 90 -X POST -H "$H" -H 'content-type: application/json' \
 	-d '{"image":{"uri":"sandbox/base:latest"},"entrypoint":["sleep","infinity"],"timeout":300,"resourceLimits":{"cpu":"100m"},"metadata":{"ctx":"cert"}}' \
 	"$A" | jget id)
@@ -180,15 +190,21 @@ e8=$(curl -s -H "$H" "$A/$cid/endpoints/8080")
 st=$(curl -s -o /dev/null -w '%{http_code}' -H "OpenSandbox-Ingress-To: $(echo "$ep" | jget headers/OpenSandbox-Ingress-To)" \
 	-H "X-EXECD-ACCESS-TOKEN: $(echo "$ep" | jget headers/X-EXECD-ACCESS-TOKEN)" "http://$(echo "$ep" | jget endpoint)/ping")
 [ "$st" = 200 ] && ok "[gateway] a request in the endpoint's form reaches execd in the pod" || ko "[gateway] through the endpoint: $st"
+stop_cert "gateway header"
+start_cert uri
+i=0
+until curl -s -H "$H" "$A/$cid" | grep -q '"state":"Running"' || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+ep=$(curl -s -H "$H" "$A/$cid/endpoints/44772")
+[ "$(echo "$ep" | jget endpoint)" = "127.0.0.1:$gport/$cid/44772" ] && [ -z "$(echo "$ep" | jget headers/OpenSandbox-Ingress-To)" ] &&
+	ok "[gateway uri] endpoint: <address>/<id>/<port>, no routing header" || ko "[gateway uri] endpoint: $ep"
+st=$(curl -s -o /dev/null -w '%{http_code}' -H "X-EXECD-ACCESS-TOKEN: $(echo "$ep" | jget headers/X-EXECD-ACCESS-TOKEN)" \
+	"http://$(echo "$ep" | jget endpoint)/ping")
+[ "$st" = 200 ] && ok "[gateway uri] a request in the endpoint's form reaches execd in the pod" || ko "[gateway uri] through the endpoint: $st"
 st=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "$H" "$A/$cid")
 i=0
 until ! kubectl -n opensandbox get pods "$cid" >/dev/null 2>&1 || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
 [ "$st" = 204 ] && [ $i -lt 100 ] && ok "[cert context] delete: 204, the pod is gone" || ko "[cert context] delete: $st"
-kill -TERM "$pid"
-wait "$pid"
-rc=$?
-pid=""
-[ $rc -eq 0 ] && ok "[cert context] SIGTERM: clean exit" || ko "[cert context] exit status $rc"
+stop_cert "cert context"
 if sanitizer_report "$work/api-cert.log"; then ko "[cert context] sanitizer report"; else ok "[cert context] no sanitizer report"; fi
 
 # The deploy manifests: a server-side dry run, then applied for real.
