@@ -13,6 +13,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 emu_dir="$top/tests/k8s"
 B=${BUILD:-build}
 command -v node >/dev/null && command -v kubectl >/dev/null || { echo "skip: node or kubectl missing"; exit 77; }
+kubectl_usable || { echo "skip: kubectl older than 1.27 (the emulator serves OpenAPI v3 only)"; exit 77; }
 [ -d "$emu_dir/node_modules" ] || (cd "$emu_dir" && npm ci --no-audit --no-fund --silent) ||
 	{ ko "npm ci in $emu_dir"; summary k8s_races; exit 1; }
 bin=$top/$B/test/api-san

@@ -20,6 +20,7 @@ B=${BUILD:-build}
 dockerd_up ||
 	{ echo "skip: dockerd is not running"; exit 77; }
 command -v node >/dev/null && command -v kubectl >/dev/null || { echo "skip: node or kubectl missing"; exit 77; }
+kubectl_usable || { echo "skip: kubectl older than 1.27 (the emulator serves OpenAPI v3 only)"; exit 77; }
 sh "$top/scripts/images.sh" >/dev/null || { ko "images.sh"; summary k8s; exit 1; }
 for d in "$sdk" "$emu_dir"; do
 	[ -d "$d/node_modules" ] || (cd "$d" && npm ci --no-audit --no-fund --silent) ||
