@@ -31,28 +31,14 @@ inst="k8src-$$"
 emu_pid="" pid=""
 cleanup() {
 	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
-	[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
-	docker ps -aq --filter "label=k8s-emu.instance=$inst" | xargs -r docker rm -f >/dev/null 2>&1
-	docker volume ls -q --filter "label=k8s-emu.instance=$inst" | xargs -r docker volume rm >/dev/null 2>&1
-	if [ "$fail" -gt 0 ]; then
-		rm -rf "${TMPDIR:-/tmp}/k8s-runtimeclass-failed"
-		mkdir -p "${TMPDIR:-/tmp}/k8s-runtimeclass-failed" &&
-			cp "$work"/*.log "$work"/*.toml "${TMPDIR:-/tmp}/k8s-runtimeclass-failed/" 2>/dev/null
-		echo "  logs: ${TMPDIR:-/tmp}/k8s-runtimeclass-failed"
-	fi
+	k8s_emulator_stop "$inst"
+	keep_failed_logs k8s-runtimeclass "$work"
 	rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1
 
-eport=$(free_port)
-node "$emu_dir/emulator.mjs" --listen "127.0.0.1:$eport" --state-dir "$work/emu" \
-	--instance "$inst" --namespace opensandbox >"$work/emu.log" 2>&1 &
-emu_pid=$!
-i=0
-until grep -q '^k8s-emu ready' "$work/emu.log" 2>/dev/null || [ $i -ge 300 ]; do sleep 0.1; i=$((i + 1)); done
-check "emulator started" grep -q '^k8s-emu ready' "$work/emu.log"
-export KUBECONFIG="$work/emu/kubeconfig"
+k8s_emulator_start "$top" "$work" "$inst"
 check "CRD applied with kubectl" kubectl apply -f "$top/deploy/kubernetes/crd-batchsandbox.yaml"
 kc() { kubectl -n opensandbox "$@"; }
 runtimeclass() { # runtimeclass NAME HANDLER: applied with kubectl

@@ -146,3 +146,38 @@ each_flavour() {
 	[ $ef_rc -ne 0 ] && [ "$fail" -eq 0 ] && ko "a run exited non-zero without a failed check"
 	summary "$ef_name"
 }
+# k8s_emulator_start TOP WORK INSTANCE [ARGS...]: the Kubernetes emulator (tests/k8s) on a
+# free port with its state in WORK/emu and KUBECONFIG exported; sets eport and emu_pid.
+k8s_emulator_start() {
+	ke_top=$1 ke_work=$2 ke_inst=$3
+	shift 3
+	eport=$(free_port)
+	node "$ke_top/tests/k8s/emulator.mjs" --listen "127.0.0.1:$eport" --state-dir "$ke_work/emu" \
+		--instance "$ke_inst" --namespace opensandbox "$@" >"$ke_work/emu.log" 2>&1 &
+	emu_pid=$!
+	i=0
+	until grep -q '^k8s-emu ready' "$ke_work/emu.log" 2>/dev/null || [ $i -ge 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	check "emulator started" grep -q '^k8s-emu ready' "$ke_work/emu.log"
+	export KUBECONFIG="$ke_work/emu/kubeconfig"
+}
+# k8s_emulator_stop INSTANCE: ends the emulator (it removes what it made), then
+# whatever of the instance a killed emulator left.
+k8s_emulator_stop() {
+	[ -n "${emu_pid:-}" ] && kill "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
+	emu_pid=""
+	docker ps -aq --filter "label=k8s-emu.instance=$1" 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1
+	docker volume ls -q --filter "label=k8s-emu.instance=$1" 2>/dev/null |
+		xargs -r docker volume rm >/dev/null 2>&1
+}
+# keep_failed_logs NAME WORK: after a failure, WORK's logs, TAP and config files go to
+# $TMPDIR/NAME-failed (the folder itself is about to be removed).
+keep_failed_logs() {
+	[ "$fail" -gt 0 ] || return 0
+	kl_dir=${TMPDIR:-/tmp}/$1-failed
+	rm -rf "$kl_dir"
+	mkdir -p "$kl_dir" && cp "$2"/*.log "$2"/*.tap "$2"/*.toml "$kl_dir/" 2>/dev/null
+	echo "  logs: $kl_dir"
+}
