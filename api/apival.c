@@ -575,7 +575,7 @@ static int parse_extensions(struct apival_create *c, const cJSON *ext, struct ap
 	if (it && !blank(it->valuestring))
 		return apival_fail(
 			ae, 400, "SANDBOX::UNSUPPORTED_POOL_REF",
-			"extensions.poolRef is only supported by the Kubernetes runtime");
+			"extensions.poolRef: pool mode is not implemented by this server");
 	it = cJSON_GetObjectItem(ext, "access.renew.extend.seconds");
 	if (it) {
 		const char *s = it->valuestring;
