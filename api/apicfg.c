@@ -382,6 +382,14 @@ int apicfg_load(struct apicfg *cfg, int argc, char **argv, struct err *e)
 			       "(--k8s-namespace, kubernetes.namespace)");
 	if (strcmp(cfg->k8s_provider, "batchsandbox") != 0 && strcmp(cfg->k8s_provider, "pod") != 0)
 		return err_set(e, EINVAL, "k8s provider must be batchsandbox or pod");
+	/* A rate below one call per 100 s would hold every call (they share one lock) past
+	 * the call deadline; 0 is unlimited. */
+	if ((cfg->k8s_read_qps > 0 && cfg->k8s_read_qps < K8S_QPS_MIN) ||
+	    (cfg->k8s_write_qps > 0 && cfg->k8s_write_qps < K8S_QPS_MIN))
+		return err_set(e, EINVAL, "k8s read/write qps must be 0 (unlimited) or at least %g",
+			       K8S_QPS_MIN);
+	if (cfg->k8s_read_burst > K8S_BURST_MAX || cfg->k8s_write_burst > K8S_BURST_MAX)
+		return err_set(e, EINVAL, "k8s read/write burst must be at most %d", K8S_BURST_MAX);
 	if (secure_runtime_defaults(cfg, e) < 0)
 		return -EINVAL;
 	if (cfg->k8s_runtime_class[0] && !dns_subdomain(cfg->k8s_runtime_class))

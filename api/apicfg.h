@@ -15,6 +15,9 @@
 
 #include "err.h"
 
+#define K8S_QPS_MIN   0.01    /* a positive rate below this is refused */
+#define K8S_BURST_MAX 1000000 /* calls a bucket may hold */
+
 struct apicfg {
 	char *host; /* listen address */
 	int64_t port;

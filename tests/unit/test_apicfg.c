@@ -131,6 +131,18 @@ TEST(apicfg_upstream_toml)
 	apicfg_free(&c);
 	CHECK(load(&c, "/dev/null", "--k8s-write-qps=inf", &e) < 0);
 	apicfg_free(&c);
+	/* A rate that would hold every call for ever (1e-300 once spun a worker under the lock). */
+	write_file(path, "[kubernetes]\nwrite_qps = 1e-300\n");
+	CHECK(load(&c, path, NULL, &e) < 0 && strstr(e.msg, "at least 0.01"));
+	apicfg_free(&c);
+	CHECK(load(&c, "/dev/null", "--k8s-read-qps=0.009", &e) < 0);
+	apicfg_free(&c);
+	CHECK_INT(load(&c, "/dev/null", "--k8s-read-qps=0.01", &e), 0);
+	apicfg_free(&c);
+	/* A burst past an int was cast to 1 without a word. */
+	CHECK(load(&c, "/dev/null", "--k8s-read-burst=4294967297", &e) < 0 &&
+	      strstr(e.msg, "burst must be at most"));
+	apicfg_free(&c);
 	write_file(path, "[server]\nport = 80.5\n");
 	CHECK(load(&c, path, NULL, &e) < 0 && strstr(e.msg, "'80.5'"));
 	apicfg_free(&c);
