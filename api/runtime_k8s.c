@@ -328,11 +328,12 @@ void runtime_k8s_create_settled(struct apisrv *srv, struct sbx *s)
 	delete_workload(srv, s, NULL);
 }
 
+/* Creates that may still leave a workload behind: in flight, or failed unanswered. */
 static size_t unsure_count(struct apisrv *srv)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < store_count(srv->store); i++)
-		n += store_at(srv->store, i)->unsure;
+		n += store_at(srv->store, i)->unsure || store_at(srv->store, i)->provisioning;
 	return n;
 }
 
@@ -363,7 +364,7 @@ static void create_done(void *arg)
 		log_msg(LOG_ERROR, NULL, "sandbox create failed", "sandbox_id", s->id, "error",
 			j->e.msg, NULL);
 		reply_error(j->reply, j->status, j->code, "%s", j->e.msg);
-		if (j->unsure && !srv->stopping && unsure_count(srv) < K8S_UNSURE_MAX) {
+		if (j->unsure && !srv->stopping) {
 			/* The POST may yet be applied (or was, its answer lost): the
 			 * record lingers out of sight and deletes the workload if it
 			 * shows (runtime_k8s_apply), so no sandbox lives that its
@@ -407,6 +408,18 @@ static void create_done(void *arg)
 static void k8s_create(struct apisrv *srv, struct sbx *s, struct apival_create *rq, struct reply *r)
 {
 	struct apival_err ae = {0};
+	/* Each create in flight may fail with its answer lost and then linger to delete its
+	 * workload if that shows (create_done): past the cap a new one is refused, so none
+	 * goes untracked. s itself is provisioning already. */
+	if (unsure_count(srv) > K8S_UNSURE_MAX) {
+		store_remove(srv->store, s);
+		reply_error(r, 503, "KUBERNETES::API_ERROR",
+			    "%d creates are in flight or unanswered by the API server; try again "
+			    "later",
+			    K8S_UNSURE_MAX);
+		apival_create_free(rq);
+		return;
+	}
 	struct create_job *j = calloc(1, sizeof(*j));
 	if (!j || !s->image || !s->entrypoint) {
 		free(j);

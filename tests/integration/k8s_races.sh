@@ -38,6 +38,10 @@ fault() { # fault JSON: one rule on the emulator's admin API
 	curl -s --cacert "$work/emu/ca.crt" -H "Authorization: Bearer $(cat "$work/emu/admin-token")" \
 		-H 'content-type: application/json' -d "$1" "https://127.0.0.1:$eport/_emulator/faults" >/dev/null
 }
+faults_clear() {
+	curl -s -X DELETE --cacert "$work/emu/ca.crt" -H "Authorization: Bearer $(cat "$work/emu/admin-token")" \
+		"https://127.0.0.1:$eport/_emulator/faults" >/dev/null
+}
 
 key=k
 H="OPEN-SANDBOX-API-KEY: $key"
@@ -160,6 +164,21 @@ done
 [ $i -lt 50 ] && ok "answer lost: the workload it made is deleted" || ko "answer lost: the workload stays"
 [ -z "$(ids)" ] && ok "answer lost: no sandbox listed" || ko "answer lost: listed $(ids)"
 stop_api "answer lost"
+
+# 4b. Past K8S_UNSURE_MAX (256) creates in flight or unanswered, a new one is refused
+#     before its POST: each unanswered create lingers to delete what it may have made,
+#     and one past the cap used to be dropped, its workload left running unseen.
+start_api
+fault '{"kind":"reset","verb":"create","count":400}'
+seq 260 | xargs -P 16 -I{} curl -s -m 60 -o /dev/null -X POST -H "$H" \
+	-H 'content-type: application/json' -d "$body" "$api/v1/sandboxes"
+fault '{"kind":"reset","verb":"create","after":true,"count":3}'
+got=$(curl -s -m 30 -w ' %{http_code}' -X POST -H "$H" -H 'content-type: application/json' -d "$body" "$api/v1/sandboxes")
+case "$got" in *'in flight or unanswered'*' 503') ok "unanswered creates at the cap: a new create is refused (503)" ;; *) ko "at the cap: $got" ;; esac
+made=$(kc get batchsandboxes -l "opensandbox.io/instance=$inst" -o name | wc -l)
+[ "$made" -eq 0 ] && ok "unanswered creates at the cap: no workload was made" || ko "at the cap: $made workloads made"
+faults_clear
+stop_api "unanswered creates at the cap"
 
 # 5. No kubelet, no controller: the workload never runs. The create answers 504
 #    POD_READY_TIMEOUT once --k8s-create-timeout passes, and its workload is deleted.
