@@ -48,10 +48,22 @@ static bool auth_filter(struct http_conn *c, struct http_req *req, void *arg)
 	return false;
 }
 
+bool routes_synced(struct apisrv *srv, struct reply *r)
+{
+	if (!srv->rt->synced || srv->rt->synced(srv))
+		return true;
+	reply_error(r, 503, srv->rt->code_not_synced,
+		    "The sandboxes are not read from the %s API yet; try again shortly.",
+		    srv->rt->name);
+	return false;
+}
+
 struct sbx *routes_sandbox(struct apisrv *srv, struct http_req *req, struct reply *r)
 {
 	const char *id = http_req_param(req, "id");
 	struct sbx *s = id ? store_find(srv->store, id) : NULL;
+	if ((!s || !sandbox_visible(s)) && !routes_synced(srv, r))
+		return NULL;
 	if (!s || !sandbox_visible(s)) {
 		reply_error(r, 404, srv->rt->code_not_found, "Sandbox %.64s not found.",
 			    id ? id : "");
@@ -145,6 +157,10 @@ static void h_list(struct http_conn *c, struct http_req *req, void *arg)
 	struct apival_err ae = {0};
 	if (apival_list_parse(req->query, &q, &ae) < 0) {
 		reply_error(r, ae.status, ae.code, "%s", ae.msg);
+		return;
+	}
+	if (!routes_synced(srv, r)) {
+		apival_list_free(&q);
 		return;
 	}
 	size_t n = store_count(srv->store), m = 0;

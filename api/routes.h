@@ -15,8 +15,11 @@ int routes_register(struct apisrv *srv);
 bool routes_has_key(const struct apisrv *srv, const struct http_req *req);
 
 struct reply;
-/* The visible sandbox named by :id, or NULL after answering 404. */
+/* The visible sandbox named by :id, or NULL after answering 404 (503 while the runtime has
+ * not read the platform since start-up: routes_synced). */
 struct sbx *routes_sandbox(struct apisrv *srv, struct http_req *req, struct reply *r);
+/* Whether the runtime has read the platform since start-up; if not, answers r with 503. */
+bool routes_synced(struct apisrv *srv, struct reply *r);
 
 /* routes_snapshot.c: POST /sandboxes/:id/snapshots, GET /snapshots,
  * GET and DELETE /snapshots/:sid. */

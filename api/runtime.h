@@ -84,6 +84,11 @@ struct runtime {
 	/* s has just turned Failed: the runtime may add what it knows (its last
 	 * output) to the message. May be NULL. */
 	void (*failed)(struct sbx *s);
+	/* Whether the store has been read from the platform since start-up. Until then a
+	 * list or a sandbox not found answers 503 code_not_synced: an empty answer would
+	 * say that sandboxes are gone. NULL: always (the store is persisted). */
+	bool (*synced)(const struct apisrv *srv);
+	const char *code_not_synced;
 };
 
 extern const struct runtime runtime_docker;

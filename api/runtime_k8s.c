@@ -709,6 +709,11 @@ static void k8s_fini(struct apisrv *srv)
 	srv->k8s_template = NULL;
 }
 
+static bool k8s_synced(const struct apisrv *srv)
+{
+	return srv->k8s_watch && k8s_watch_synced(srv->k8s_watch);
+}
+
 const struct runtime runtime_k8s = {
 	.name = "kubernetes",
 	.code_not_found = "KUBERNETES::SANDBOX_NOT_FOUND",
@@ -724,4 +729,6 @@ const struct runtime runtime_k8s = {
 	.patch_metadata = k8s_patch_metadata,
 	.endpoint = k8s_endpoint,
 	.diagnostics = runtime_k8s_diagnostics,
+	.synced = k8s_synced,
+	.code_not_synced = "KUBERNETES::INITIALIZATION_ERROR",
 };

@@ -165,6 +165,23 @@ done
 [ -z "$(ids)" ] && ok "answer lost: no sandbox listed" || ko "answer lost: listed $(ids)"
 stop_api "answer lost"
 
+# 4a. Until its first LIST of the cluster answers, sandbox-api does not know its
+#     sandboxes: a list or a sandbox it has not seen is 503, not [] or 404 (a client
+#     would read those as "gone"). The first LIST is held back 4 s.
+fault '{"kind":"slow","verb":"list","delayMs":4000,"count":1}'
+start_api
+got=$(curl -s -w ' %{http_code}' -H "$H" "$api/v1/sandboxes")
+case "$got" in *KUBERNETES::INITIALIZATION_ERROR*' 503') ok "before the first LIST: the list is 503" ;; *) ko "before the first LIST: list $got" ;; esac
+got=$(curl -s -w ' %{http_code}' -H "$H" "$api/v1/sandboxes/00000000-0000-4000-8000-000000000000")
+case "$got" in *' 503') ok "before the first LIST: an unknown sandbox is 503, not 404" ;; *) ko "before the first LIST: get $got" ;; esac
+i=0
+until [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$H" "$api/v1/sandboxes")" = 200 ] || [ $i -ge 100 ]; do sleep 0.1; i=$((i + 1)); done
+[ $i -lt 100 ] && ok "after the first LIST: the list is 200" || ko "after the first LIST: still not 200"
+[ "$(curl -s -o /dev/null -w '%{http_code}' -H "$H" "$api/v1/sandboxes/00000000-0000-4000-8000-000000000000")" = 404 ] &&
+	ok "after the first LIST: an unknown sandbox is 404" || ko "after the first LIST: unknown sandbox not 404"
+stop_api "before the first LIST"
+faults_clear
+
 # 4b. Past K8S_UNSURE_MAX (256) creates in flight or unanswered, a new one is refused
 #     before its POST: each unanswered create lingers to delete what it may have made,
 #     and one past the cap used to be dropped, its workload left running unseen.
