@@ -58,9 +58,9 @@ static void bucket_take(struct k8s_bucket *b)
 		double wait_ns = (1.0 - b->tokens) * 1e9 / b->rate + 1e6;
 		if (!(wait_ns <= 100e9)) /* apicfg keeps rates >= K8S_QPS_MIN; never an overflow */
 			wait_ns = 100e9;
-		struct timespec ts = {
-			.tv_sec = (time_t)(wait_ns / 1e9),
-			.tv_nsec = (long)(wait_ns - (double)(time_t)(wait_ns / 1e9) * 1e9)};
+		long long ns = (long long)wait_ns;
+		struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000),
+				      .tv_nsec = ns % 1000000000};
 		while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
 			;
 	}

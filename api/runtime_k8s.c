@@ -332,8 +332,10 @@ void runtime_k8s_create_settled(struct apisrv *srv, struct sbx *s)
 static size_t unsure_count(struct apisrv *srv)
 {
 	size_t n = 0;
-	for (size_t i = 0; i < store_count(srv->store); i++)
-		n += store_at(srv->store, i)->unsure || store_at(srv->store, i)->provisioning;
+	for (size_t i = 0; i < store_count(srv->store); i++) {
+		const struct sbx *s = store_at(srv->store, i);
+		n += s->unsure || s->provisioning;
+	}
 	return n;
 }
 
